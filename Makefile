@@ -1,0 +1,13 @@
+# The two commands a newcomer needs (see README.md).
+.PHONY: run test setup
+
+run:  ## set up .venv, then run web + worker + upstream simulator with the demo data
+	scripts/setup.sh
+	.venv/bin/python manage.py rundemo
+
+test:  ## set up .venv with the test packages, then run the whole suite
+	scripts/setup.sh --test
+	.venv/bin/python -m pytest
+
+setup:
+	scripts/setup.sh --test

@@ -1,0 +1,129 @@
+"""Django admin: teams and roles, projects, assets, generation tasks and their recovery."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from projects.exceptions import ApplicationError
+from projects.models import Asset, GenerationTask, Membership, Project, TaskEvent, Team
+from projects.services import recovery
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "team", "slug", "created_at"]
+    list_filter = ["team"]
+    search_fields = ["name", "slug"]
+
+
+@admin.register(Asset)
+class AssetAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "project", "size_bytes", "duration_s", "created_at"]
+    list_filter = ["kind", "team"]
+    search_fields = ["name", "original_filename", "alltoken_asset_id"]
+    readonly_fields = [
+        "file",
+        "poster",
+        "sha256",
+        "size_bytes",
+        "width",
+        "height",
+        "duration_s",
+        "fps",
+        "codec",
+        "container",
+        "content_type",
+    ]
+
+
+class TaskEventInline(admin.TabularInline):
+    model = TaskEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = ["created_at", "kind", "message", "data"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(GenerationTask)
+class GenerationTaskAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "project",
+        "provider",
+        "model",
+        "status",
+        "upstream_task_id",
+        "created_by",
+        "created_at",
+        "next_poll_at",
+    ]
+    list_filter = ["status", "provider", "model"]
+    search_fields = ["id", "upstream_task_id", "prompt"]
+    date_hierarchy = "created_at"
+    inlines = [TaskEventInline]
+    actions = ["poll_now", "resubmit_unconfirmed", "adopt_upstream_id", "mark_failed"]
+    exclude = ["callback_token"]
+    readonly_fields = [
+        f.name
+        for f in GenerationTask._meta.fields
+        if f.name not in ("upstream_task_id", "callback_token")
+    ]
+
+    @admin.action(description="Check with the gateway now")
+    def poll_now(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:
+        count = sum(recovery.generation_task_poll_now(task=t, actor=request.user) for t in queryset)
+        self.message_user(request, f"{count} task(s) will be checked within seconds.")
+
+    @admin.action(description="Resend an unconfirmed submit (checked: nothing upstream)")
+    def resubmit_unconfirmed(
+        self, request: HttpRequest, queryset: QuerySet[GenerationTask]
+    ) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda t: recovery.generation_task_resubmit(task=t, actor=request.user),
+        )
+
+    @admin.action(description="Adopt the upstream task id typed into the task")
+    def adopt_upstream_id(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:
+        self._each(
+            request,
+            queryset,
+            lambda t: recovery.generation_task_adopt_upstream(
+                task=t, upstream_task_id=t.upstream_task_id, actor=request.user
+            ),
+        )
+
+    @admin.action(description="Mark failed and release the hold")
+    def mark_failed(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:
+        count = sum(recovery.generation_task_fail(task=t, actor=request.user) for t in queryset)
+        self.message_user(request, f"{count} task(s) marked failed.")
+
+    def _each(self, request: HttpRequest, queryset: QuerySet[GenerationTask], action) -> None:
+        done = 0
+        for task in queryset:
+            try:
+                action(task)
+                done += 1
+            except ApplicationError as exc:
+                self.message_user(request, f"{task.pk}: {exc.message}", messages.WARNING)
+        if done:
+            self.message_user(request, f"{done} task(s) updated.")

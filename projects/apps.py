@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ProjectsConfig(AppConfig):
+    """The domain app: teams, projects, assets, generation tasks, and their ledger."""
+
+    name = "projects"
+    verbose_name = "Seedance studio"

@@ -1,0 +1,25 @@
+"""The project's own errors. Services raise these; views and commands show `message`."""
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    """A refusal a user can act on; `message` is safe to display."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidRequest(ApplicationError):
+    """A generation request that breaks a gateway's limits: `errors` is {field: message}
+    with fields model, prompt, ratio, resolution, duration, generate_audio, watermark, seed,
+    references, provider. Nothing was stored, sent or held."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__(" ".join(errors.values()))
+        self.errors = errors
+
+
+class InvalidStateTransition(ApplicationError):
+    """The task is not in a status that allows the operation (e.g. cancel after success)."""

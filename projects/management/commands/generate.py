@@ -1,0 +1,173 @@
+"""`manage.py generate`: make a video from the command line, through the same validation,
+services and ledger as the web form.
+
+Without --wait it enqueues the task for the worker and prints its id. With --wait it drives
+the task itself in this process until it ends (safe beside a running worker: every step is
+claimed), then prints a summary, or one JSON object with --json, and exits non-zero unless
+the task succeeded.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError
+from django.http import Http404
+from django.test.utils import override_settings
+
+from projects.access import access_project_by_slug
+from projects.exceptions import InvalidRequest
+from projects.models import GenerationTask
+from projects.providers.registry import configured_provider_names, get_capabilities
+from projects.services.generation import GenerationParams, generation_task_create
+from projects.services.polling import generation_tasks_sweep
+from projects.storage import signed_url
+
+
+def task_summary(task: GenerationTask) -> dict:
+    """The JSON object `generate --json` prints for a task."""
+    return {
+        "id": str(task.pk),
+        "status": task.status,
+        "provider": task.provider,
+        "model": task.model,
+        "prompt": task.prompt,
+        "ratio": task.ratio,
+        "resolution": task.resolution,
+        "requested_duration_s": task.duration,
+        "upstream_task_id": task.upstream_task_id or None,
+        "duration_s": task.video_duration_s,
+        "width": task.video_width,
+        "height": task.video_height,
+        "size_bytes": task.video_size_bytes,
+        "video": task.video.name or None,
+        "video_url": signed_url(task.video.name, absolute=True) if task.video else None,
+        "video_sha256": task.video_sha256 or None,
+        "cover": task.cover.name or None,
+        "error": task.error_message or None,
+        "error_code": task.error_code or None,
+    }
+
+
+class Command(BaseCommand):
+    help = "Generate a video: validate, submit, and (with --wait) follow it to the end."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--project", required=True, help="Project slug.")
+        parser.add_argument("--user", required=True, help="Username acting.")
+        parser.add_argument("--prompt", required=True)
+        parser.add_argument(
+            "--provider", default=None, help="Gateway (default SEEDANCE_DEFAULT_PROVIDER)."
+        )
+        parser.add_argument("--model", default=None)
+        parser.add_argument("--duration", type=int, default=None, help="Seconds; -1 = auto.")
+        parser.add_argument("--resolution", default=None)
+        parser.add_argument("--ratio", default=None)
+        parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--watermark", action="store_true")
+        parser.add_argument("--no-audio", action="store_true", help="Do not generate audio.")
+        parser.add_argument("--wait", action="store_true", help="Follow the task to its end.")
+        parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+        parser.add_argument(
+            "--timeout",
+            type=float,
+            default=1800.0,
+            help="Seconds to wait with --wait (default 1800).",
+        )
+
+    def handle(self, *args, **options) -> None:
+        self.quiet = options["json"]
+        user = get_user_model().objects.filter(username=options["user"]).first()
+        if user is None:
+            raise CommandError(f"No user {options['user']!r}.")
+        try:
+            project = access_project_by_slug(user, options["project"])
+        except (Http404, PermissionDenied) as exc:
+            raise CommandError(str(exc)) from exc
+        params = self._params(options)
+        with override_settings(
+            SEEDANCE_JOBS_INLINE=options["wait"] or settings.SEEDANCE_JOBS_INLINE
+        ):
+            try:
+                task = generation_task_create(project=project, user=user, params=params)
+            except InvalidRequest as exc:
+                lines = "\n".join(f"  {field}: {message}" for field, message in exc.errors.items())
+                raise CommandError(f"The request was refused:\n{lines}") from exc
+            if not options["wait"]:
+                self._print(task, options, waited=False)
+                return
+            task = self._follow(task, options["timeout"])
+        self._print(task, options, waited=True)
+        if task.status != GenerationTask.Status.SUCCEEDED:
+            sys.exit(1)
+
+    def _params(self, options) -> GenerationParams:
+        provider = options["provider"] or settings.SEEDANCE_DEFAULT_PROVIDER
+        if provider not in configured_provider_names():
+            configured = ", ".join(configured_provider_names()) or "none"
+            raise CommandError(
+                f"Provider {provider!r} is not configured (configured: "
+                f"{configured}). Set its API key, e.g. "
+                f"{provider.upper()}_API_KEY."
+            )
+        caps = get_capabilities(provider)
+        model = caps.model(options["model"] or "") or caps.default_model
+        if options["model"] and options["model"] != model.id:
+            model_id = options["model"]  # let validation name the offered models
+        else:
+            model_id = model.id
+        return GenerationParams(
+            provider=provider,
+            model=model_id,
+            prompt=options["prompt"],
+            ratio=options["ratio"] or ("16:9" if "16:9" in model.ratios else model.default_ratio),
+            resolution=options["resolution"] or model.default_resolution,
+            duration=options["duration"]
+            if options["duration"] is not None
+            else model.default_duration,
+            generate_audio=model.audio and not options["no_audio"],
+            watermark=options["watermark"],
+            seed=options["seed"],
+        )
+
+    def _follow(self, task: GenerationTask, timeout: float) -> GenerationTask:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            task.refresh_from_db()
+            if task.status != last and not self.quiet:
+                self.stderr.write(f"{task.status}…")
+                last = task.status
+            if task.is_terminal:
+                return task
+            generation_tasks_sweep(
+                max_seconds=1.0, concurrency=1, until_idle=True, only=[str(task.pk)]
+            )
+            time.sleep(0.2)
+        task.refresh_from_db()
+        return task
+
+    def _print(self, task: GenerationTask, options, *, waited: bool) -> None:
+        if options["json"]:
+            self.stdout.write(json.dumps(task_summary(task)))
+        elif not waited:
+            self.stdout.write(
+                f"Submitted {task.pk} ({task.status}); the worker takes it from here."
+            )
+        else:
+            summary = task_summary(task)
+            for key in (
+                "id",
+                "status",
+                "upstream_task_id",
+                "duration_s",
+                "video",
+                "video_sha256",
+                "error",
+            ):
+                self.stdout.write(f"{key:>16}: {summary[key]}")

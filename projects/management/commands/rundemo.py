@@ -1,0 +1,131 @@
+"""`manage.py rundemo`: the whole product on this machine with its embedded defaults.
+
+Migrates the database, seeds the demo team, declares the schedules, then runs three
+processes until Ctrl-C: the upstream simulator, the django-q2 worker and the web server, with
+every gateway pointed at the simulator (no keys, no network needed).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from projects.management.commands.seed_demo import DEMO_PASSWORD
+from projects.providers.simulator.server import all_dialects
+
+
+class Command(BaseCommand):
+    help = "Run web + worker + upstream simulator with the demo data (Ctrl-C stops all)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--port", type=int, default=8000, help="Web port (default 8000).")
+        parser.add_argument(
+            "--sim-port", type=int, default=8765, help="Simulator port (default 8765)."
+        )
+        parser.add_argument(
+            "--speed",
+            type=float,
+            default=10.0,
+            help="Simulator clock speed (default 10: a 2 min render takes 12 s).",
+        )
+        parser.add_argument(
+            "--no-simulator",
+            action="store_true",
+            help="Use the gateways configured in the environment instead.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        call_command("seed_demo")
+        call_command("setup_schedules", verbosity=0)
+        port, sim_port = options["port"], options["sim_port"]
+        env = dict(
+            os.environ,
+            DJANGO_DEBUG=os.environ.get("DJANGO_DEBUG", "1"),
+            SITE_URL=f"http://127.0.0.1:{port}",
+            PYTHONUNBUFFERED="1",
+        )
+        manage = [sys.executable, "manage.py"]
+        processes: list[tuple[str, subprocess.Popen]] = []
+        try:
+            if not options["no_simulator"]:
+                sim_url = f"http://127.0.0.1:{sim_port}"
+                for dialect in all_dialects():
+                    env[f"{dialect.name.upper()}_API_KEY"] = f"sim-{dialect.name}-key"
+                    env[f"{dialect.name.upper()}_BASE_URL"] = sim_url + dialect.prefix
+                processes.append(
+                    (
+                        "simulator",
+                        subprocess.Popen(
+                            [
+                                *manage,
+                                "simulate_upstream",
+                                "--port",
+                                str(sim_port),
+                                "--speed",
+                                str(options["speed"]),
+                            ],
+                            env=env,
+                        ),
+                    )
+                )
+                self._wait_ready(f"{sim_url}/healthz", processes[-1][1], "simulator")
+            processes.append(("worker", subprocess.Popen([*manage, "qcluster"], env=env)))
+            processes.append(
+                (
+                    "web",
+                    subprocess.Popen(
+                        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env
+                    ),
+                )
+            )
+            self._wait_ready(f"http://127.0.0.1:{port}/login/", processes[-1][1], "web")
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"\nseedance-web is running: http://127.0.0.1:{port}/\n"
+                    f"  log in as mia (member), rey (reviewer) or ada (admin), "
+                    f"password {DEMO_PASSWORD}\n"
+                    f"  Django admin: http://127.0.0.1:{port}/admin/ (ada)\n"
+                    + (
+                        ""
+                        if options["no_simulator"]
+                        else f"  upstream simulator: http://127.0.0.1:{sim_port} "
+                        f"(speed x{options['speed']:g})\n"
+                    )
+                    + "Press Ctrl-C to stop.\n"
+                )
+            )
+            while all(process.poll() is None for _, process in processes):
+                time.sleep(0.5)
+            name = next(name for name, process in processes if process.poll() is not None)
+            raise CommandError(f"The {name} process stopped; shutting down.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            for _, process in reversed(processes):
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            for _, process in processes:
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+    def _wait_ready(self, url: str, process: subprocess.Popen, name: str) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise CommandError(f"The {name} did not start (is its port already in use?).")
+            try:
+                httpx.get(url, timeout=1.0)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        raise CommandError(f"The {name} did not answer on {url} within 60 s.")

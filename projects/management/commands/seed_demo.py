@@ -1,0 +1,52 @@
+"""`manage.py seed_demo`: a demo team, its three people and a project called `demo`.
+
+Idempotent: running it again finds what exists and resets the demo passwords.
+"""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from projects.models import Membership, Project, Team
+from projects.services.teams import membership_set
+
+DEMO_PASSWORD = "seedance-demo"
+PEOPLE = [
+    ("mia", "member", "Mia Member"),
+    ("rey", "reviewer", "Rey Reviewer"),
+    ("ada", "admin", "Ada Admin"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or refresh) the demo team, users and project, and print the logins."
+
+    def handle(self, *args, **options) -> None:
+        User = get_user_model()
+        with transaction.atomic():
+            team, _ = Team.objects.get_or_create(
+                slug="demo-studio", defaults={"name": "Demo Studio"}
+            )
+            for username, role, full_name in PEOPLE:
+                first, last = full_name.split(" ", 1)
+                user, _ = User.objects.get_or_create(
+                    username=username, defaults={"first_name": first, "last_name": last}
+                )
+                user.set_password(DEMO_PASSWORD)
+                # The demo admin also runs Django admin (budgets, prices, stuck tasks).
+                user.is_staff = user.is_superuser = role == Membership.Role.ADMIN
+                user.save()
+                membership_set(team=team, user=user, role=role)
+            Project.objects.get_or_create(
+                team=team,
+                slug="demo",
+                defaults={
+                    "name": "Demo",
+                    "description": "A first project to try things in.",
+                    "created_by": User.objects.get(username="mia"),
+                },
+            )
+        self.stdout.write(self.style.SUCCESS("Demo team 'Demo Studio', project slug 'demo'."))
+        self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
+        for username, role, _ in PEOPLE:
+            self.stdout.write(f"  {username:<4} {role}")

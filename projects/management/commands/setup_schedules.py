@@ -1,0 +1,25 @@
+"""`manage.py setup_schedules`: the worker's periodic jobs, declared in one place."""
+
+from django.core.management.base import BaseCommand
+from django_q.models import Schedule
+
+SCHEDULES = [
+    {
+        "name": "generation-sweep",
+        "func": "projects.tasks.generation_tasks_sweep",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the django-q2 schedules (the due-task sweep, every minute)."
+
+    def handle(self, *args, **options) -> None:
+        for spec in SCHEDULES:
+            spec = dict(spec)
+            name = spec.pop("name")
+            _, created = Schedule.objects.update_or_create(name=name, defaults=spec)
+            self.stdout.write(f"{'created' if created else 'updated'} schedule {name}")

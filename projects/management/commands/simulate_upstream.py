@@ -1,0 +1,85 @@
+"""`manage.py simulate_upstream`: the gateways' simulator as a real HTTP server."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from projects.providers.simulator.server import build_server
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve every gateway dialect (TokenHub, ...) on one port, with real MP4 outputs, "
+        "callbacks and fault injection. Ctrl-C stops it."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8765)
+        parser.add_argument(
+            "--speed",
+            type=float,
+            default=10.0,
+            help="Upstream seconds per real second (default 10).",
+        )
+        parser.add_argument(
+            "--render-min",
+            type=float,
+            default=60.0,
+            help="Shortest render, upstream seconds (default 60).",
+        )
+        parser.add_argument(
+            "--render-max",
+            type=float,
+            default=180.0,
+            help="Longest render, upstream seconds (default 180).",
+        )
+        parser.add_argument("--queue-min", type=float, default=1.0)
+        parser.add_argument("--queue-max", type=float, default=8.0)
+        parser.add_argument(
+            "--fault-rate",
+            type=float,
+            default=0.0,
+            help="Share of requests that get a random injected fault (0-1).",
+        )
+        parser.add_argument(
+            "--link-ttl",
+            type=float,
+            default=3600.0,
+            help="Real seconds an output link stays valid (default 3600).",
+        )
+        parser.add_argument("--seed", type=int, default=None, help="Random seed.")
+        parser.add_argument(
+            "--no-fetch-media",
+            action="store_true",
+            help="Do not download reference URLs before accepting a task.",
+        )
+        parser.add_argument("--cache-dir", default=str(Path(settings.VAR_DIR) / "simulator"))
+
+    def handle(self, *args, **options) -> None:
+        server = build_server(
+            options["host"],
+            options["port"],
+            speed=options["speed"],
+            render_range=(options["render_min"], options["render_max"]),
+            queue_range=(options["queue_min"], options["queue_max"]),
+            cache_dir=Path(options["cache_dir"]),
+            seed=options["seed"],
+            link_ttl=options["link_ttl"],
+            fault_rate=options["fault_rate"],
+            fetch_media=not options["no_fetch_media"],
+        )
+        base = server.engine.public_url
+        self.stdout.write(f"Upstream simulator on {base} (speed x{options['speed']:g})")
+        for dialect in server.dialects:
+            variable = f"{dialect.name.upper()}_BASE_URL"
+            self.stdout.write(f"  {dialect.label:<12} {variable}={base}{dialect.prefix}")
+        self.stdout.flush()
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
+            server.engine.stop()

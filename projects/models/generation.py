@@ -1,0 +1,160 @@
+"""Generation tasks (one per video asked of a gateway) and their event log."""
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def new_callback_token() -> str:
+    """A per-task secret carried in the callback URL (43 url-safe characters, 256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+class GenerationTask(models.Model):
+    """One video generation, from submit to stored output.
+
+    Life (docs/ARCHITECTURE.md "A generation task's life")::
+
+        pending -> submitting -> queued -> running -> downloading -> succeeded
+        any non-terminal -> failed | cancelled | expired
+        submitting with a lost answer -> submit_unknown -> reconciled, never resubmitted blindly
+
+    Transitions happen only in projects/services/; each is a conditional UPDATE so a job delivered
+    twice cannot apply it twice. Units: `duration` and `*_s` fields in seconds (`duration` -1 means
+    the model chooses), `video_size_bytes` in bytes, `video_width`/`video_height` in pixels.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUBMITTING = "submitting", "Submitting"
+        SUBMIT_UNKNOWN = "submit_unknown", "Submit unconfirmed"
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Rendering"
+        DOWNLOADING = "downloading", "Saving"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+
+    TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.EXPIRED})
+    ACTIVE = frozenset(set(Status) - TERMINAL)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.CASCADE, related_name="generation_tasks"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="generation_tasks"
+    )
+
+    # What was asked (the structured request; each adapter maps it onto its gateway's fields).
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=100)
+    prompt = models.TextField()
+    ratio = models.CharField(max_length=16)
+    resolution = models.CharField(max_length=16)
+    duration = models.IntegerField(help_text="Requested seconds; -1 lets the model choose.")
+    generate_audio = models.BooleanField(default=True)
+    watermark = models.BooleanField(default=False)
+    seed = models.BigIntegerField(null=True, blank=True)
+    options = models.JSONField(default=dict, blank=True)
+    input_video_seconds = models.FloatField(default=0.0)
+
+    # Where it is.
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    upstream_task_id = models.CharField(max_length=128, blank=True, db_index=True)
+    upstream_status = models.CharField(max_length=40, blank=True)
+    callback_token = models.CharField(max_length=64, default=new_callback_token, editable=False)
+    submit_attempts = models.PositiveIntegerField(default=0)
+    poll_count = models.PositiveIntegerField(default=0)
+    consecutive_errors = models.PositiveIntegerField(default=0)
+    next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    expected_render_s = models.FloatField(default=120.0)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    upstream_finished_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+
+    error_code = models.CharField(max_length=120, blank=True)
+    error_message = models.TextField(blank=True)
+
+    # What came back.
+    output_url = models.TextField(blank=True)
+    cover_url = models.TextField(blank=True)
+    last_frame_url = models.TextField(blank=True)
+    usage = models.JSONField(default=dict, blank=True)
+    upstream_duration_s = models.FloatField(null=True, blank=True)
+    video = models.FileField(max_length=500, blank=True)
+    video_sha256 = models.CharField(max_length=64, blank=True)
+    video_size_bytes = models.BigIntegerField(null=True, blank=True)
+    video_duration_s = models.FloatField(null=True, blank=True)
+    video_width = models.PositiveIntegerField(null=True, blank=True)
+    video_height = models.PositiveIntegerField(null=True, blank=True)
+    cover = models.FileField(max_length=500, blank=True)
+    last_frame = models.FileField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["project", "-created_at"], name="task_project_recent"),
+            models.Index(fields=["status", "next_poll_at"], name="task_status_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(
+                    status__in=[
+                        "pending",
+                        "submitting",
+                        "submit_unknown",
+                        "queued",
+                        "running",
+                        "downloading",
+                        "succeeded",
+                        "failed",
+                        "cancelled",
+                        "expired",
+                    ]
+                ),
+                name="task_status_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["provider", "upstream_task_id"],
+                condition=~Q(upstream_task_id=""),
+                name="task_unique_upstream_id",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | (~Q(video="") & ~Q(video_sha256="")),
+                name="task_succeeded_has_stored_video",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} · {self.prompt[:40]}"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in self.TERMINAL
+
+
+class TaskEvent(models.Model):
+    """An append-only line in a task's history: what happened, when, with the raw details."""
+
+    task = models.ForeignKey(GenerationTask, on_delete=models.CASCADE, related_name="events")
+    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=40)
+    message = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["task", "created_at"], name="event_task_time")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.message[:60]}"

@@ -1,0 +1,483 @@
+"""The simulator's state: tasks walking through their statuses on a configurable clock,
+injected faults, the requests it received, and the callbacks it owes.
+
+Time: each task has a queue time and a render time in *upstream seconds*; the clock runs
+`speed` upstream seconds per real second, so `speed=10` turns a 120 s render into 12 s.
+Everything here is thread-safe: the HTTP server handles each connection on its own thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import random
+import secrets
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from projects.providers.simulator import render
+
+logger = logging.getLogger(__name__)
+
+# Faults a test or a chaos run can inject; see `Fault`.
+REQUEST_FAULTS = {
+    "http_400",
+    "moderation_input",
+    "http_401",
+    "http_403",
+    "http_404",
+    "http_429",
+    "http_500",
+    "http_503",
+    "timeout",
+    "malformed",
+    "lost_create",
+    "drop",
+}
+TASK_FAULTS = {"moderation_output", "fail", "expire", "link_expired"}
+FAULT_KINDS = REQUEST_FAULTS | TASK_FAULTS
+
+
+@dataclass
+class Fault:
+    """One injected fault. `op` is create | get | cancel | list | file | any; `dialect` None
+    means every dialect; `count` how many times it fires (then it is gone)."""
+
+    kind: str
+    op: str = "any"
+    dialect: str | None = None
+    count: int = 1
+    retry_after: float = 1.0
+    hang_s: float = 5.0
+
+    def matches(self, *, op: str, dialect: str) -> bool:
+        if self.kind in TASK_FAULTS:
+            return op == "create" and self.dialect in (None, dialect)
+        return self.op in ("any", op) and self.dialect in (None, dialect)
+
+
+@dataclass
+class SimTask:
+    """One simulated upstream task; times in upstream seconds since the clock started."""
+
+    id: str
+    dialect: str
+    model: str
+    body: dict[str, Any]
+    created_at: float
+    created_wall: float  # unix time, real seconds
+    queue_s: float
+    render_s: float
+    duration_s: int
+    resolution: str
+    ratio: str
+    audio: bool
+    outcome: str = "succeeded"  # succeeded | failed | expired
+    error_code: str = ""
+    error_message: str = ""
+    callback_url: str = ""
+    return_last_frame: bool = False
+    link_expired: bool = False
+    pad_bytes: int = 0
+    cancelled_at: float | None = None
+    expires_after: float | None = None
+    notified: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def status_at(self, now: float) -> str:
+        """queued | running | succeeded | failed | expired | cancelled at upstream time `now`."""
+        if self.cancelled_at is not None and self.cancelled_at <= now:
+            return "cancelled"
+        started = self.created_at + self.queue_s
+        finished = started + self.render_s
+        if (
+            self.expires_after is not None
+            and now >= self.created_at + self.expires_after
+            and now < finished
+        ):
+            return "expired"
+        if now < started:
+            return "queued"
+        if now < finished:
+            return "running"
+        return self.outcome
+
+    def finished_at(self) -> float:
+        return self.created_at + self.queue_s + self.render_s
+
+
+class SimEngine:
+    """Tasks, faults, request log and callbacks of one simulator instance."""
+
+    def __init__(
+        self,
+        *,
+        speed: float = 10.0,
+        render_range: tuple[float, float] = (60.0, 180.0),
+        queue_range: tuple[float, float] = (1.0, 8.0),
+        cache_dir: Path,
+        seed: int | None = None,
+        link_ttl: float = 3600.0,
+        fault_rate: float = 0.0,
+        fetch_media: bool = True,
+    ) -> None:
+        self.speed = speed
+        self.render_range = render_range
+        self.queue_range = queue_range
+        self.cache_dir = cache_dir
+        self.link_ttl = link_ttl
+        self.fault_rate = fault_rate
+        self.fetch_media = fetch_media
+        self.public_url = ""  # set by the server once bound
+        self._rng = random.Random(seed)
+        self._secret = secrets.token_bytes(32)
+        self._lock = threading.RLock()
+        self._t0 = time.monotonic()
+        self.tasks: dict[str, SimTask] = {}
+        self.faults: list[Fault] = []
+        self.requests: list[dict[str, Any]] = []
+        self.counters: Counter[str] = Counter()
+        self.callbacks_sent: list[dict[str, Any]] = []
+        self.media_fetches: list[dict[str, Any]] = []
+        self._stop = threading.Event()
+        self._callback_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sim-callback")
+        self._dialects: dict[str, Any] = {}
+        self._ticker = threading.Thread(target=self._tick_forever, name="sim-ticker", daemon=True)
+
+    # --- clock -----------------------------------------------------------------------------
+    def now(self) -> float:
+        """Upstream seconds since the simulator started."""
+        return (time.monotonic() - self._t0) * self.speed
+
+    def real_seconds(self, upstream_seconds: float) -> float:
+        return upstream_seconds / self.speed
+
+    # --- lifecycle -------------------------------------------------------------------------
+    def register_dialect(self, dialect: Any) -> None:
+        self._dialects[dialect.name] = dialect
+
+    def start(self) -> None:
+        self._ticker.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._callback_pool.shutdown(wait=False, cancel_futures=True)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.tasks.clear()
+            self.faults.clear()
+            self.requests.clear()
+            self.counters.clear()
+            self.callbacks_sent.clear()
+            self.media_fetches.clear()
+
+    # --- faults ----------------------------------------------------------------------------
+    def inject(self, fault: Fault) -> None:
+        if fault.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {fault.kind!r}; known: {sorted(FAULT_KINDS)}")
+        with self._lock:
+            self.faults.append(fault)
+
+    def take_fault(self, *, op: str, dialect: str, kinds: set[str]) -> Fault | None:
+        """Consume the first queued fault of `kinds` for this op, else maybe a random one."""
+        with self._lock:
+            for fault in self.faults:
+                if fault.kind in kinds and fault.matches(op=op, dialect=dialect):
+                    fault.count -= 1
+                    if fault.count <= 0:
+                        self.faults.remove(fault)
+                    return fault
+            if self.fault_rate and self._rng.random() < self.fault_rate:
+                choices = sorted(kinds & self._random_kinds(op))
+                if choices:
+                    return Fault(kind=self._rng.choice(choices), op=op, hang_s=3.0)
+        return None
+
+    @staticmethod
+    def _random_kinds(op: str) -> set[str]:
+        if op == "create":
+            return {
+                "http_429",
+                "http_500",
+                "http_503",
+                "malformed",
+                "lost_create",
+                "moderation_input",
+                "moderation_output",
+                "fail",
+                "expire",
+                "timeout",
+            }
+        if op in ("get", "list"):
+            return {"http_429", "http_500", "http_503", "malformed", "timeout"}
+        if op == "file":
+            return {"http_500"}
+        return set()
+
+    # --- request log -----------------------------------------------------------------------
+    def record(self, *, dialect: str, op: str, method: str, path: str, body: Any) -> None:
+        with self._lock:
+            self.counters[f"{dialect}:{op}"] += 1
+            self.requests.append(
+                {
+                    "dialect": dialect,
+                    "op": op,
+                    "method": method,
+                    "path": path,
+                    "body": body,
+                    "at": time.time(),
+                }
+            )
+
+    # --- tasks -----------------------------------------------------------------------------
+    def create_task(
+        self,
+        *,
+        dialect: str,
+        task_id: str,
+        model: str,
+        body: dict[str, Any],
+        duration_s: int,
+        resolution: str,
+        ratio: str,
+        audio: bool,
+        callback_url: str = "",
+        return_last_frame: bool = False,
+        expires_after: float | None = None,
+        task_fault: Fault | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> SimTask:
+        """Create and store a task; `duration_s` -1 picks 5-10 s like a model would."""
+        with self._lock:
+            if duration_s == -1:
+                duration_s = self._rng.randint(5, 10)
+            task = SimTask(
+                id=task_id,
+                dialect=dialect,
+                model=model,
+                body=body,
+                created_at=self.now(),
+                created_wall=time.time(),
+                queue_s=self._rng.uniform(*self.queue_range),
+                render_s=self._rng.uniform(*self.render_range),
+                duration_s=duration_s,
+                resolution=resolution,
+                ratio=ratio,
+                audio=audio,
+                callback_url=callback_url,
+                return_last_frame=return_last_frame,
+                expires_after=expires_after,
+                extra=extra or {},
+            )
+            if task_fault is not None:
+                self._apply_task_fault(task, task_fault.kind)
+            self.tasks[task_id] = task
+            return task
+
+    def _apply_task_fault(self, task: SimTask, kind: str) -> None:
+        if kind == "moderation_output":
+            task.outcome = "failed"
+            task.error_code = "OutputVideoSensitiveContentDetected"
+            task.error_message = (
+                "The request failed because the output video may contain sensitive "
+                "information. Request id: 021778724921967000000000000000000000000000000000"
+            )
+        elif kind == "fail":
+            task.outcome = "failed"
+            task.error_code = "InternalServiceError"
+            task.error_message = "The service encountered an unexpected internal error."
+        elif kind == "expire":
+            task.outcome = "expired"
+            task.error_code = "TaskExpired"
+            task.error_message = "The task exceeded execution_expires_after."
+        elif kind == "link_expired":
+            task.link_expired = True
+
+    def get_task(self, task_id: str) -> SimTask | None:
+        with self._lock:
+            return self.tasks.get(task_id)
+
+    def cancel_task(self, task: SimTask, *, allowed: set[str]) -> tuple[bool, str]:
+        """Cancel if the task's current status is in `allowed`; (done, status before)."""
+        with self._lock:
+            status = task.status_at(self.now())
+            if status not in allowed:
+                return False, status
+            task.cancelled_at = self.now()
+            return True, status
+
+    # --- outputs ---------------------------------------------------------------------------
+    def outputs(self, task: SimTask) -> dict[str, str]:
+        """Signed URLs of the task's video, cover and (if asked) last frame, rendering them."""
+        width, height = render.render_size(task.resolution, task.ratio)
+        render.render_video(
+            self.cache_dir,
+            duration_s=task.duration_s,
+            width=width,
+            height=height,
+            audio=task.audio,
+            pad_bytes=task.pad_bytes,
+        )
+        urls = {
+            "video": self.signed_url(task, "video.mp4"),
+            "cover": self.signed_url(task, "cover.jpg"),
+        }
+        if task.return_last_frame:
+            urls["last_frame"] = self.signed_url(task, "last_frame.png")
+        return urls
+
+    def file_for(self, task: SimTask, name: str) -> Path | None:
+        width, height = render.render_size(task.resolution, task.ratio)
+        if name == "video.mp4":
+            return render.render_video(
+                self.cache_dir,
+                duration_s=task.duration_s,
+                width=width,
+                height=height,
+                audio=task.audio,
+                pad_bytes=task.pad_bytes,
+            )
+        if name == "cover.jpg":
+            return render.render_cover(self.cache_dir, width=width, height=height)
+        if name == "last_frame.png":
+            return render.render_last_frame(self.cache_dir, width=width, height=height)
+        return None
+
+    def signed_url(self, task: SimTask, name: str) -> str:
+        expires = int(time.time() + self.link_ttl)
+        if task.link_expired:
+            expires = int(time.time()) - 1
+        return f"{self.public_url}/_files/{task.id}/{name}?expires={expires}&sig=" + self._sign(
+            task.id, name, expires
+        )
+
+    def _sign(self, task_id: str, name: str, expires: int) -> str:
+        message = f"{task_id}/{name}/{expires}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+
+    def check_signature(self, task_id: str, name: str, expires: str, sig: str) -> str:
+        """'' when the link is valid, else why not ('expired', 'bad signature')."""
+        try:
+            expires_at = int(expires)
+        except ValueError:
+            return "bad signature"
+        if not hmac.compare_digest(self._sign(task_id, name, expires_at), sig):
+            return "bad signature"
+        if expires_at < time.time():
+            return "expired"
+        return ""
+
+    # --- media fetches (reference URLs the gateway downloads) ------------------------------
+    def fetch_media_url(self, url: str) -> tuple[bool, str]:
+        """GET a reference URL like a gateway would; (ok, detail). Recorded for tests."""
+        if url.startswith("asset://"):
+            self._record_fetch(url, ok=True, status=None, size=0, detail="asset reference")
+            return True, ""
+        if not self.fetch_media:
+            return True, ""
+        try:
+            with httpx.stream("GET", url, timeout=10.0, follow_redirects=True) as response:
+                size = 0
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                ok = response.status_code == 200 and size > 0
+                detail = "" if ok else f"HTTP {response.status_code}"
+                self._record_fetch(
+                    url,
+                    ok=ok,
+                    status=response.status_code,
+                    size=size,
+                    detail=detail,
+                    content_type=response.headers.get("content-type", ""),
+                )
+                return ok, detail
+        except httpx.HTTPError as exc:
+            self._record_fetch(url, ok=False, status=None, size=0, detail=type(exc).__name__)
+            return False, type(exc).__name__
+
+    def _record_fetch(self, url: str, **info: Any) -> None:
+        with self._lock:
+            self.media_fetches.append({"url": url, **info})
+
+    # --- callbacks -------------------------------------------------------------------------
+    def _tick_forever(self) -> None:
+        while not self._stop.wait(0.05):
+            try:
+                self._send_due_callbacks()
+            except Exception:  # the ticker must survive anything a dialect does
+                logger.exception("simulator ticker failed")
+
+    def _send_due_callbacks(self) -> None:
+        now = self.now()
+        with self._lock:
+            due = []
+            for task in self.tasks.values():
+                if not task.callback_url:
+                    continue
+                status = task.status_at(now)
+                if not task.notified or task.notified[-1] != status:
+                    task.notified.append(status)
+                    due.append((task, status))
+        for task, status in due:
+            dialect = self._dialects.get(task.dialect)
+            if dialect is None:
+                continue
+            body = dialect.callback_body(self, task, status)
+            if body is None:
+                continue
+            terminal = status in ("succeeded", "failed", "expired", "cancelled")
+            self._callback_pool.submit(self._post_callback, task.callback_url, body, terminal)
+
+    def _post_callback(self, url: str, body: dict[str, Any], terminal: bool) -> None:
+        # Ark: "if no successful acknowledgement within 5 s, retries 3 times" (terminal states).
+        attempts = 4 if terminal else 1
+        for attempt in range(attempts):
+            status: int | None = None
+            try:
+                response = httpx.post(
+                    url,
+                    content=json.dumps(body),
+                    timeout=5.0,
+                    headers={"Content-Type": "application/json"},
+                )
+                status = response.status_code
+            except httpx.HTTPError as exc:
+                logger.info("callback to %s failed: %s", url, type(exc).__name__)
+            with self._lock:
+                self.callbacks_sent.append(
+                    {"url": url, "body": body, "status": status, "attempt": attempt}
+                )
+            if status is not None and 200 <= status < 300:
+                return
+            if self._stop.wait(min(1.0, 5.0 / max(self.speed, 1.0))):
+                return
+
+    # --- introspection ---------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """Counters and task states, for /_sim/stats and benchmarks."""
+        now = self.now()
+        with self._lock:
+            states = Counter(task.status_at(now) for task in self.tasks.values())
+            finished = {
+                task.id: task.created_wall + self.real_seconds(task.finished_at() - task.created_at)
+                for task in self.tasks.values()
+            }
+            return {
+                "now": now,
+                "speed": self.speed,
+                "tasks": len(self.tasks),
+                "states": dict(states),
+                "counters": dict(self.counters),
+                "callbacks_sent": len(self.callbacks_sent),
+                "finished_wall": finished,
+            }

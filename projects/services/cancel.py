@@ -1,0 +1,74 @@
+"""Cancelling a generation, where its gateway allows it."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from projects.exceptions import InvalidStateTransition
+from projects.models import GenerationTask
+from projects.providers.base import CancelNotSupported, ProviderError, UpstreamStatus
+from projects.providers.registry import get_capabilities, get_provider
+from projects.services.task_state import task_event_add, task_finish
+
+Status = GenerationTask.Status
+
+
+def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> str:
+    """Cancel `task` and return what happened, in a sentence.
+
+    A task not yet sent is cancelled here. A queued or running one is cancelled upstream when
+    the gateway allows it (`capabilities().cancel`: never | queued | queued_or_running) and
+    ends cancelled with nothing charged. Raises InvalidStateTransition with the reason when
+    it cannot be cancelled.
+    """
+    who = user.get_username()
+    if task.is_terminal:
+        raise InvalidStateTransition(
+            f"This generation already ended ({task.get_status_display()})."
+        )
+    if task.status == Status.PENDING:
+        if task_finish(
+            task_id=task.pk,
+            status=Status.CANCELLED,
+            from_statuses=[Status.PENDING],
+            event_message=f"Cancelled by {who} before it was sent.",
+        ):
+            return "Cancelled before it was sent to the gateway. Nothing was charged."
+        raise InvalidStateTransition("It was being sent just now; try again in a moment.")
+    caps = get_capabilities(task.provider)
+    if task.status not in (Status.QUEUED, Status.RUNNING):
+        raise InvalidStateTransition(
+            f"A generation cannot be cancelled while {task.get_status_display().lower()}."
+        )
+    if caps.cancel == "never":
+        raise InvalidStateTransition(
+            f"{caps.label} has no cancel operation ({caps.source}); the render will finish."
+        )
+    if caps.cancel == "queued" and task.status != Status.QUEUED:
+        raise InvalidStateTransition(
+            f"{caps.label} can only cancel queued tasks ({caps.source}); this one is already "
+            "rendering and will finish."
+        )
+    try:
+        snapshot = get_provider(task.provider).cancel(task.upstream_task_id)
+    except CancelNotSupported as exc:
+        task_event_add(task_id=task.pk, kind="cancel_refused", message=exc.message)
+        raise InvalidStateTransition(f"{caps.label} refused the cancel: {exc.message}") from exc
+    except ProviderError as exc:
+        task_event_add(task_id=task.pk, kind="cancel_refused", message=exc.message)
+        raise InvalidStateTransition(f"The cancel did not go through: {exc.message}") from exc
+    if snapshot is not None and snapshot.status not in (
+        UpstreamStatus.CANCELLED,
+        UpstreamStatus.UNKNOWN,
+    ):
+        raise InvalidStateTransition(
+            f"{caps.label} answered {snapshot.raw_status!r}; the task was not cancelled."
+        )
+    task_finish(
+        task_id=task.pk,
+        status=Status.CANCELLED,
+        from_statuses=[Status.QUEUED, Status.RUNNING],
+        event_message=f"Cancelled by {who}.",
+        upstream_status="cancelled",
+    )
+    return f"Cancelled at {caps.label}. Nothing was charged."

@@ -1,0 +1,189 @@
+"""Copying a finished task's outputs into our storage before the gateway's links expire.
+
+The video is streamed to a scratch file (constant memory, sha256 on the way), probed (duration,
+pixel size), and saved under the task's key; the cover image and last frame follow when the
+gateway gave them. Only then is the task marked succeeded, in the same transaction as its
+settlement. Re-delivery is safe: a lease keeps a second delivery out while one works, and
+saving to an existing key with the same bytes is a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from projects.media import MediaInvalid, probe_video
+from projects.models import GenerationTask
+from projects.providers.base import ProviderError, UpstreamStatus
+from projects.providers.downloads import DownloadError, LinkExpired, download_to_file
+from projects.providers.registry import get_provider
+from projects.services.task_state import task_event_add, task_finish
+from projects.storage import output_key, save_file, temp_dir
+
+logger = logging.getLogger("projects.tasks")
+Status = GenerationTask.Status
+
+DOWNLOAD_LEASE = timedelta(minutes=10)
+MAX_STORE_ATTEMPTS = 6
+MAX_OUTPUT_BYTES = 2 * 1024**3
+
+
+def generation_task_store_outputs(*, task_id: str) -> None:
+    """The django-q2 job that stores a rendered task's outputs and marks it succeeded.
+
+    On a transient failure (network, storage) the task stays `downloading` and comes due again
+    (the sweep re-enqueues it) with backoff; on an expired link it asks the gateway for fresh
+    links once; when nothing works it fails with a clear message and nothing is charged.
+    """
+    now = timezone.now()
+    claimed = GenerationTask.objects.filter(
+        Q(lease_until__isnull=True) | Q(lease_until__lte=now),
+        pk=task_id,
+        status=Status.DOWNLOADING,
+    ).update(lease_until=now + DOWNLOAD_LEASE, next_poll_at=now + DOWNLOAD_LEASE)
+    if not claimed:
+        logger.info("task=%s store skipped: not downloading or leased", task_id)
+        return
+    task = GenerationTask.objects.select_related("project").get(pk=task_id)
+    try:
+        fields = _store_all(task)
+    except LinkExpired as exc:
+        _refresh_links_or_fail(task, exc)
+        return
+    except DownloadError as exc:
+        if exc.transient:
+            _retry_later(task, exc.message)
+        else:
+            _fail(task, exc.message)
+        return
+    except MediaInvalid as exc:
+        _fail(task, f"The gateway returned a file that is not a playable video: {exc.message}")
+        return
+    except OSError as exc:  # storage down, disk full: keep the task, try again later
+        _retry_later(task, f"Storage error ({type(exc).__name__}: {exc}).")
+        return
+    if task_finish(
+        task_id=task_id,
+        status=Status.SUCCEEDED,
+        from_statuses=[Status.DOWNLOADING],
+        event_message=f"Saved {fields['video_size_bytes']} bytes, {fields['video_duration_s']} s.",
+        **fields,
+    ):
+        logger.info("task=%s stored video=%s", task_id, fields["video"])
+
+
+def _store_all(task: GenerationTask) -> dict:
+    team_id = task.project.team_id
+    video = download_to_file(
+        task.output_url,
+        directory=temp_dir(),
+        timeout=settings.SEEDANCE_DOWNLOAD_TIMEOUT,
+        max_bytes=MAX_OUTPUT_BYTES,
+    )
+    try:
+        info = probe_video(video.path)
+        video_name = save_file(
+            video.path,
+            output_key(team_id=team_id, task_id=task.pk, filename="video.mp4"),
+            sha256=video.sha256,
+        )
+    finally:
+        video.path.unlink(missing_ok=True)
+    fields = {
+        "video": video_name,
+        "video_sha256": video.sha256,
+        "video_size_bytes": video.size_bytes,
+        "video_duration_s": info.duration_s,
+        "video_width": info.width,
+        "video_height": info.height,
+    }
+    for url, field, filename in (
+        (task.cover_url, "cover", "cover" + _suffix(task.cover_url, ".jpg")),
+        (task.last_frame_url, "last_frame", "last_frame" + _suffix(task.last_frame_url, ".png")),
+    ):
+        if url:
+            fields[field] = _store_optional(task, url, filename)
+    return fields
+
+
+def _store_optional(task: GenerationTask, url: str, filename: str) -> str:
+    # A missing cover is not worth failing a finished video for.
+    try:
+        extra = download_to_file(
+            url,
+            directory=temp_dir(),
+            timeout=settings.SEEDANCE_DOWNLOAD_TIMEOUT,
+            max_bytes=50 * 1024**2,
+        )
+    except DownloadError as exc:
+        task_event_add(
+            task_id=task.pk, kind="store_warning", message=f"{filename} not saved: {exc.message}"
+        )
+        return ""
+    key = output_key(team_id=task.project.team_id, task_id=task.pk, filename=filename)
+    return save_file(extra.path, key, sha256=extra.sha256)
+
+
+def _suffix(url: str, default: str) -> str:
+    path = url.split("?", 1)[0]
+    suffix = Path(path).suffix.lower()
+    return suffix if suffix in (".jpg", ".jpeg", ".png", ".webp") else default
+
+
+def _retry_later(task: GenerationTask, message: str) -> None:
+    attempts = task.events.filter(kind="store_retry").count() + 1
+    if attempts > MAX_STORE_ATTEMPTS:
+        _fail(task, f"{message} Gave up after {attempts - 1} attempts.")
+        return
+    delay = min(600, 10 * 2 ** (attempts - 1))
+    GenerationTask.objects.filter(pk=task.pk, status=Status.DOWNLOADING).update(
+        lease_until=None, next_poll_at=timezone.now() + timedelta(seconds=delay)
+    )
+    task_event_add(
+        task_id=task.pk,
+        kind="store_retry",
+        message=f"{message} Trying again in {delay} s.",
+        attempt=attempts,
+    )
+
+
+def _refresh_links_or_fail(task: GenerationTask, exc: LinkExpired) -> None:
+    # Links expire (about 24 h); the gateway may hand out fresh ones for the same task.
+    if task.events.filter(kind="links_refreshed").exists():
+        _fail(task, f"{exc.message} The gateway's link expired and a fresh one failed too.")
+        return
+    try:
+        snapshot = get_provider(task.provider).fetch(task.upstream_task_id)
+    except ProviderError as err:
+        _retry_later(task, f"{exc.message} Asking for a fresh link failed: {err.message}")
+        return
+    if snapshot.status != UpstreamStatus.SUCCEEDED or not snapshot.video_url:
+        _fail(task, f"{exc.message} The gateway no longer offers the video.")
+        return
+    GenerationTask.objects.filter(pk=task.pk, status=Status.DOWNLOADING).update(
+        output_url=snapshot.video_url,
+        cover_url=snapshot.cover_url,
+        last_frame_url=snapshot.last_frame_url,
+        lease_until=None,
+        next_poll_at=timezone.now(),
+    )
+    task_event_add(
+        task_id=task.pk,
+        kind="links_refreshed",
+        message="The output link had expired; got a fresh one from the gateway.",
+    )
+
+
+def _fail(task: GenerationTask, message: str) -> None:
+    task_finish(
+        task_id=task.pk,
+        status=Status.FAILED,
+        from_statuses=[Status.DOWNLOADING],
+        error_code="output_unavailable",
+        error_message=message,
+    )

@@ -1,0 +1,322 @@
+"""Following tasks to their end: the due-task sweep, one poll, and applying what came back.
+
+Polling is a database lease (docs/ARCHITECTURE.md): every non-terminal task has a
+`next_poll_at`; the sweep claims due rows by pushing `next_poll_at` one lease ahead (with
+`select_for_update(skip_locked=True)` where the database has it), handles them on a bounded
+thread pool, and each handler sets the real next time. A worker that dies mid-poll leaves the
+row to come due again when its lease runs out; two sweeps never take the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from projects.models import GenerationTask
+from projects.providers.base import (
+    ProviderError,
+    ProviderRejectedError,
+    ProviderTransientError,
+    TaskSnapshot,
+    UpstreamStatus,
+)
+from projects.providers.registry import get_provider
+from projects.queue import enqueue, enqueue_on_commit
+from projects.services.generation import SUBMIT_JOB
+from projects.services.task_state import task_event_add, task_finish, task_transition
+from projects.services.upstream_errors import failure_message
+
+logger = logging.getLogger("projects.tasks")
+Status = GenerationTask.Status
+
+STORE_JOB = "projects.tasks.generation_task_store_outputs"
+SWEPT = [
+    Status.PENDING,
+    Status.SUBMITTING,
+    Status.SUBMIT_UNKNOWN,
+    Status.QUEUED,
+    Status.RUNNING,
+    Status.DOWNLOADING,
+]
+POLL_LEASE = timedelta(seconds=120)
+UNKNOWN_RECHECK = timedelta(minutes=5)
+MAX_NOT_FOUND = 3
+
+
+def next_poll_delay(
+    *, task: GenerationTask, errors: int = 0, retry_after: float | None = None
+) -> float:
+    """Seconds until the task is asked about again.
+
+    Every SEEDANCE_POLL_INTERVAL while the render is within twice its expected time, then
+    growing by half each time up to SEEDANCE_POLL_MAX_INTERVAL; doubled per consecutive error;
+    never sooner than a gateway's Retry-After.
+    """
+    interval = settings.SEEDANCE_POLL_INTERVAL
+    started = task.submitted_at or task.created_at
+    age = (timezone.now() - started).total_seconds()
+    overdue = age - 2 * task.expected_render_s
+    if overdue > 0:
+        interval = min(settings.SEEDANCE_POLL_MAX_INTERVAL, interval * 1.5 ** (overdue / interval))
+    if errors:
+        interval = min(settings.SEEDANCE_POLL_MAX_INTERVAL * 5, interval * 2 ** min(errors, 6))
+    return max(interval, retry_after or 0.0)
+
+
+def generation_tasks_claim_due(*, limit: int, only: list[str] | None = None) -> list[str]:
+    """Claim up to `limit` due tasks for this worker (among `only` ids when given); returns
+    their ids, oldest due first."""
+    now = timezone.now()
+    with transaction.atomic():
+        due = GenerationTask.objects.filter(status__in=SWEPT, next_poll_at__lte=now).order_by(
+            "next_poll_at"
+        )
+        if only is not None:
+            due = due.filter(pk__in=only)
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        ids = [str(pk) for pk in due.values_list("pk", flat=True)[:limit]]
+        if ids:
+            GenerationTask.objects.filter(pk__in=ids).update(next_poll_at=now + POLL_LEASE)
+    return ids
+
+
+def generation_tasks_sweep(
+    *,
+    max_seconds: float,
+    concurrency: int | None = None,
+    until_idle: bool = False,
+    only: list[str] | None = None,
+) -> int:
+    """Handle due tasks for up to `max_seconds` (the scheduled worker job); returns how many.
+
+    `concurrency` threads poll at once (SEEDANCE_POLL_CONCURRENCY); 1 runs inline on this
+    thread. With `until_idle` it returns as soon as nothing is due; `only` limits it to those
+    task ids (the `generate --wait` command drives its own task).
+    """
+    concurrency = concurrency or settings.SEEDANCE_POLL_CONCURRENCY
+    deadline = time.monotonic() + max_seconds
+    handled = 0
+    if concurrency == 1:
+        while time.monotonic() < deadline:
+            ids = generation_tasks_claim_due(limit=10, only=only)
+            for task_id in ids:
+                generation_task_poll(task_id=task_id)
+            handled += len(ids)
+            if not ids:
+                if until_idle:
+                    break
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        return handled
+    inflight: set[Future] = set()
+    with ThreadPoolExecutor(concurrency, thread_name_prefix="poll") as pool:
+        while time.monotonic() < deadline:
+            free = concurrency - len(inflight)
+            ids = generation_tasks_claim_due(limit=free, only=only) if free > 0 else []
+            inflight |= {pool.submit(_poll_in_thread, task_id) for task_id in ids}
+            handled += len(ids)
+            if not inflight and not ids and until_idle:
+                break
+            if inflight:
+                done, inflight = wait(inflight, timeout=0.5, return_when=FIRST_COMPLETED)
+                inflight = set(inflight)
+            else:
+                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+        wait(inflight)
+    return handled
+
+
+def _poll_in_thread(task_id: str) -> None:
+    try:
+        generation_task_poll(task_id=task_id)
+    except Exception:
+        logger.exception("task=%s poll crashed; it comes due again when its lease ends", task_id)
+    finally:
+        close_old_connections()
+        connection.close()
+
+
+def generation_task_poll(*, task_id: str) -> None:
+    """Do what a due task needs, by its status: submit it (pending), declare a dead submit
+    attempt unknown (submitting), reconcile (submit_unknown), ask the gateway (queued,
+    running), or restart its output copy (downloading)."""
+    task = GenerationTask.objects.filter(pk=task_id).first()
+    if task is None or task.is_terminal:
+        return
+    if task.status == Status.PENDING:
+        GenerationTask.objects.filter(pk=task_id, status=Status.PENDING).update(
+            next_poll_at=timezone.now() + timedelta(seconds=60)
+        )
+        enqueue(SUBMIT_JOB, task_id)
+    elif task.status == Status.SUBMITTING:
+        # The worker that claimed the submit died or hung past its lease: the request may or
+        # may not have reached the gateway.
+        if task_transition(
+            task_id=task_id,
+            from_statuses=[Status.SUBMITTING],
+            to_status=Status.SUBMIT_UNKNOWN,
+            next_poll_at=timezone.now() + timedelta(seconds=30),
+        ):
+            task_event_add(
+                task_id=task_id,
+                kind="submit_unknown",
+                message="The submit attempt did not finish; reconciling.",
+            )
+    elif task.status == Status.SUBMIT_UNKNOWN:
+        generation_task_reconcile(task=task)
+    elif task.status == Status.DOWNLOADING:
+        GenerationTask.objects.filter(pk=task_id, status=Status.DOWNLOADING).update(
+            next_poll_at=timezone.now() + timedelta(minutes=10)
+        )
+        enqueue(STORE_JOB, task_id)
+    else:
+        generation_task_refresh(task=task)
+
+
+def generation_task_reconcile(*, task: GenerationTask) -> None:
+    """A submit whose answer was lost: the gateway cannot be asked which task it created, so
+    the task waits for an admin (Django admin actions: attach the upstream id, resubmit, or
+    fail and release). Looked at again every few minutes."""
+    GenerationTask.objects.filter(pk=task.pk, status=Status.SUBMIT_UNKNOWN).update(
+        next_poll_at=timezone.now() + UNKNOWN_RECHECK
+    )
+
+
+def generation_task_refresh(*, task: GenerationTask) -> None:
+    """Ask the gateway about a queued or running task once and apply the answer."""
+    GenerationTask.objects.filter(pk=task.pk).update(poll_count=F("poll_count") + 1)
+    try:
+        snapshot = get_provider(task.provider).fetch(task.upstream_task_id)
+    except ProviderTransientError as exc:
+        _poll_failed(task, exc, retry_after=exc.retry_after)
+        return
+    except ProviderRejectedError as exc:
+        if exc.kind == "not_found" and task.consecutive_errors + 1 >= MAX_NOT_FOUND:
+            task_finish(
+                task_id=task.pk,
+                status=Status.FAILED,
+                error_code="not_found",
+                error_message=f"{task.provider} no longer knows this task ({exc.message}).",
+            )
+            return
+        _poll_failed(task, exc)
+        return
+    except ProviderError as exc:
+        _poll_failed(task, exc)
+        return
+    generation_task_apply_snapshot(task=task, snapshot=snapshot)
+
+
+def _poll_failed(
+    task: GenerationTask, exc: ProviderError, retry_after: float | None = None
+) -> None:
+    errors = task.consecutive_errors + 1
+    if task.deadline_at and timezone.now() > task.deadline_at:
+        task_finish(
+            task_id=task.pk,
+            status=Status.EXPIRED,
+            error_code="deadline",
+            error_message="The gateway did not report an end before the deadline.",
+        )
+        return
+    delay = next_poll_delay(task=task, errors=errors, retry_after=retry_after)
+    GenerationTask.objects.filter(pk=task.pk, status=task.status).update(
+        consecutive_errors=errors, next_poll_at=timezone.now() + timedelta(seconds=delay)
+    )
+    if errors == 1 or errors % 10 == 0:
+        task_event_add(
+            task_id=task.pk,
+            kind="poll_error",
+            message=f"{exc.message} Asking again in {delay:.0f} s.",
+            errors=errors,
+        )
+
+
+def generation_task_apply_snapshot(*, task: GenerationTask, snapshot: TaskSnapshot) -> None:
+    """Record what the gateway said about a queued or running task.
+
+    queued/running: status and next poll; succeeded: remember the output links and hand over
+    to the storing job; failed/expired/cancelled: end the task (nothing charged); an unknown
+    status word: logged once, the task stays where it is.
+    """
+    now = timezone.now()
+    status = snapshot.status
+    common = {"upstream_status": snapshot.raw_status[:40], "consecutive_errors": 0}
+    if status in (UpstreamStatus.QUEUED, UpstreamStatus.RUNNING, UpstreamStatus.UNKNOWN):
+        target = task.status
+        fields = dict(common)
+        if status == UpstreamStatus.RUNNING:
+            target = Status.RUNNING
+            if task.started_at is None:
+                fields["started_at"] = now
+        elif status == UpstreamStatus.UNKNOWN and task.upstream_status != snapshot.raw_status:
+            task_event_add(
+                task_id=task.pk,
+                kind="unknown_status",
+                message=f"The gateway said {snapshot.raw_status!r}; still waiting.",
+            )
+        fields["next_poll_at"] = now + timedelta(seconds=next_poll_delay(task=task))
+        if (
+            task_transition(
+                task_id=task.pk,
+                from_statuses=[Status.QUEUED, Status.RUNNING],
+                to_status=target,
+                **fields,
+            )
+            and target != task.status
+        ):
+            task_event_add(task_id=task.pk, kind="running", message="Rendering started.")
+        return
+    if status == UpstreamStatus.SUCCEEDED:
+        if not snapshot.video_url:
+            _poll_failed(task, ProviderError("The gateway reported success without a video link."))
+            return
+        with transaction.atomic():
+            if task_transition(
+                task_id=task.pk,
+                from_statuses=[Status.QUEUED, Status.RUNNING],
+                to_status=Status.DOWNLOADING,
+                output_url=snapshot.video_url,
+                cover_url=snapshot.cover_url,
+                last_frame_url=snapshot.last_frame_url,
+                usage=snapshot.usage,
+                upstream_duration_s=snapshot.duration_s,
+                upstream_finished_at=now,
+                started_at=task.started_at or now,
+                next_poll_at=now + timedelta(minutes=10),
+                **common,
+            ):
+                task_event_add(
+                    task_id=task.pk,
+                    kind="rendered",
+                    message="The gateway finished; saving the video.",
+                    usage=snapshot.usage,
+                )
+                enqueue_on_commit(STORE_JOB, str(task.pk))
+        return
+    ending = {
+        UpstreamStatus.FAILED: Status.FAILED,
+        UpstreamStatus.EXPIRED: Status.EXPIRED,
+        UpstreamStatus.CANCELLED: Status.CANCELLED,
+    }[status]
+    task_finish(
+        task_id=task.pk,
+        status=ending,
+        from_statuses=[Status.QUEUED, Status.RUNNING],
+        error_code=snapshot.error_code,
+        error_message=failure_message(
+            status=status,
+            code=snapshot.error_code,
+            message=snapshot.error_message,
+            provider_label=task.provider,
+        ),
+        upstream_status=snapshot.raw_status[:40],
+        upstream_finished_at=now,
+    )

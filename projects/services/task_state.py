@@ -1,0 +1,80 @@
+"""Status changes of a generation task: each one a conditional UPDATE, with its event.
+
+Every transition names the statuses it may start from, so a job delivered twice, or two
+workers racing, apply it at most once: the loser's UPDATE matches no row. Terminal
+transitions go through `task_finish`, the one place where a task's money is settled or
+released (projects/ledger.py) in the same transaction as its status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from projects.models import GenerationTask, TaskEvent
+
+logger = logging.getLogger("projects.tasks")
+
+Status = GenerationTask.Status
+
+
+def task_event_add(*, task_id: object, kind: str, message: str = "", **data: Any) -> TaskEvent:
+    """Append a line to the task's event log (and the structured log)."""
+    logger.info("task=%s event=%s %s", task_id, kind, message)
+    return TaskEvent.objects.create(task_id=task_id, kind=kind, message=message[:2000], data=data)
+
+
+def task_transition(
+    *, task_id: object, from_statuses: Iterable[str], to_status: str, **fields: Any
+) -> bool:
+    """Move the task to `to_status` (setting `fields`) if it is in one of `from_statuses`.
+    Returns whether this call made the change."""
+    updated = GenerationTask.objects.filter(pk=task_id, status__in=list(from_statuses)).update(
+        status=to_status, **fields
+    )
+    return updated == 1
+
+
+def task_finish(
+    *,
+    task_id: object,
+    status: str,
+    from_statuses: Iterable[str] = GenerationTask.ACTIVE,
+    error_code: str = "",
+    error_message: str = "",
+    event_message: str = "",
+    **fields: Any,
+) -> bool:
+    """End the task in terminal `status` if it is still in one of `from_statuses`.
+
+    In one transaction: the status change, the ledger settle (succeeded) or release (any other
+    ending), and the event. Returns whether this call ended the task; False means someone else
+    already did and nothing was changed.
+    """
+    if status not in GenerationTask.TERMINAL:
+        raise ValueError(f"{status} is not terminal")
+    with transaction.atomic():
+        changed = task_transition(
+            task_id=task_id,
+            from_statuses=from_statuses,
+            to_status=status,
+            finished_at=timezone.now(),
+            next_poll_at=None,
+            lease_until=None,
+            error_code=error_code[:120],
+            error_message=error_message,
+            **fields,
+        )
+        if not changed:
+            return False
+        task_event_add(
+            task_id=task_id,
+            kind=status,
+            message=event_message or error_message or status,
+            code=error_code,
+        )
+    return True

@@ -1,0 +1,28 @@
+"""django-q2 entry points. Each takes ids, calls one service and does nothing else.
+
+Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup_schedules`.
+"""
+
+from django.conf import settings
+
+from projects.services import generation, outputs, polling
+
+
+def generation_task_submit(task_id: str) -> None:
+    """Send a pending task upstream (idempotent)."""
+    generation.generation_task_submit(task_id=task_id)
+
+
+def generation_task_store_outputs(task_id: str) -> None:
+    """Copy a rendered task's outputs into storage and mark it succeeded (idempotent)."""
+    outputs.generation_task_store_outputs(task_id=task_id)
+
+
+def generation_tasks_sweep() -> int:
+    """Poll due tasks for SEEDANCE_SWEEP_SECONDS (scheduled every minute)."""
+    return polling.generation_tasks_sweep(max_seconds=settings.SEEDANCE_SWEEP_SECONDS)
+
+
+def generation_task_poll(task_id: str) -> None:
+    """Handle one task now (a callback arrived, an admin asked)."""
+    polling.generation_task_poll(task_id=task_id)

@@ -1,0 +1,63 @@
+"""Template helpers for the studio pages: progress, durations, signed media links."""
+
+from __future__ import annotations
+
+from django import template
+from django.utils import timezone
+
+from projects.models import GenerationTask
+from projects.storage import signed_url
+
+register = template.Library()
+Status = GenerationTask.Status
+
+TONES = {
+    Status.SUCCEEDED: "ok",
+    Status.FAILED: "bad",
+    Status.EXPIRED: "bad",
+    Status.CANCELLED: "muted",
+    Status.SUBMIT_UNKNOWN: "warn",
+}
+
+
+@register.filter
+def tone(status: str) -> str:
+    """A CSS modifier for a status badge: ok, bad, muted, warn or busy."""
+    return TONES.get(status, "busy")
+
+
+@register.filter
+def elapsed_seconds(task: GenerationTask) -> int:
+    """Seconds from creation to the end (or to now while it runs)."""
+    end = task.finished_at or timezone.now()
+    return max(0, int((end - task.created_at).total_seconds()))
+
+
+@register.filter
+def progress_percent(task: GenerationTask) -> int:
+    """An honest estimate, 0-100: fixed steps around an expected-render-time bar."""
+    if task.status == Status.SUCCEEDED:
+        return 100
+    if task.is_terminal:
+        return 0
+    if task.status == Status.RUNNING and task.started_at:
+        ran = (timezone.now() - task.started_at).total_seconds()
+        return int(10 + 80 * min(1.0, ran / max(task.expected_render_s, 1.0)))
+    return {Status.QUEUED: 8, Status.DOWNLOADING: 94}.get(task.status, 3)
+
+
+@register.filter
+def seconds(value: float | int | None) -> str:
+    """'42 s', '2 min 05 s'."""
+    if value is None:
+        return "–"
+    total = int(round(float(value)))
+    if total < 60:
+        return f"{total} s"
+    return f"{total // 60} min {total % 60:02d} s"
+
+
+@register.simple_tag
+def media_url(name: str, download_as: str = "") -> str:
+    """An expiring link to a stored file ('' when there is none)."""
+    return signed_url(name, download_as=download_as) if name else ""

@@ -1,0 +1,228 @@
+"""Settings for seedance-web, read from the environment (django-environ).
+
+Every variable is listed with a comment in `.env.example`. The embedded defaults (no variable set)
+give the development setup: SQLite in WAL mode, the django-q2 ORM broker, local file storage and
+no gateway keys. Production differences come only from the environment; there is no separate
+production module.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(environ.Env().str("SEEDANCE_VAR_DIR", default=str(BASE_DIR / "var")))
+
+env = environ.Env()
+env.read_env(BASE_DIR / ".env")  # a missing file is fine: the real environment wins anyway
+
+# --- Core -------------------------------------------------------------------------------------
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+_DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
+if not SECRET_KEY:
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+# Absolute base for links that leave the browser: callbacks and reference media fetched by gateways.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "django_q",
+    "projects",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "seedance_web.urls"
+WSGI_APPLICATION = "seedance_web.wsgi.application"
+ASGI_APPLICATION = "seedance_web.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+# https://docs.djangoproject.com/en/6.0/ref/databases/#sqlite-notes
+# Without WAL + IMMEDIATE + a busy timeout, the web process and the worker hit "database is locked".
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Auth -------------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "projects:project_list"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files (whitenoise) ----------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns at every start when it is missing
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True  # serve straight from static/ without collectstatic in development
+
+# --- Media storage ----------------------------------------------------------------------------
+# django-storages S3 when SEEDANCE_S3_BUCKET is set, local files under var/media otherwise.
+# Either way the files are private: browsers and gateways get expiring links (projects/storage.py).
+MEDIA_ROOT = VAR_DIR / "media"
+SEEDANCE_S3_BUCKET = env.str("SEEDANCE_S3_BUCKET", default="")
+SEEDANCE_LINK_TTL = env.int("SEEDANCE_LINK_TTL", default=6 * 3600)  # seconds a shared link lives
+if SEEDANCE_S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": SEEDANCE_S3_BUCKET,
+            "endpoint_url": env.str("SEEDANCE_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("SEEDANCE_S3_REGION", default="") or None,
+            "access_key": env.str("SEEDANCE_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("SEEDANCE_S3_SECRET_ACCESS_KEY", default="") or None,
+            "addressing_style": env.str("SEEDANCE_S3_ADDRESSING_STYLE", default="") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": SEEDANCE_LINK_TTL,
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "base_url": None},
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # bigger uploads spool to disk, never to memory
+
+# --- Upstream gateways ------------------------------------------------------------------------
+# A provider is offered only when its API key is set. *_BASE_URL points it elsewhere (the
+# simulator, a proxy). Docs: ../shared/upstream/ and docs/upstream-research.md.
+SEEDANCE_PROVIDERS = {
+    "tokenhub": {
+        "class": "projects.providers.tokenhub.TokenHubProvider",
+        "label": "TokenHub",
+        "api_key": env.str("TOKENHUB_API_KEY", default=""),
+        "base_url": env.str("TOKENHUB_BASE_URL", default="https://tokenhub.store/api/v1"),
+    },
+}
+SEEDANCE_DEFAULT_PROVIDER = env.str("SEEDANCE_DEFAULT_PROVIDER", default="tokenhub")
+SEEDANCE_HTTP_TIMEOUT = env.float("SEEDANCE_HTTP_TIMEOUT", default=30.0)  # seconds per request
+SEEDANCE_DOWNLOAD_TIMEOUT = env.float("SEEDANCE_DOWNLOAD_TIMEOUT", default=60.0)  # s between bytes
+# Polling policy (seconds). A task is first asked about after POLL_FIRST, then every POLL_INTERVAL,
+# growing towards POLL_MAX_INTERVAL once it runs longer than its expected render time.
+SEEDANCE_POLL_FIRST = env.float("SEEDANCE_POLL_FIRST", default=10.0)
+SEEDANCE_POLL_INTERVAL = env.float("SEEDANCE_POLL_INTERVAL", default=10.0)
+SEEDANCE_POLL_MAX_INTERVAL = env.float("SEEDANCE_POLL_MAX_INTERVAL", default=60.0)
+# Seconds one scheduled sweep keeps polling before it returns (schedules run each minute).
+SEEDANCE_SWEEP_SECONDS = env.float("SEEDANCE_SWEEP_SECONDS", default=55.0)
+SEEDANCE_POLL_CONCURRENCY = env.int("SEEDANCE_POLL_CONCURRENCY", default=8)  # polls in flight
+# Run queued jobs at once in the calling process instead of on the worker (tests only).
+SEEDANCE_JOBS_INLINE = env.bool("SEEDANCE_JOBS_INLINE", default=False)
+
+# --- Worker (django-q2) -----------------------------------------------------------------------
+# https://django-q2.readthedocs.io/en/master/configure.html
+# ORM broker on the default database unless REDIS_URL is set. `retry` must exceed `timeout`.
+REDIS_URL = env.str("REDIS_URL", default="")
+Q_CLUSTER = {
+    "name": env.str("SEEDANCE_Q_NAME", default="seedance"),
+    "workers": env.int("SEEDANCE_Q_WORKERS", default=4),
+    "timeout": 900,
+    "retry": 960,
+    "max_attempts": 10,
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 500,
+    "queue_limit": 50,
+    "label": "Worker",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+    Q_CLUSTER["poll"] = 0.5
+
+# --- Logging ----------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}
+
+# --- Security (effective when DEBUG is off) ---------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+    else None
+)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"

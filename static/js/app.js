@@ -1,0 +1,17 @@
+// Live "elapsed" counters: the server renders the start time; this ticks it every second
+// between htmx refreshes.
+(function () {
+  function fmt(total) {
+    total = Math.max(0, Math.floor(total));
+    if (total < 60) return total + " s";
+    var s = total % 60;
+    return Math.floor(total / 60) + " min " + (s < 10 ? "0" : "") + s + " s";
+  }
+  function tick() {
+    document.querySelectorAll("[data-since]").forEach(function (el) {
+      var since = Date.parse(el.getAttribute("data-since"));
+      if (!isNaN(since)) el.textContent = fmt((Date.now() - since) / 1000);
+    });
+  }
+  setInterval(tick, 1000);
+})();

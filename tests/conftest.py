@@ -1,0 +1,97 @@
+"""Shared fixtures: people and projects, the upstream simulator over real HTTP, and a helper
+that drives a task the way the worker would."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.test import TestCase
+
+from projects.models import GenerationTask, Membership
+from projects.providers.simulator.server import RunningSimulator, start_simulator
+from projects.services.polling import generation_tasks_sweep
+from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "media"},
+        },
+    }
+    yield
+
+
+@pytest.fixture(scope="session")
+def simulator_process() -> RunningSimulator:
+    cache = Path(django_settings.VAR_DIR) / "sim-cache"
+    sim = start_simulator(
+        cache_dir=cache, speed=200.0, seed=7, render_range=(60.0, 180.0), queue_range=(1.0, 8.0)
+    )
+    yield sim
+    sim.stop()
+    shutil.rmtree(cache, ignore_errors=True)
+
+
+@pytest.fixture
+def sim(simulator_process, settings) -> RunningSimulator:
+    """The simulator, emptied, with every provider pointed at it."""
+    simulator_process.engine.reset()
+    simulator_process.engine.fault_rate = 0.0
+    providers = {}
+    for name, conf in settings.SEEDANCE_PROVIDERS.items():
+        providers[name] = {
+            **conf,
+            "api_key": f"{name}-test-key",
+            "base_url": simulator_process.base_url(name),
+        }
+    settings.SEEDANCE_PROVIDERS = providers
+    return simulator_process
+
+
+@pytest.fixture
+def member(db):
+    return UserFactory(username="member")
+
+
+@pytest.fixture
+def team(db):
+    return TeamFactory(name="Studio", slug="studio")
+
+
+@pytest.fixture
+def project(team, member):
+    MembershipFactory(team=team, user=member, role=Membership.Role.MEMBER)
+    return ProjectFactory(team=team, name="Demo", slug="demo")
+
+
+def create_task(*, project, user, params) -> GenerationTask:
+    """generation_task_create with its on-commit jobs run, as after a real commit."""
+    from projects.services.generation import generation_task_create
+
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return generation_task_create(project=project, user=user, params=params)
+
+
+def drive(task: GenerationTask, *, timeout: float = 30.0) -> GenerationTask:
+    """Run the worker's sweep for this task until it ends (or `timeout` seconds pass)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task.refresh_from_db()
+        if task.is_terminal:
+            return task
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            generation_tasks_sweep(
+                max_seconds=0.5, concurrency=1, until_idle=True, only=[str(task.pk)]
+            )
+        time.sleep(0.05)
+    task.refresh_from_db()
+    return task

@@ -1,0 +1,55 @@
+"""factory_boy factories for the domain models."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from projects.models import GenerationTask, Membership, Project, Team
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("pass-word-123")
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    slug = factory.Sequence(lambda n: f"team-{n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    team = factory.SubFactory(TeamFactory)
+    user = factory.SubFactory(UserFactory)
+    role = Membership.Role.MEMBER
+
+
+class ProjectFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Project
+
+    team = factory.SubFactory(TeamFactory)
+    name = factory.Sequence(lambda n: f"Project {n}")
+    slug = factory.Sequence(lambda n: f"project-{n}")
+
+
+class GenerationTaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = GenerationTask
+
+    project = factory.SubFactory(ProjectFactory)
+    created_by = factory.SubFactory(UserFactory)
+    provider = "tokenhub"
+    model = "doubao-seedance-2.0"
+    prompt = "A lighthouse in a storm, waves crashing, cinematic"
+    ratio = "16:9"
+    resolution = "720p"
+    duration = 5

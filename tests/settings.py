@@ -1,0 +1,29 @@
+"""Test settings: the real settings module, read with a test environment, plus tiny overrides.
+
+Each pytest-xdist worker gets its own scratch directory (SQLite file, media, simulator cache).
+"""
+
+import os
+import tempfile
+
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+_scratch = os.path.join(tempfile.gettempdir(), f"seedance-web-tests-{os.getuid()}-{_worker}")
+os.environ.setdefault("SEEDANCE_VAR_DIR", _scratch)
+os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+os.environ.setdefault("TOKENHUB_API_KEY", "th-test-key-0000")
+os.environ.setdefault("TOKENHUB_BASE_URL", "http://127.0.0.1:9/tokenhub/api/v1")
+
+from seedance_web.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+SEEDANCE_JOBS_INLINE = True
+SEEDANCE_POLL_FIRST = 0.2
+SEEDANCE_POLL_INTERVAL = 0.2
+SEEDANCE_POLL_MAX_INTERVAL = 1.0
+SEEDANCE_HTTP_TIMEOUT = 5.0
+SEEDANCE_DOWNLOAD_TIMEOUT = 5.0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not :memory:, so the live server, worker threads and tests share one database.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(_scratch, "test.sqlite3")}  # noqa: F405
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -1,0 +1,81 @@
+"""The capability check names the limit and the doc it comes from."""
+
+from projects.providers.base import GenerationRequest, MediaReference
+from projects.providers.capabilities import check_request
+from projects.providers.tokenhub import CAPABILITIES
+
+
+def request(**overrides) -> GenerationRequest:
+    values = dict(
+        model="doubao-seedance-2.0", prompt="A cat", ratio="16:9", resolution="720p", duration=5
+    )
+    values.update(overrides)
+    return GenerationRequest(**values)
+
+
+def test_a_valid_request_has_no_errors():
+    assert check_request(CAPABILITIES, request()) == {}
+
+
+def test_duration_out_of_range_names_limit_and_source():
+    errors = check_request(CAPABILITIES, request(duration=20))
+    assert errors == {"duration": "doubao-seedance-2.0 accepts 4 to 15 seconds (TokenHub guide)."}
+
+
+def test_auto_duration_refused_where_the_doc_has_none():
+    assert "no auto duration" in check_request(CAPABILITIES, request(duration=-1))["duration"]
+
+
+def test_each_broken_limit_is_reported_on_its_field():
+    errors = check_request(
+        CAPABILITIES,
+        request(resolution="1080p", ratio="2:1", seed=3, prompt="  "),
+    )
+    assert errors["resolution"] == "doubao-seedance-2.0 accepts 480p or 720p (TokenHub guide)."
+    assert "16:9" in errors["ratio"] and "TokenHub guide" in errors["ratio"]
+    assert errors["seed"].startswith("TokenHub does not accept a seed")
+    assert errors["prompt"] == "Write a prompt describing the video."
+
+
+def test_unknown_model_lists_the_offered_ones():
+    error = check_request(CAPABILITIES, request(model="seedance-9"))["model"]
+    assert "doubao-seedance-2.0, doubao-seedance-2.0-fast" in error
+
+
+def test_reference_rules():
+    image = MediaReference(kind="image", role="first_frame", url="https://a/1.png")
+    two_first = check_request(CAPABILITIES, request(references=(image, image)))
+    assert two_first["references"].startswith("At most one first_frame")
+    last_only = check_request(
+        CAPABILITIES,
+        request(
+            references=(MediaReference(kind="image", role="last_frame", url="https://a/2.png"),)
+        ),
+    )
+    assert last_only["references"] == "A last frame needs a first frame too."
+    videos = tuple(
+        MediaReference(kind="video", role="reference_video", url=f"https://a/{i}") for i in range(4)
+    )
+    assert (
+        "at most 3 reference videos"
+        in check_request(CAPABILITIES, request(references=videos))["references"]
+    )
+    audio_only = check_request(
+        CAPABILITIES,
+        request(
+            references=(
+                MediaReference(kind="audio", role="reference_audio", url="https://a/a.mp3"),
+            )
+        ),
+    )
+    assert "cannot be the only reference" in audio_only["references"]
+    mixed = check_request(
+        CAPABILITIES,
+        request(
+            references=(
+                image,
+                MediaReference(kind="image", role="reference_image", url="https://a/3.png"),
+            )
+        ),
+    )
+    assert "mutually exclusive" in mixed["references"]
