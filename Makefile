@@ -3,7 +3,7 @@
 
 run:  ## set up .venv, then run web + worker + upstream simulator with the demo data
 	scripts/setup.sh
-	.venv/bin/python manage.py rundemo
+	DJANGO_DEBUG=$${DJANGO_DEBUG:-1} .venv/bin/python manage.py rundemo
 
 test:  ## set up .venv with the test packages, then run the whole suite
 	scripts/setup.sh --test
