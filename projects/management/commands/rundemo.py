@@ -42,6 +42,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        # Stop the children on SIGTERM too (a supervisor, `timeout`), not only on Ctrl-C.
+        signal.signal(signal.SIGTERM, signal.default_int_handler)
         call_command("migrate", interactive=False, verbosity=0)
         call_command("seed_demo")
         call_command("setup_schedules", verbosity=0)
@@ -111,7 +113,7 @@ class Command(BaseCommand):
         finally:
             for _, process in reversed(processes):
                 if process.poll() is None:
-                    process.send_signal(signal.SIGINT)
+                    process.send_signal(signal.SIGTERM)
             for _, process in processes:
                 try:
                     process.wait(timeout=10)
