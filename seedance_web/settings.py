@@ -151,13 +151,25 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # bigger uploads spool to disk, n
 # --- Upstream gateways ------------------------------------------------------------------------
 # A provider is offered only when its API key is set. *_BASE_URL points it elsewhere (the
 # simulator, a proxy). Docs: ../shared/upstream/ and docs/upstream-research.md.
+
+
+def _gateway(name: str, adapter: str, label: str, base_url: str) -> dict[str, str]:
+    """One gateway's settings from <NAME>_API_KEY and <NAME>_BASE_URL."""
+    return {
+        "class": adapter,
+        "label": label,
+        "api_key": env.str(f"{name.upper()}_API_KEY", default=""),
+        "base_url": env.str(f"{name.upper()}_BASE_URL", default=base_url),
+    }
+
+
 SEEDANCE_PROVIDERS = {
-    "tokenhub": {
-        "class": "projects.providers.tokenhub.TokenHubProvider",
-        "label": "TokenHub",
-        "api_key": env.str("TOKENHUB_API_KEY", default=""),
-        "base_url": env.str("TOKENHUB_BASE_URL", default="https://tokenhub.store/api/v1"),
-    },
+    "tokenhub": _gateway(
+        "tokenhub",
+        "projects.providers.tokenhub.TokenHubProvider",
+        "TokenHub",
+        "https://tokenhub.store/api/v1",
+    ),
 }
 SEEDANCE_DEFAULT_PROVIDER = env.str("SEEDANCE_DEFAULT_PROVIDER", default="tokenhub")
 SEEDANCE_HTTP_TIMEOUT = env.float("SEEDANCE_HTTP_TIMEOUT", default=30.0)  # seconds per request
@@ -167,8 +179,12 @@ SEEDANCE_DOWNLOAD_TIMEOUT = env.float("SEEDANCE_DOWNLOAD_TIMEOUT", default=60.0)
 SEEDANCE_POLL_FIRST = env.float("SEEDANCE_POLL_FIRST", default=10.0)
 SEEDANCE_POLL_INTERVAL = env.float("SEEDANCE_POLL_INTERVAL", default=10.0)
 SEEDANCE_POLL_MAX_INTERVAL = env.float("SEEDANCE_POLL_MAX_INTERVAL", default=60.0)
+# With callbacks, polling is a fallback this many times slower.
+SEEDANCE_POLL_CALLBACK_FACTOR = env.float("SEEDANCE_POLL_CALLBACK_FACTOR", default=6.0)
 # Seconds one scheduled sweep keeps polling before it returns (schedules run each minute).
 SEEDANCE_SWEEP_SECONDS = env.float("SEEDANCE_SWEEP_SECONDS", default=55.0)
+# Seconds after a lost create before "the gateway lists no such task" is believed.
+SEEDANCE_RECONCILE_AFTER = env.float("SEEDANCE_RECONCILE_AFTER", default=120.0)
 SEEDANCE_POLL_CONCURRENCY = env.int("SEEDANCE_POLL_CONCURRENCY", default=8)  # polls in flight
 # Run queued jobs at once in the calling process instead of on the worker (tests only).
 SEEDANCE_JOBS_INLINE = env.bool("SEEDANCE_JOBS_INLINE", default=False)

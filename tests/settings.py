@@ -3,11 +3,14 @@
 Each pytest-xdist worker gets its own scratch directory (SQLite file, media, simulator cache).
 """
 
+import hashlib
 import os
 import tempfile
 
+# One scratch directory per checkout and per xdist worker, so test runs never share files.
+_checkout = hashlib.sha1(os.path.dirname(os.path.abspath(__file__)).encode()).hexdigest()[:8]
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-_scratch = os.path.join(tempfile.gettempdir(), f"seedance-web-tests-{os.getuid()}-{_worker}")
+_scratch = os.path.join(tempfile.gettempdir(), f"seedance-web-tests-{_checkout}-{_worker}")
 os.environ.setdefault("SEEDANCE_VAR_DIR", _scratch)
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
@@ -21,6 +24,7 @@ SEEDANCE_JOBS_INLINE = True
 SEEDANCE_POLL_FIRST = 0.2
 SEEDANCE_POLL_INTERVAL = 0.2
 SEEDANCE_POLL_MAX_INTERVAL = 1.0
+SEEDANCE_RECONCILE_AFTER = 0.5
 SEEDANCE_HTTP_TIMEOUT = 5.0
 SEEDANCE_DOWNLOAD_TIMEOUT = 5.0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
 from django.utils import timezone
 
 from projects.exceptions import ApplicationError
@@ -16,7 +17,7 @@ from projects.models import GenerationTask
 from projects.providers.base import ProviderError
 from projects.providers.registry import get_provider
 from projects.queue import enqueue
-from projects.services.task_state import task_event_add
+from projects.services.task_state import task_event_add, task_transition
 
 logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
@@ -36,6 +37,8 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
     except ProviderError as exc:
         logger.warning("task=%s unreadable callback: %s", task_id, exc.message)
         raise ApplicationError("Unreadable callback body.") from exc
+    if task.status == Status.SUBMIT_UNKNOWN and upstream_id:
+        return _adopt_from_callback(task, upstream_id)
     if task.upstream_task_id and upstream_id != task.upstream_task_id:
         task_event_add(
             task_id=task_id,
@@ -50,4 +53,34 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
     if made_due:
         enqueue(POLL_JOB, task_id)
         return "refreshing"
+    return "noted"
+
+
+def _adopt_from_callback(task: GenerationTask, upstream_id: str) -> str:
+    # Only the gateway we sent this task's secret URL to can call it, so the id it names is the
+    # task our lost create made; still, confirm it exists before adopting it.
+    try:
+        get_provider(task.provider).fetch(upstream_id)
+    except ProviderError as exc:
+        logger.info(
+            "task=%s callback names %s, not confirmed: %s", task.pk, upstream_id, exc.message
+        )
+        return "unconfirmed"
+    with transaction.atomic():
+        if task_transition(
+            task_id=task.pk,
+            from_statuses=[Status.SUBMIT_UNKNOWN],
+            to_status=Status.QUEUED,
+            upstream_task_id=upstream_id[:128],
+            next_poll_at=timezone.now(),
+            error_message="",
+        ):
+            task_event_add(
+                task_id=task.pk,
+                kind="reconciled",
+                upstream_task_id=upstream_id,
+                message=f"The gateway's callback named the lost submit's task {upstream_id}.",
+            )
+            transaction.on_commit(lambda: enqueue(POLL_JOB, str(task.pk)))
+            return "reconciled"
     return "noted"

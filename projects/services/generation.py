@@ -174,6 +174,7 @@ def generation_task_submit(*, task_id: str) -> None:
         status=Status.SUBMITTING,
         next_poll_at=now + SUBMIT_LEASE,
         submit_attempts=F("submit_attempts") + 1,
+        submitted_at=now,  # when the create went out; reconciliation searches from here
     )
     if not claimed:
         logger.info("task=%s submit skipped: not pending", task_id)
@@ -225,8 +226,7 @@ def generation_task_submit(*, task_id: str) -> None:
             to_status=Status.RUNNING if result.status == "running" else Status.QUEUED,
             upstream_task_id=result.upstream_id,
             upstream_status=result.raw_status,
-            submitted_at=timezone.now(),
-            deadline_at=timezone.now() + DEADLINE,
+            deadline_at=now + DEADLINE,
             next_poll_at=timezone.now() + first_poll_delay(task),
             error_message="",
         )

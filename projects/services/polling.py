@@ -27,9 +27,9 @@ from projects.providers.base import (
     TaskSnapshot,
     UpstreamStatus,
 )
-from projects.providers.registry import get_provider
+from projects.providers.registry import get_capabilities, get_provider
 from projects.queue import enqueue, enqueue_on_commit
-from projects.services.generation import SUBMIT_JOB
+from projects.services.generation import DEADLINE, SUBMIT_JOB, request_for_task
 from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.services.upstream_errors import failure_message
 
@@ -57,14 +57,19 @@ def next_poll_delay(
 
     Every SEEDANCE_POLL_INTERVAL while the render is within twice its expected time, then
     growing by half each time up to SEEDANCE_POLL_MAX_INTERVAL; doubled per consecutive error;
-    never sooner than a gateway's Retry-After.
+    never sooner than a gateway's Retry-After. When the gateway calls back, polling is only the
+    fallback: SEEDANCE_POLL_CALLBACK_FACTOR times slower.
     """
     interval = settings.SEEDANCE_POLL_INTERVAL
+    if get_capabilities(task.provider).callbacks:
+        interval *= settings.SEEDANCE_POLL_CALLBACK_FACTOR
     started = task.submitted_at or task.created_at
     age = (timezone.now() - started).total_seconds()
     overdue = age - 2 * task.expected_render_s
     if overdue > 0:
-        interval = min(settings.SEEDANCE_POLL_MAX_INTERVAL, interval * 1.5 ** (overdue / interval))
+        interval = min(
+            settings.SEEDANCE_POLL_MAX_INTERVAL, interval * 1.5 ** min(20.0, overdue / interval)
+        )
     if errors:
         interval = min(settings.SEEDANCE_POLL_MAX_INTERVAL * 5, interval * 2 ** min(errors, 6))
     return max(interval, retry_after or 0.0)
@@ -181,11 +186,73 @@ def generation_task_poll(*, task_id: str) -> None:
 
 
 def generation_task_reconcile(*, task: GenerationTask) -> None:
-    """A submit whose answer was lost: the gateway cannot be asked which task it created, so
-    the task waits for an admin (Django admin actions: attach the upstream id, resubmit, or
-    fail and release). Looked at again every few minutes."""
+    """A submit whose answer was lost: ask the gateway which task that create made, if it can
+    tell (`VideoProvider.reconcile`: Ark lists tasks by time and model, AceData retrieves by
+    trace id). Found: adopt its id and follow it. Shown to be absent (only trusted after
+    SEEDANCE_RECONCILE_AFTER seconds, lists lag): send again. Cannot tell: the task waits for
+    an admin (Django admin: adopt an id, resend, or fail and release), looked at again later.
+    """
+    now = timezone.now()
+    sent_at = task.submitted_at or task.created_at
+    try:
+        found = get_provider(task.provider).reconcile(
+            request_for_task(task), sent_at=sent_at.timestamp()
+        )
+    except ProviderError as exc:
+        _reschedule_unknown(task, timedelta(seconds=30))
+        task_event_add(task_id=task.pk, kind="reconcile_error", message=exc.message)
+        return
+    if found:
+        with transaction.atomic():
+            if task_transition(
+                task_id=task.pk,
+                from_statuses=[Status.SUBMIT_UNKNOWN],
+                to_status=Status.QUEUED,
+                upstream_task_id=found,
+                next_poll_at=now,
+                error_message="",
+                deadline_at=sent_at + DEADLINE,
+            ):
+                task_event_add(
+                    task_id=task.pk,
+                    kind="reconciled",
+                    upstream_task_id=found,
+                    message=f"Found the task the lost submit created: {found}.",
+                )
+        return
+    settle_after = timedelta(seconds=settings.SEEDANCE_RECONCILE_AFTER)
+    if found == "" and now - sent_at >= settle_after:
+        with transaction.atomic():
+            if task_transition(
+                task_id=task.pk,
+                from_statuses=[Status.SUBMIT_UNKNOWN],
+                to_status=Status.PENDING,
+                next_poll_at=now + timedelta(seconds=60),
+                error_message="",
+            ):
+                task_event_add(
+                    task_id=task.pk,
+                    kind="reconciled",
+                    message="The gateway shows the lost submit created nothing; sending it again.",
+                )
+                enqueue_on_commit(SUBMIT_JOB, str(task.pk))
+        return
+    if found == "":
+        _reschedule_unknown(task, sent_at + settle_after - now)
+        return
+    if not task.events.filter(kind="needs_admin").exists():
+        task_event_add(
+            task_id=task.pk,
+            kind="needs_admin",
+            message=f"{task.provider} cannot say whether the lost submit created a "
+            "task; an admin must check and adopt its id, resend, or fail it.",
+        )
+    _reschedule_unknown(task, UNKNOWN_RECHECK)
+
+
+def _reschedule_unknown(task: GenerationTask, delay: timedelta) -> None:
     GenerationTask.objects.filter(pk=task.pk, status=Status.SUBMIT_UNKNOWN).update(
-        next_poll_at=timezone.now() + UNKNOWN_RECHECK
+        next_poll_at=timezone.now() + max(delay, timedelta(seconds=0.2))
     )
 
 
