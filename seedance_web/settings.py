@@ -164,6 +164,18 @@ def _gateway(name: str, adapter: str, label: str, base_url: str) -> dict[str, st
 
 
 SEEDANCE_PROVIDERS = {
+    "ark": _gateway(
+        "ark",
+        "projects.providers.ark.ArkProvider",
+        "Volcengine Ark",
+        "https://ark.cn-beijing.volces.com/api/v3",
+    ),
+    "acedata": _gateway(
+        "acedata",
+        "projects.providers.acedata.AceDataProvider",
+        "AceData Cloud",
+        "https://api.acedata.cloud",
+    ),
     "tokenhub": _gateway(
         "tokenhub",
         "projects.providers.tokenhub.TokenHubProvider",

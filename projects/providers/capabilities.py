@@ -8,6 +8,7 @@ filled in by each adapter module; the form, the CLI and the services all validat
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -54,6 +55,9 @@ class ModelCapabilities:
     portraits: bool = False  # accepts asset://<id> references
     last_frame_output: bool = False  # return_last_frame
     max_prompt_chars: int = 2000
+    # Resolutions allowed when reference_image/video/audio files are given; None = the same as
+    # `resolutions` (Ark 1.0 lite i2v has no 1080p in reference-image mode).
+    reference_resolutions: tuple[str, ...] | None = None
     source: str = ""
 
     @property
@@ -83,6 +87,9 @@ class ProviderCapabilities:
     callbacks: bool = False
     source: str = ""
     notes: tuple[str, ...] = field(default=())
+    # Parameter flags the gateway reads out of the prompt text (AceData: --rs, --dur, ...),
+    # without the dashes. The adapter appends them itself, so a prompt holding one is refused.
+    prompt_flags: tuple[str, ...] = ()
 
     def model(self, model_id: str) -> ModelCapabilities | None:
         return next((m for m in self.models if m.id == model_id), None)
@@ -112,6 +119,11 @@ def check_request(caps: ProviderCapabilities, request: GenerationRequest) -> dic
             f"The prompt is {len(prompt)} characters; {model.id} takes at most "
             f"{model.max_prompt_chars}."
         )
+    elif caps.prompt_flags and (flag := prompt_flag_in(request.prompt, caps.prompt_flags)):
+        errors["prompt"] = (
+            f"Remove {flag!r} from the prompt: {caps.label} reads such flags as parameters, "
+            f"and sets them from the form's fields itself ({caps.source})."
+        )
     if request.ratio not in model.ratios:
         errors["ratio"] = f"{model.id} accepts the ratios {', '.join(model.ratios)} {where}."
     if request.resolution not in model.resolutions:
@@ -136,6 +148,13 @@ def check_request(caps: ProviderCapabilities, request: GenerationRequest) -> dic
     if reference_error:
         errors["references"] = reference_error
     return errors
+
+
+def prompt_flag_in(prompt: str, flags: tuple[str, ...]) -> str:
+    """The first `--flag` of `flags` written as a word in `prompt` (e.g. '--rs'), else ''."""
+    names = "|".join(re.escape(f) for f in sorted(flags, key=len, reverse=True))
+    match = re.search(rf"(?<!\S)--({names})(?=\s|=|$)", prompt, flags=re.IGNORECASE)
+    return match.group(0) if match else ""
 
 
 def _check_references(model: ModelCapabilities, request: GenerationRequest, where: str) -> str:
@@ -180,6 +199,15 @@ def _check_references(model: ModelCapabilities, request: GenerationRequest, wher
         )
     if len(refs) < model.min_references:
         return f"{model.id} needs at least {model.min_references} reference file {where}."
+    if (
+        roles["reference_image"] + roles["reference_video"] + roles["reference_audio"]
+        and model.reference_resolutions is not None
+        and request.resolution not in model.reference_resolutions
+    ):
+        return (
+            f"With reference files {model.id} renders only "
+            f"{' or '.join(model.reference_resolutions)} {where}."
+        )
     if (
         model.audio_needs_visual
         and roles["reference_audio"]

@@ -99,10 +99,11 @@ class SimTask:
             return "cancelled"
         started = self.created_at + self.queue_s
         finished = started + self.render_s
+        # Past execution_expires_after before it could finish: expired, for good.
         if (
             self.expires_after is not None
+            and self.created_at + self.expires_after < finished
             and now >= self.created_at + self.expires_after
-            and now < finished
         ):
             return "expired"
         if now < started:
@@ -306,6 +307,16 @@ class SimEngine:
     def get_task(self, task_id: str) -> SimTask | None:
         with self._lock:
             return self.tasks.get(task_id)
+
+    def tasks_of(self, dialect: str) -> list[SimTask]:
+        """A snapshot of one dialect's tasks."""
+        with self._lock:
+            return [task for task in self.tasks.values() if task.dialect == dialect]
+
+    def delete_task(self, task_id: str) -> bool:
+        """Forget a task (Ark's DELETE of a finished one); whether it existed."""
+        with self._lock:
+            return self.tasks.pop(task_id, None) is not None
 
     def cancel_task(self, task: SimTask, *, allowed: set[str]) -> tuple[bool, str]:
         """Cancel if the task's current status is in `allowed`; (done, status before)."""

@@ -1,6 +1,8 @@
 """The simulator's HTTP server: every gateway dialect at its own path prefix, plus expiring
 output files and a control API for tests and benchmarks.
 
+    /ark/api/v3/...             official Ark (dialects/ark.py)
+    /acedata/seedance/...       AceData Cloud (dialects/acedata.py)
     /tokenhub/api/v1/...        TokenHub (dialects/tokenhub.py)
     /_files/<task>/<name>       output files behind expiring signed links (403 once expired)
     /_sim/faults   POST         inject a fault: {"kind", "op", "dialect", "count", ...}
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from projects.providers.simulator.dialects.acedata import AceDataDialect
+from projects.providers.simulator.dialects.ark import ArkDialect
 from projects.providers.simulator.dialects.base import Dialect, SimResponse
 from projects.providers.simulator.dialects.tokenhub import TokenHubDialect
 from projects.providers.simulator.engine import FAULT_KINDS, Fault, SimEngine
@@ -35,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 
 def all_dialects() -> list[Dialect]:
-    return [TokenHubDialect()]
+    return [ArkDialect(), AceDataDialect(), TokenHubDialect()]
 
 
 class SimulatorServer(ThreadingHTTPServer):

@@ -1,0 +1,388 @@
+"""Official Volcengine Ark adapter: the "content generation tasks" API.
+
+Contract: docs/upstream-research.md §1 ("Ark API reference"): §1.1 endpoints, §1.2 models,
+§1.3 create body, §1.4 content items, §1.8 responses, §1.9 statuses and DELETE, §1.10
+callbacks, §1.11 errors.
+
+    POST   {base}/contents/generations/tasks          {"model", "content": [...], ...} -> {"id"}
+    GET    {base}/contents/generations/tasks/{id}     the task (status, content.video_url, usage)
+    GET    {base}/contents/generations/tasks?page_num=&page_size=&filter.model=   {"total","items"}
+    DELETE {base}/contents/generations/tasks/{id}     queued: cancels; terminal: deletes the record
+
+Statuses queued, running, succeeded, failed, expired, cancelled. Errors come as
+`{"error": {"code", "message", "param", "type"}}` (read by http.default_error_parser). Ark
+has no idempotency key: a create whose answer was lost is found again through the list
+endpoint (`reconcile`), never sent twice blindly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import httpx
+
+from projects.providers.base import (
+    CancelNotSupported,
+    GenerationRequest,
+    ProviderError,
+    ProviderOutcomeUnknown,
+    ProviderRejectedError,
+    SubmitResult,
+    TaskSnapshot,
+    UpstreamStatus,
+    VideoProvider,
+)
+from projects.providers.capabilities import (
+    SEEDANCE_2_RATIOS,
+    ModelCapabilities,
+    ProviderCapabilities,
+)
+from projects.providers.http import build_http_client, request_json
+from projects.providers.statuses import normalise_status
+
+logger = logging.getLogger(__name__)
+
+LABEL = "Ark"
+SOURCE = "Ark API reference (upstream-research §1.2)"
+TASKS_PATH = "contents/generations/tasks"
+# Sent with every create. `default` is the only tier 2.0 / 2.0 fast accept (§1.3); 172800 s
+# (48 h) is Ark's own default, and services/generation.py's DEADLINE (49 h) assumes it.
+SERVICE_TIER = "default"
+EXECUTION_EXPIRES_AFTER = 172800
+# Reconciling a lost create (see ArkProvider.reconcile): seconds around the send time.
+RECONCILE_BEFORE_S = 5.0
+RECONCILE_AFTER_S = 120.0
+RECONCILE_PAGE_SIZE = 100
+RECONCILE_MAX_PAGES = 10
+CONTENT_TYPE = {"image": "image_url", "video": "video_url", "audio": "audio_url"}
+
+_ALL_ROLES = frozenset(
+    {"first_frame", "last_frame", "reference_image", "reference_video", "reference_audio"}
+)
+_FRAME_ROLES = frozenset({"first_frame", "last_frame"})
+_1X_RESOLUTIONS = ("480p", "720p", "1080p")
+_1X = dict(
+    durations=tuple(range(2, 13)),
+    default_duration=5,
+    resolutions=_1X_RESOLUTIONS,
+    default_resolution="720p",
+    ratios=SEEDANCE_2_RATIOS,
+    default_ratio="16:9",
+    audio=False,
+    default_audio=False,
+    seed=True,
+    watermark=True,
+    last_frame_output=True,
+    source=SOURCE,
+)
+_2X = dict(
+    durations=tuple(range(4, 16)),
+    default_duration=5,
+    auto_duration=True,
+    default_resolution="720p",
+    ratios=SEEDANCE_2_RATIOS,
+    default_ratio="16:9",
+    audio=True,
+    default_audio=True,
+    seed=True,
+    watermark=True,
+    roles=_ALL_ROLES,
+    max_images=9,
+    max_videos=3,
+    max_audios=3,
+    max_references=12,  # "mixed total <= 12 files (2.0)", §1.6
+    audio_needs_visual=True,  # "audio can't be the only reference on 2.0", §1.4
+    portraits=True,  # verified asset:// portraits, §1.4
+    last_frame_output=True,
+    source=SOURCE,
+)
+
+# The 2.0 model first: it is the default. 1.x rows from §1.2 (T2V / first frame / first+last /
+# reference images), durations from §1.2 (`-1` only where documented), resolutions §1.2.
+MODELS = (
+    ModelCapabilities(
+        id="doubao-seedance-2-0-260128",
+        label="Seedance 2.0",
+        resolutions=_1X_RESOLUTIONS,
+        **_2X,
+    ),
+    ModelCapabilities(
+        id="doubao-seedance-2-0-fast-260128",
+        label="Seedance 2.0 Fast",
+        resolutions=("480p", "720p"),
+        **_2X,
+    ),
+    ModelCapabilities(
+        id="doubao-seedance-1-5-pro-251215",
+        label="Seedance 1.5 Pro",
+        **{
+            **_1X,
+            "durations": tuple(range(4, 13)),
+            "auto_duration": True,
+            "audio": True,
+            "default_audio": True,
+            "roles": _FRAME_ROLES,
+        },
+    ),
+    ModelCapabilities(
+        id="doubao-seedance-1-0-pro-250528",
+        label="Seedance 1.0 Pro",
+        **{**_1X, "default_resolution": "1080p", "roles": _FRAME_ROLES},
+    ),
+    ModelCapabilities(
+        id="doubao-seedance-1-0-pro-fast-251015",
+        label="Seedance 1.0 Pro Fast",
+        **{**_1X, "roles": frozenset({"first_frame"})},  # no first+last frame, §1.2
+    ),
+    ModelCapabilities(
+        id="doubao-seedance-1-0-lite-t2v-250428",
+        label="Seedance 1.0 Lite (text)",
+        # Text only: "adaptive" follows an input image, and there is none.
+        **{**_1X, "default_resolution": "480p", "ratios": SEEDANCE_2_RATIOS[:-1]},
+    ),
+    ModelCapabilities(
+        id="doubao-seedance-1-0-lite-i2v-250428",
+        label="Seedance 1.0 Lite (image)",
+        **{
+            **_1X,
+            "default_resolution": "480p",
+            "default_ratio": "adaptive",
+            "roles": frozenset({"first_frame", "last_frame", "reference_image"}),
+            "max_images": 4,
+            "min_references": 1,  # image-to-video only
+            "reference_resolutions": ("480p", "720p"),  # "no 1080p in ref mode", §1.2
+        },
+    ),
+)
+CAPABILITIES = ProviderCapabilities(
+    name="ark",
+    label=LABEL,
+    models=MODELS,
+    cancel="queued",
+    callbacks=True,
+    source="Ark API reference (upstream-research §1)",
+    notes=(
+        "Only queued tasks can be cancelled; a running task is rendered and billed (§1.9).",
+        "Output links expire after 24 h (§1.13).",
+    ),
+)
+
+
+class ArkProvider(VideoProvider):
+    """The official Ark "content generation tasks" API (see module docstring)."""
+
+    name = "ark"
+    CAPABILITIES = CAPABILITIES
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: float,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._client = build_http_client(
+            base_url=base_url, api_key=api_key, timeout=timeout, transport=transport
+        )
+
+    def capabilities(self) -> ProviderCapabilities:
+        return CAPABILITIES
+
+    def build_body(self, request: GenerationRequest) -> dict[str, Any]:
+        """The create body for `request`, with the JSON fields of §1.3 and content items of
+        §1.4: the prompt first, then each reference in the caller's order (prompts cite
+        them as [Image 1], [Video 1] by that order)."""
+        model = CAPABILITIES.model(request.model)
+        content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
+        for ref in request.references:
+            kind = CONTENT_TYPE[ref.kind]
+            content.append({"type": kind, kind: {"url": ref.url}, "role": ref.role})
+        body: dict[str, Any] = {"model": request.model, "content": content}
+        if request.callback_url:
+            body["callback_url"] = request.callback_url
+        body["return_last_frame"] = request.return_last_frame
+        body["service_tier"] = SERVICE_TIER
+        body["execution_expires_after"] = EXECUTION_EXPIRES_AFTER
+        if model is not None and model.audio:
+            body["generate_audio"] = request.generate_audio
+        body["ratio"] = request.ratio
+        body["resolution"] = request.resolution
+        body["duration"] = request.duration
+        if request.seed is not None:
+            body["seed"] = request.seed
+        body["watermark"] = request.watermark
+        return body
+
+    def submit(self, request: GenerationRequest) -> SubmitResult:
+        data = request_json(
+            self._client, "POST", TASKS_PATH, label=LABEL, json_body=self.build_body(request)
+        )
+        upstream_id = data.get("id")
+        if not isinstance(upstream_id, str) or not upstream_id:
+            raise ProviderOutcomeUnknown("Ark accepted the request but sent no task id.")
+        # The create answer is only {"id"}; every task starts queued (§1.9).
+        return SubmitResult(
+            upstream_id=upstream_id, status=UpstreamStatus.QUEUED, raw_status="queued", raw=data
+        )
+
+    def fetch(self, upstream_id: str) -> TaskSnapshot:
+        data = request_json(self._client, "GET", f"{TASKS_PATH}/{upstream_id}", label=LABEL)
+        return self.parse_task(data, upstream_id=upstream_id)
+
+    def parse_task(self, data: dict[str, Any], *, upstream_id: str) -> TaskSnapshot:
+        """A TaskSnapshot from a GET (or callback, or list item) body. Raises
+        ProviderOutcomeUnknown when it has no status word."""
+        word = data.get("status")
+        if not isinstance(word, str):
+            raise ProviderOutcomeUnknown("Ark answered without a task status.")
+        content = _dict(data.get("content"))
+        error = _dict(data.get("error"))
+        return TaskSnapshot(
+            upstream_id=str(data.get("id") or upstream_id),
+            status=normalise_status(word, provider=self.name, upstream_id=upstream_id),
+            raw_status=word,
+            video_url=str(content.get("video_url") or ""),
+            last_frame_url=str(content.get("last_frame_url") or ""),
+            duration_s=output_seconds(data),
+            usage=_dict(data.get("usage")),
+            error_code=str(error.get("code") or ""),
+            error_message=str(error.get("message") or ""),
+            raw=data,
+        )
+
+    def cancel(self, upstream_id: str) -> TaskSnapshot | None:
+        """Cancel a queued task (§1.9). The task is read first: DELETE on a finished task
+        deletes its record, result included, so only a queued one is sent a DELETE.
+
+        Raises CancelNotSupported (running, finished or already cancelled: the reason is in
+        the message) or the usual provider errors.
+        """
+        current = self.fetch(upstream_id)
+        if current.status != UpstreamStatus.QUEUED:
+            raise CancelNotSupported(_why_not_cancellable(current.raw_status))
+        try:
+            request_json(self._client, "DELETE", f"{TASKS_PATH}/{upstream_id}", label=LABEL)
+        except ProviderRejectedError as exc:
+            if exc.kind in ("validation", "conflict"):
+                # It left the queue between our read and the DELETE: Ark refuses it.
+                raise CancelNotSupported(
+                    f"{_why_not_cancellable('running')} (Ark said: {exc.message})",
+                    code=exc.code,
+                    http_status=exc.http_status,
+                ) from exc
+            raise
+        return TaskSnapshot(
+            upstream_id=upstream_id, status=UpstreamStatus.CANCELLED, raw_status="cancelled"
+        )
+
+    def parse_callback(self, body: bytes) -> str:
+        """The task id of a callback: Ark POSTs the GET body on every status change (§1.10)."""
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ProviderError("Ark callback body is not JSON.") from exc
+        task_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(task_id, str) or not task_id:
+            raise ProviderError("Ark callback body names no task id.")
+        return task_id
+
+    def reconcile(self, request: GenerationRequest, *, sent_at: float) -> str | None:
+        """Find the task a create with a lost answer made, through the list endpoint (§1.8).
+
+        Heuristic: Ark has no idempotency key and its task bodies do not echo the prompt, so
+        a candidate is a task of the same model (`filter.model`) created from
+        RECONCILE_BEFORE_S seconds before `sent_at` (clock skew) to RECONCILE_AFTER_S after
+        it (a slow create), whose ratio, resolution and duration equal ours where the item
+        states them (not ratio `adaptive` nor duration -1: Ark may report what it chose).
+        Exactly one candidate: its id.
+        None: '' (the create made nothing, or Ark has not listed it yet: the caller waits
+        SEEDANCE_RECONCILE_AFTER before believing that). Several: None, ambiguous, an admin
+        decides. Pages are read newest first until one ends before the window; if
+        RECONCILE_MAX_PAGES is not enough to get there, None.
+        """
+        low, high = sent_at - RECONCILE_BEFORE_S, sent_at + RECONCILE_AFTER_S
+        found: list[str] = []
+        for page in range(1, RECONCILE_MAX_PAGES + 1):
+            data = request_json(
+                self._client,
+                "GET",
+                TASKS_PATH,
+                label=LABEL,
+                params={
+                    "page_num": page,
+                    "page_size": RECONCILE_PAGE_SIZE,
+                    "filter.model": request.model,
+                },
+            )
+            items = data.get("items")
+            if not isinstance(items, list):
+                raise ProviderOutcomeUnknown("Ark's task list has no items array.")
+            tasks = [item for item in items if isinstance(item, dict)]
+            found += [
+                str(item["id"])
+                for item in tasks
+                if _created_in(item, low, high) and _same_shape(item, request)
+            ]
+            created = [c for c in (_created_at(item) for item in tasks) if c is not None]
+            if len(items) < RECONCILE_PAGE_SIZE or (created and min(created) < low):
+                break
+        else:
+            logger.warning("ark reconcile: %s pages did not reach the send time", page)
+            return None
+        if len(found) > 1:
+            logger.warning("ark reconcile: %d candidate tasks %s", len(found), found)
+            return None
+        return found[0] if found else ""
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def output_seconds(data: dict[str, Any]) -> float | None:
+    """The output length: `duration` (seconds), or `frames` at 24 fps when frames were asked
+    for (§1.8); None while unknown (-1 before an auto-length task ends)."""
+    duration = data.get("duration")
+    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration > 0:
+        return float(duration)
+    frames = data.get("frames")
+    if isinstance(frames, int) and not isinstance(frames, bool) and frames > 1:
+        return round((frames - 1) / 24, 3)  # 25+4n frames: n seconds of 24 fps plus one
+    return None
+
+
+def _created_at(item: dict[str, Any]) -> float | None:
+    value = item.get("created_at")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _created_in(item: dict[str, Any], low: float, high: float) -> bool:
+    created = _created_at(item)
+    return created is not None and low <= created <= high and isinstance(item.get("id"), str)
+
+
+def _same_shape(item: dict[str, Any], request: GenerationRequest) -> bool:
+    pairs: list[tuple[str, object]] = [("resolution", request.resolution)]
+    if request.ratio != "adaptive":
+        pairs.append(("ratio", request.ratio))
+    if request.duration != -1:
+        pairs.append(("duration", request.duration))
+    return all(item.get(key) in (None, wanted) for key, wanted in pairs)
+
+
+def _why_not_cancellable(word: str) -> str:
+    if word == "running":
+        return "Ark cannot stop a task that is already rendering; it will finish and be billed."
+    if word == "cancelled":
+        return "The task is already cancelled at Ark."
+    if word in ("succeeded", "failed", "expired"):
+        return f"The task already ended at Ark ({word}); there is nothing to cancel."
+    return f"Ark only cancels queued tasks; this one is {word!r}."
