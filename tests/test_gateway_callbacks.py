@@ -1,0 +1,159 @@
+"""Gateway callbacks over real HTTP: the simulator POSTs to a live server (Ark on every status
+change, AceData once with the final result). A genuine callback finishes a task with no sweep,
+through the one re-fetch it triggers; forged and replayed ones change nothing."""
+
+import json
+import time
+
+import httpx
+import pytest
+
+from projects.models import GenerationTask
+from projects.providers.simulator.engine import Fault
+from projects.services.generation import GenerationParams, callback_url_for
+from tests.conftest import create_task
+
+pytestmark = pytest.mark.django_db(transaction=True)
+Status = GenerationTask.Status
+
+
+@pytest.fixture
+def site(live_server, settings):
+    settings.SITE_URL = live_server.url
+    return live_server.url
+
+
+def ark_params(**overrides) -> GenerationParams:
+    values = dict(
+        provider="ark",
+        model="doubao-seedance-2-0-260128",
+        prompt="A paper boat on a rainy street",
+        ratio="16:9",
+        resolution="480p",
+        duration=4,
+    )
+    values.update(overrides)
+    return GenerationParams(**values)
+
+
+def acedata_params(**overrides) -> GenerationParams:
+    values = dict(
+        provider="acedata",
+        model="doubao-seedance-1-0-pro-250528",
+        prompt="A paper boat on a rainy street",
+        ratio="16:9",
+        resolution="480p",
+        duration=3,
+        generate_audio=False,
+    )
+    values.update(overrides)
+    return GenerationParams(**values)
+
+
+def wait_until_terminal(task: GenerationTask, timeout: float = 20.0) -> GenerationTask:
+    """Wait for callbacks to end the task; nothing here polls the gateway."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        task.refresh_from_db()
+        if task.is_terminal:
+            return task
+        time.sleep(0.05)
+    return task
+
+
+def delivered(sim, task: GenerationTask) -> list[dict]:
+    url = callback_url_for(task)
+    return [c for c in sim.engine.callbacks_sent if c["url"] == url and c["status"] == 200]
+
+
+def post(url: str, body) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return httpx.post(url, content=content, timeout=10)
+
+
+# --- Ark ---------------------------------------------------------------------------------------
+def test_ark_callbacks_finish_the_task_with_no_sweep(site, sim, project, member):
+    task = create_task(project=project, user=member, params=ark_params())
+    task = wait_until_terminal(task)
+    assert task.status == Status.SUCCEEDED, task.error_message
+    assert task.video and task.usage["total_tokens"] > 0
+    calls = delivered(sim, task)
+    gets = sim.engine.counters["ark:get"]
+    # Each callback asks the gateway once (never more); nothing else polled.
+    assert 1 <= gets <= len(calls) and task.poll_count == gets
+    assert calls[-1]["body"]["status"] == "succeeded"
+    assert sim.engine.counters["ark:create"] == 1
+
+
+def test_a_forged_ark_callback_gets_404_and_changes_nothing(site, sim, project, member):
+    task = create_task(project=project, user=member, params=ark_params())
+    task.refresh_from_db()
+    sim.engine.tasks[task.upstream_task_id].queue_s = 1e9  # stays queued upstream
+    time.sleep(0.3)  # let the queued callback come and go
+    task.refresh_from_db()
+    before = (task.status, task.poll_count, sim.engine.counters["ark:get"])
+    claim = {"id": task.upstream_task_id, "status": "succeeded", "content": {"video_url": "x"}}
+    good_url = callback_url_for(task)
+    forged = good_url.replace(task.callback_token, "not-the-token")
+    assert post(forged, claim).status_code == 404
+    assert post(good_url.replace(str(task.pk), "not-a-uuid"), claim).status_code == 404
+    task.refresh_from_db()
+    assert (task.status, task.poll_count, sim.engine.counters["ark:get"]) == before
+    assert task.status == Status.QUEUED
+
+
+def test_replayed_and_foreign_ark_callbacks_change_nothing(site, sim, project, member):
+    done = wait_until_terminal(create_task(project=project, user=member, params=ark_params()))
+    assert done.status == Status.SUCCEEDED
+    old_body = delivered(sim, done)[0]["body"]
+    gets = sim.engine.counters["ark:get"]
+    replay = post(callback_url_for(done), old_body)
+    assert replay.status_code == 200 and replay.text == "already-final"
+    done.refresh_from_db()
+    assert done.status == Status.SUCCEEDED and sim.engine.counters["ark:get"] == gets
+
+    waiting = create_task(project=project, user=member, params=ark_params())
+    waiting.refresh_from_db()
+    sim.engine.tasks[waiting.upstream_task_id].queue_s = 1e9
+    # Another task's "succeeded" body sent to this task's URL: ignored, nothing fetched.
+    foreign = post(callback_url_for(waiting), delivered(sim, done)[-1]["body"])
+    assert foreign.text == "ignored"
+    # Its own stale body again: re-fetched once, and the gateway still says queued.
+    stale = post(callback_url_for(waiting), {**old_body, "id": waiting.upstream_task_id})
+    assert stale.text == "refreshing"
+    waiting.refresh_from_db()
+    assert waiting.status == Status.QUEUED and not waiting.video
+    assert post(callback_url_for(waiting), b"not json").status_code == 400
+
+
+# --- AceData -----------------------------------------------------------------------------------
+def test_acedata_final_callback_finishes_the_task_with_one_fetch(site, sim, project, member):
+    task = create_task(project=project, user=member, params=acedata_params())
+    task = wait_until_terminal(task)
+    assert task.status == Status.SUCCEEDED, task.error_message
+    (call,) = delivered(sim, task)
+    assert call["body"]["task_id"] == task.upstream_task_id
+    assert sim.engine.counters["acedata:get"] == 1 == task.poll_count
+
+
+def test_acedata_lost_create_is_adopted_from_its_callback(site, sim, project, member):
+    sim.engine.inject(Fault(kind="lost_create", dialect="acedata"))
+    task = create_task(project=project, user=member, params=acedata_params())
+    task.refresh_from_db()
+    assert task.status == Status.SUBMIT_UNKNOWN
+    (made,) = sim.engine.tasks_of("acedata")
+    task = wait_until_terminal(task)
+    assert task.status == Status.SUCCEEDED and task.upstream_task_id == made.id
+    assert task.events.filter(kind="reconciled", message__contains="callback").exists()
+    assert sim.engine.counters["acedata:create"] == 1
+
+
+def test_a_forged_acedata_callback_gets_404(site, sim, project, member):
+    task = create_task(project=project, user=member, params=acedata_params())
+    task.refresh_from_db()
+    sim.engine.tasks[task.upstream_task_id].queue_s = 1e9
+    body = {"success": True, "task_id": task.upstream_task_id, "data": {"status": "succeeded"}}
+    forged = callback_url_for(task).replace(task.callback_token, "guess")
+    assert post(forged, body).status_code == 404
+    task.refresh_from_db()
+    assert task.status == Status.QUEUED and sim.engine.counters["acedata:get"] == 0
