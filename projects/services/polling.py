@@ -187,8 +187,9 @@ def generation_task_poll(*, task_id: str) -> None:
 
 def generation_task_reconcile(*, task: GenerationTask) -> None:
     """A submit whose answer was lost: ask the gateway which task that create made, if it can
-    tell (`VideoProvider.reconcile`: Ark lists tasks by time and model, AceData retrieves by
-    trace id). Found: adopt its id and follow it. Shown to be absent (only trusted after
+    tell (`VideoProvider.reconcile`: Ark lists tasks by time and model; AceData cannot be
+    searched without the id, so there a callback naming the task or an admin settles it).
+    Found: adopt its id and follow it. Shown to be absent (only trusted after
     SEEDANCE_RECONCILE_AFTER seconds, lists lag): send again. Cannot tell: the task waits for
     an admin (Django admin: adopt an id, resend, or fail and release), looked at again later.
     """

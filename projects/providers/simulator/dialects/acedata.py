@@ -106,6 +106,8 @@ TERMINAL = {"succeeded", "failed", "expired", "cancelled"}
 
 
 class AceDataDialect(Dialect):
+    """AceData's /seedance/videos and /seedance/tasks (see the module docstring)."""
+
     name = "acedata"
     prefix = "/acedata"
     label = "AceData"

@@ -69,6 +69,8 @@ CALLBACK_STATUSES = {"queued", "running", "succeeded", "failed", "expired"}  # Â
 
 
 class ArkDialect(Dialect):
+    """The official Ark tasks API (see the module docstring)."""
+
     name = "ark"
     prefix = "/ark/api/v3"
     label = "Ark"
