@@ -11,7 +11,7 @@ import tempfile
 _checkout = hashlib.sha1(os.path.dirname(os.path.abspath(__file__)).encode()).hexdigest()[:8]
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
 _scratch = os.path.join(tempfile.gettempdir(), f"seedance-web-tests-{_checkout}-{_worker}")
-os.environ.setdefault("SEEDANCE_VAR_DIR", _scratch)
+os.environ["SEEDANCE_VAR_DIR"] = _scratch  # not setdefault: xdist workers inherit the parent's
 os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("TOKENHUB_API_KEY", "th-test-key-0000")
