@@ -183,6 +183,28 @@ class AceDataProvider(VideoProvider):
         record = self._call("seedance/tasks", {"id": upstream_id, "action": "retrieve"})
         return self.parse_record(record, upstream_id=upstream_id)
 
+    batch_size = 50
+
+    def fetch_many(self, upstream_ids: list[str]) -> dict[str, TaskSnapshot]:
+        """Several tasks in one `retrieve_batch` call (`{"ids", "action"}` ->
+        `{"items", "count"}`, AceData's tasks guide). Unreadable items are skipped."""
+        if not upstream_ids:
+            return {}
+        data = self._call("seedance/tasks", {"ids": upstream_ids, "action": "retrieve_batch"})
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise ProviderOutcomeUnknown("AceData's batch answer has no items array.")
+        wanted = set(upstream_ids)
+        found: dict[str, TaskSnapshot] = {}
+        for record in items:
+            record_id = record.get("id") if isinstance(record, dict) else None
+            if record_id in wanted:
+                try:
+                    found[record_id] = self.parse_record(record, upstream_id=record_id)
+                except ProviderOutcomeUnknown:
+                    continue
+        return found
+
     def parse_record(self, record: dict[str, Any], *, upstream_id: str) -> TaskSnapshot:
         """A TaskSnapshot from a retrieve record `{_id, id, request, response}`; no response
         yet means the task is still being made (AceData shows no queue: RUNNING)."""

@@ -232,6 +232,29 @@ class ArkProvider(VideoProvider):
         data = request_json(self._client, "GET", f"{TASKS_PATH}/{upstream_id}", label=LABEL)
         return self.parse_task(data, upstream_id=upstream_id)
 
+    batch_size = 100  # ids per list request: keeps the query string a few kB
+
+    def fetch_many(self, upstream_ids: list[str]) -> dict[str, TaskSnapshot]:
+        """Several tasks in one list request (§1.8: `filter.task_ids` repeated per id).
+        Items that are not readable tasks are skipped, so their ids are asked for alone."""
+        if not upstream_ids:
+            return {}
+        params = [("page_num", 1), ("page_size", len(upstream_ids))]
+        params += [("filter.task_ids", upstream_id) for upstream_id in upstream_ids]
+        data = request_json(self._client, "GET", TASKS_PATH, label=LABEL, params=params)
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise ProviderOutcomeUnknown("Ark's task list has no items array.")
+        wanted = set(upstream_ids)
+        found: dict[str, TaskSnapshot] = {}
+        for item in items:
+            if isinstance(item, dict) and item.get("id") in wanted:
+                try:
+                    found[item["id"]] = self.parse_task(item, upstream_id=item["id"])
+                except ProviderOutcomeUnknown:
+                    continue
+        return found
+
     def parse_task(self, data: dict[str, Any], *, upstream_id: str) -> TaskSnapshot:
         """A TaskSnapshot from a GET (or callback, or list item) body. Raises
         ProviderOutcomeUnknown when it has no status word."""

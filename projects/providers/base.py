@@ -152,6 +152,15 @@ class VideoProvider(abc.ABC):
     def fetch(self, upstream_id: str) -> TaskSnapshot:
         """Read an upstream task's status and outputs. Raises like `submit`."""
 
+    # How many tasks one status request can ask about (0: one at a time, `fetch` only).
+    batch_size: int = 0
+
+    def fetch_many(self, upstream_ids: list[str]) -> dict[str, TaskSnapshot]:
+        """Read up to `batch_size` tasks in one request: {upstream id: snapshot}. An id the
+        gateway left out of its answer is missing from the dict (ask it alone with `fetch`).
+        Raises like `fetch`; only adapters with `batch_size` > 0 implement it."""
+        raise NotImplementedError(f"{type(self).__name__} has no batch status request")
+
     def cancel(self, upstream_id: str) -> TaskSnapshot | None:
         """Cancel an upstream task; returns its new snapshot when the gateway says one.
         Raises CancelNotSupported when the gateway cannot."""
