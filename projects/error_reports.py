@@ -15,7 +15,12 @@ from typing import Any
 
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from projects.redaction import redact, secret_values
+from projects.redaction import (
+    current_request_secrets,
+    redact,
+    request_secrets,
+    secret_values,
+)
 
 
 class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
@@ -32,7 +37,7 @@ class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
 
     def get_traceback_frame_variables(self, request: Any, tb_frame: Any) -> Any:
         variables = super().get_traceback_frame_variables(request, tb_frame)
-        secrets = secret_values()
+        secrets = secret_values() + request_secrets(request) + current_request_secrets()
         cleansed = []
         for name, value in variables:
             if self.hidden_settings.search(name):
@@ -51,8 +56,11 @@ class SecretSafeExceptionReporterFilter(SafeExceptionReporterFilter):
 class SecretSafeExceptionReporter(ExceptionReporter):
     """The debug page and the e-mailed report, with every secret value redacted."""
 
+    def _secrets(self) -> list[str]:
+        return secret_values() + request_secrets(self.request) + current_request_secrets()
+
     def get_traceback_html(self) -> str:
-        return redact(str(super().get_traceback_html()))
+        return redact(str(super().get_traceback_html()), self._secrets())
 
     def get_traceback_text(self) -> str:
-        return redact(str(super().get_traceback_text()))
+        return redact(str(super().get_traceback_text()), self._secrets())

@@ -15,16 +15,22 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 
 REDACTED = "[redacted]"
+# The secrets in the URL of the request being handled on this thread (RequestSecretsMiddleware).
+_current_request_secrets: ContextVar[tuple[str, ...]] = ContextVar(
+    "current_request_secrets", default=()
+)
 SECRET_NAME = re.compile(r"API_?KEY|SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL|PRIVATE", re.I)
 MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words
-_CALLBACK_TOKEN = re.compile(r"(/callbacks/[^/\s]+/)[^/\s\"'<>?]+")
+_CALLBACK_TOKEN = re.compile(r"(/callbacks/[^/\s]+/)([^/\s\"'<>?]+)")
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]+(@)")
 
@@ -70,6 +76,21 @@ def secret_values() -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
+def request_secrets(request: Any) -> list[str]:
+    """The secrets a request carries in its URL: a callback's per-task token, and any URL
+    keyword named like a secret (`token`). A crash while handling it may quote them in free
+    text (an exception message), where no pattern would find them."""
+    found = []
+    match = getattr(request, "resolver_match", None)
+    for name, value in (getattr(match, "kwargs", None) or {}).items():
+        if SECRET_NAME.search(name) and len(str(value)) >= MIN_SECRET_LENGTH:
+            found.append(str(value))
+    callback = _CALLBACK_TOKEN.search(str(getattr(request, "path", "") or ""))
+    if callback and len(callback.group(2)) >= MIN_SECRET_LENGTH:
+        found.append(callback.group(2))
+    return found
+
+
 def redact(text: str, secrets: Iterable[str] | None = None) -> str:
     """`text` with every secret value, Bearer token, password in a URL and callback token
     replaced by [redacted]."""
@@ -88,7 +109,11 @@ class RedactSecretsFilter(logging.Filter):
     `redact`; it never drops a record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        secrets = secret_values()
+        secrets = (
+            secret_values()
+            + request_secrets(getattr(record, "request", None))
+            + list(_current_request_secrets.get())
+        )
         try:
             message = record.getMessage()
         except Exception:  # a bad format string: keep what the caller gave, redacted
@@ -101,3 +126,36 @@ class RedactSecretsFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info, secrets)
         return True
+
+
+def current_request_secrets() -> list[str]:
+    """The URL secrets of the request being handled now (empty outside a request)."""
+    return list(_current_request_secrets.get())
+
+
+class RequestSecretsMiddleware:
+    """Remembers the secrets in the current request's URL (a callback's token, a `token`
+    URL keyword) while it is handled, so any log line or report written meanwhile, by any
+    library, has them redacted (RedactSecretsFilter, projects/error_reports.py)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        reset = _current_request_secrets.set(tuple(request_secrets(request)))
+        try:
+            return self.get_response(request)
+        finally:
+            _current_request_secrets.reset(reset)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
+    ) -> None:
+        found = [
+            str(value)
+            for name, value in view_kwargs.items()
+            if SECRET_NAME.search(name) and len(str(value)) >= MIN_SECRET_LENGTH
+        ]
+        if found:
+            _current_request_secrets.set((*_current_request_secrets.get(), *found))
+        return None

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "projects.redaction.RequestSecretsMiddleware",  # URL secrets never reach logs or reports
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -251,7 +252,7 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # --- Logging and error reports ----------------------------------------------------------------
 # Every handler passes records through projects.redaction.RedactSecretsFilter: no gateway key,
 # secret or callback token reaches a log line or an e-mailed report.
-ADMINS = [("Admin", address) for address in env.list("DJANGO_ADMINS", default=[])]
+ADMINS = env.list("DJANGO_ADMINS", default=[])  # e-mail addresses that get error reports
 SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default="seedance-web@localhost")
 DEFAULT_EXCEPTION_REPORTER = "projects.error_reports.SecretSafeExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "projects.error_reports.SecretSafeExceptionReporterFilter"
@@ -282,6 +283,8 @@ LOGGING = {
         # Replace Django's own handlers on these so their lines are redacted too.
         "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # At DEBUG it dumps whole template contexts (CSRF tokens, form data) into the log.
+        "django.template": {"level": "INFO"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },
