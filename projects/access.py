@@ -3,21 +3,54 @@
 A user who is not in the object's team gets Http404 (the object's existence is not revealed);
 a member whose role is too low gets PermissionDenied (403). Roles are cumulative:
 member < reviewer < admin. Superusers are treated as admins of every team.
+
+A restricted project (`Project.restricted`) is seen only by its listed members
+(`ProjectMember`) and the team's admins: to anyone else in the team it does not exist (404),
+and the querysets below leave it out of every list.
+
+Every view declares the role it needs with `@min_role(...)`; the URL-enumeration test
+(tests/test_url_access.py) reads that declaration and checks each view refuses below it.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from projects.models import GenerationTask, Membership, Project, Team
+from projects.models import GenerationTask, Membership, Project, ProjectMember, Team
 
-ROLE_RANK = {Membership.Role.MEMBER: 1, Membership.Role.REVIEWER: 2, Membership.Role.ADMIN: 3}
+MEMBER = Membership.Role.MEMBER
+REVIEWER = Membership.Role.REVIEWER
+ADMIN = Membership.Role.ADMIN
+ROLE_RANK = {MEMBER: 1, REVIEWER: 2, ADMIN: 3}
 
 User = AbstractBaseUser | AnonymousUser
+View = TypeVar("View", bound=Callable)
+
+
+def min_role(role: str) -> Callable[[View], View]:
+    """Declare the team role a view needs (`view.min_role`). The view still fetches its
+    objects through the access_* functions below with the same `min_role`; the declaration is
+    what the URL-enumeration test checks the refusal against."""
+    if role not in ROLE_RANK:
+        raise ValueError(f"Unknown role {role!r}")
+
+    def mark(view: View) -> View:
+        view.min_role = role
+        return view
+
+    return mark
+
+
+def roles_at_least(role: str) -> list[str]:
+    """The roles that include `role`: 'reviewer' -> ['reviewer', 'admin']."""
+    return [r for r, rank in ROLE_RANK.items() if rank >= ROLE_RANK[role]]
 
 
 def team_role(user: User, team: Team) -> str | None:
@@ -25,17 +58,24 @@ def team_role(user: User, team: Team) -> str | None:
     if not user.is_authenticated:
         return None
     if user.is_superuser:
-        return Membership.Role.ADMIN
+        return ADMIN
     return Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
 
 
-def _check_role(user: User, team: Team, min_role: str) -> str:
+def _check_role(user: User, team: Team, role_needed: str) -> str:
     role = team_role(user, team)
     if role is None:
         raise Http404("No such object.")
-    if ROLE_RANK[role] < ROLE_RANK[min_role]:
-        raise PermissionDenied(f"This needs the {min_role} role in {team.name}.")
+    if ROLE_RANK[role] < ROLE_RANK[role_needed]:
+        # No names here: the message may be shown, and refusals reveal nothing.
+        raise PermissionDenied(f"This needs the {role_needed} role in this team.")
     return role
+
+
+def _check_project_visible(user: User, project: Project, role: str) -> None:
+    if project.restricted and role != ADMIN:
+        if not ProjectMember.objects.filter(project=project, user=user).exists():
+            raise Http404("No such object.")
 
 
 def _uuid(value: object) -> uuid.UUID:
@@ -45,7 +85,7 @@ def _uuid(value: object) -> uuid.UUID:
         raise Http404("No such object.") from None
 
 
-def access_team(user: User, team_id: object, *, min_role: str = "member") -> Team:
+def access_team(user: User, team_id: object, *, min_role: str = MEMBER) -> Team:
     """The team with `team_id` if `user` holds at least `min_role` in it."""
     team = Team.objects.filter(pk=_uuid(team_id)).first()
     if team is None:
@@ -54,27 +94,30 @@ def access_team(user: User, team_id: object, *, min_role: str = "member") -> Tea
     return team
 
 
-def access_project(user: User, project_id: object, *, min_role: str = "member") -> Project:
-    """The project with `project_id` if `user` holds at least `min_role` in its team."""
+def access_project(user: User, project_id: object, *, min_role: str = MEMBER) -> Project:
+    """The project with `project_id` if `user` holds at least `min_role` in its team and,
+    when it is restricted, is listed on it or a team admin."""
     project = Project.objects.select_related("team").filter(pk=_uuid(project_id)).first()
     if project is None:
         raise Http404("No such project.")
+    role = team_role(user, project.team)
+    if role is None:
+        raise Http404("No such project.")
+    _check_project_visible(user, project, role)
     _check_role(user, project.team, min_role)
     return project
 
 
-def access_project_by_slug(user: User, slug: str, *, min_role: str = "member") -> Project:
-    """The project called `slug` among the user's teams (the CLI names projects by slug).
+def access_project_by_slug(user: User, slug: str, *, min_role: str = MEMBER) -> Project:
+    """The project called `slug` among the projects the user sees (the CLI names projects by
+    slug).
 
     Raises Http404 when none, PermissionDenied when several teams have that slug (ambiguous)
     or the role is too low.
     """
     if not user.is_authenticated:
         raise Http404("No such project.")
-    projects = Project.objects.select_related("team").filter(slug=slug)
-    if not user.is_superuser:
-        projects = projects.filter(team__memberships__user=user)
-    found = list(projects[:2])
+    found = list(projects_visible_to(user).select_related("team").filter(slug=slug)[:2])
     if not found:
         raise Http404(f"No project {slug!r} in your teams.")
     if len(found) > 1:
@@ -84,9 +127,10 @@ def access_project_by_slug(user: User, slug: str, *, min_role: str = "member") -
 
 
 def access_generation_task(
-    user: User, task_id: object, *, min_role: str = "member"
+    user: User, task_id: object, *, min_role: str = MEMBER
 ) -> GenerationTask:
-    """The generation task with `task_id` if `user` holds at least `min_role` in its team."""
+    """The generation task with `task_id` if `user` may see its project (access_project's
+    rules) and holds at least `min_role` in its team."""
     task = (
         GenerationTask.objects.select_related("project__team", "created_by")
         .filter(pk=_uuid(task_id))
@@ -94,5 +138,54 @@ def access_generation_task(
     )
     if task is None:
         raise Http404("No such generation.")
+    role = team_role(user, task.project.team)
+    if role is None:
+        raise Http404("No such generation.")
+    _check_project_visible(user, task.project, role)
     _check_role(user, task.project.team, min_role)
     return task
+
+
+def access_review_task(user: User, task_id: object) -> GenerationTask:
+    """The generation task with `task_id` for a reviewer's decision: 404 as in
+    access_generation_task, 403 below the reviewer role. Whether this reviewer may decide on
+    this video (their own, its state) is the review service's rule."""
+    return access_generation_task(user, task_id, min_role=REVIEWER)
+
+
+def access_review_queue(user: User) -> QuerySet[Project]:
+    """The projects whose videos `user` reviews; PermissionDenied when they review none
+    (a reviewer or admin role in at least one team is needed)."""
+    if not user.is_authenticated:
+        raise PermissionDenied("Log in first.")
+    if not (
+        user.is_superuser
+        or Membership.objects.filter(user=user, role__in=roles_at_least(REVIEWER)).exists()
+    ):
+        raise PermissionDenied("Reviewing needs the reviewer role in a team.")
+    return projects_visible_to(user, min_role=REVIEWER)
+
+
+def projects_visible_to(user: User, *, min_role: str = MEMBER) -> QuerySet[Project]:
+    """Every project `user` may see with at least `min_role` in its team: the selectors list
+    projects and tasks through this, so lists and access checks agree. Restricted projects
+    count only where the user is listed or a team admin."""
+    if not user.is_authenticated:
+        return Project.objects.none()
+    if user.is_superuser:
+        return Project.objects.all()
+    mine = Membership.objects.filter(user=user)
+    teams_with_role = mine.filter(role__in=roles_at_least(min_role)).values("team_id")
+    admin_teams = mine.filter(role=ADMIN).values("team_id")
+    listed_on = ProjectMember.objects.filter(user=user).values("project_id")
+    return Project.objects.filter(
+        Q(team_id__in=teams_with_role)
+        & (Q(restricted=False) | Q(team_id__in=admin_teams) | Q(pk__in=listed_on))
+    )
+
+
+def tasks_visible_to(user: User, *, min_role: str = MEMBER) -> QuerySet[GenerationTask]:
+    """Every generation task in the projects `user` may see with at least `min_role`."""
+    return GenerationTask.objects.filter(
+        project__in=projects_visible_to(user, min_role=min_role).values("pk")
+    )

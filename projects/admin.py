@@ -1,4 +1,6 @@
-"""Django admin: teams and roles, projects, assets, generation tasks and their recovery."""
+"""Django admin: teams and roles, projects and their members, assets, generation tasks and
+their recovery, reviews and the audit trail (read-only). Edits to teams and projects are
+audited (AuditedModelAdmin); so must be those to budgets, price rules and gateway settings."""
 
 from __future__ import annotations
 
@@ -7,8 +9,19 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from projects.exceptions import ApplicationError
-from projects.models import Asset, GenerationTask, Membership, Project, TaskEvent, Team
+from projects.models import (
+    Asset,
+    AuditEvent,
+    GenerationTask,
+    Membership,
+    Project,
+    ProjectMember,
+    Review,
+    TaskEvent,
+    Team,
+)
 from projects.services import recovery
+from projects.services.audit import AuditedModelAdmin
 
 
 class MembershipInline(admin.TabularInline):
@@ -18,18 +31,25 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "created_at"]
+class TeamAdmin(AuditedModelAdmin):
+    list_display = ["name", "slug", "allow_self_review", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
 
 
+class ProjectMemberInline(admin.TabularInline):
+    model = ProjectMember
+    extra = 1
+    autocomplete_fields = ["user"]
+
+
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
-    list_display = ["name", "team", "slug", "created_at"]
-    list_filter = ["team"]
+class ProjectAdmin(AuditedModelAdmin):
+    list_display = ["name", "team", "slug", "restricted", "created_at"]
+    list_filter = ["team", "restricted"]
     search_fields = ["name", "slug"]
+    inlines = [ProjectMemberInline]
 
 
 @admin.register(Asset)
@@ -70,12 +90,13 @@ class GenerationTaskAdmin(admin.ModelAdmin):
         "provider",
         "model",
         "status",
+        "review_state",
         "upstream_task_id",
         "created_by",
         "created_at",
         "next_poll_at",
     ]
-    list_filter = ["status", "provider", "model"]
+    list_filter = ["status", "review_state", "provider", "model"]
     search_fields = ["id", "upstream_task_id", "prompt"]
     date_hierarchy = "created_at"
     inlines = [TaskEventInline]
@@ -127,3 +148,32 @@ class GenerationTaskAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{task.pk}: {exc.message}", messages.WARNING)
         if done:
             self.message_user(request, f"{done} task(s) updated.")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History is written by services only: viewable here, never added, edited or deleted."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAdmin):
+    list_display = ["task", "decision", "reviewer", "created_at"]
+    list_filter = ["decision"]
+    search_fields = ["comment", "reviewer__username", "task__prompt"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "actor_name", "action", "target_repr", "team"]
+    list_filter = ["action", "team"]
+    search_fields = ["actor_name", "action", "target_repr", "target_id"]
+    date_hierarchy = "created_at"

@@ -6,9 +6,10 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from projects.exceptions import InvalidRequest
-from projects.models import Team
+from projects.models import Membership, Review, Team
 from projects.providers.capabilities import ModelCapabilities, ProviderCapabilities
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.services.generation import GenerationParams, generation_params_check
@@ -58,6 +59,8 @@ class GenerationForm(forms.Form):
     generate_audio = forms.BooleanField(required=False, label="Generate audio")
     watermark = forms.BooleanField(required=False, label="Watermark")
     seed = forms.IntegerField(required=False, help_text="Same seed, similar result. Blank: random.")
+    # Set when revising a rejected video (services/reviews.py::generation_revise).
+    revised_from = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data: Any = None, *, initial: dict[str, Any] | None = None) -> None:
         super().__init__(data, initial=initial)
@@ -138,4 +141,50 @@ class GenerationForm(forms.Form):
             generate_audio=bool(data.get("generate_audio")),
             watermark=bool(data.get("watermark")),
             seed=data.get("seed"),
+        )
+
+
+class ReviewForm(forms.Form):
+    """A reviewer's decision on a video: approve or reject, with a comment (required to
+    reject; the service says so)."""
+
+    decision = forms.ChoiceField(choices=Review.Decision.choices)
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Comment for the team"}),
+        required=False,
+        max_length=4000,
+    )
+
+
+class TeamMemberForm(forms.Form):
+    """Add someone to a team, or change their role, by username."""
+
+    username = forms.CharField(max_length=150)
+    role = forms.ChoiceField(choices=Membership.Role.choices)
+
+
+class TeamMemberRemoveForm(forms.Form):
+    username = forms.CharField(max_length=150)
+
+
+class TeamSettingsForm(forms.Form):
+    allow_self_review = forms.BooleanField(
+        required=False, label="Reviewers may approve videos they generated themselves"
+    )
+
+
+class ProjectAccessForm(forms.Form):
+    """Whether a project is restricted, and which team members are listed on it."""
+
+    restricted = forms.BooleanField(
+        required=False, label="Restricted: only listed members and team admins see it"
+    )
+    members = forms.ModelMultipleChoiceField(
+        queryset=None, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["members"].queryset = (
+            get_user_model().objects.filter(memberships__team=team).order_by("username")
         )

@@ -1,41 +1,66 @@
-"""Reads for pages: what a user sees, in as few queries as the page needs."""
+"""Reads for pages: what a user sees, in as few queries as the page needs.
+
+Lists of projects and tasks go through projects/access.py's `projects_visible_to`, so a
+restricted project never shows in a list its access check would refuse.
+"""
 
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from projects.models import GenerationTask, Membership, Project, TaskEvent, Team
+from projects.access import projects_visible_to, roles_at_least
+from projects.models import (
+    AuditEvent,
+    GenerationTask,
+    Membership,
+    Project,
+    ProjectMember,
+    Review,
+    TaskEvent,
+    Team,
+)
+
+ReviewState = GenerationTask.ReviewState
 
 
 def team_list_for_user(user: AbstractBaseUser, *, min_role: str = "member") -> QuerySet[Team]:
     """Teams where `user` holds at least `min_role` (all teams for a superuser)."""
     if user.is_superuser:
         return Team.objects.all()
-    roles = {
-        "member": ["member", "reviewer", "admin"],
-        "reviewer": ["reviewer", "admin"],
-        "admin": ["admin"],
-    }[min_role]
-    return Team.objects.filter(memberships__user=user, memberships__role__in=roles).distinct()
+    return Team.objects.filter(
+        memberships__user=user, memberships__role__in=roles_at_least(min_role)
+    ).distinct()
 
 
 def project_list_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
-    """The user's projects, newest activity first, with generation counts."""
-    projects = Project.objects.select_related("team")
-    if not user.is_superuser:
-        projects = projects.filter(team__memberships__user=user)
-    return projects.annotate(
-        generation_count=Count("generation_tasks", distinct=True),
-        last_generation_at=Max("generation_tasks__created_at"),
-    ).order_by("team__name", "-created_at")
+    """The projects the user sees, by team then newest, with generation counts."""
+    return (
+        projects_visible_to(user)
+        .select_related("team")
+        .annotate(
+            generation_count=Count("generation_tasks", distinct=True),
+            last_generation_at=Max("generation_tasks__created_at"),
+        )
+        .order_by("team__name", "-created_at")
+    )
+
+
+def _with_last_review(tasks: QuerySet[GenerationTask]) -> QuerySet[GenerationTask]:
+    """Annotate each task with its latest decision's comment and reviewer name."""
+    latest = Review.objects.filter(task=OuterRef("pk")).order_by("-created_at", "-id")
+    return tasks.annotate(
+        review_comment=Subquery(latest.values("comment")[:1]),
+        reviewer_name=Subquery(latest.values("reviewer__username")[:1]),
+    )
 
 
 def generation_task_list(
-    *, project: Project, status: str = "", limit: int = 200
+    *, project: Project, status: str = "", review: str = "", limit: int = 200
 ) -> QuerySet[GenerationTask]:
-    """The project's generations for the gallery, newest first, optionally one status group:
-    'active', 'succeeded', 'failed' (failed, cancelled, expired) or a single status."""
+    """The project's generations for the gallery, newest first, optionally one status group
+    ('active', 'succeeded', 'failed' = failed, cancelled, expired, or a single status) and
+    one review state ('awaiting', 'approved', 'rejected')."""
     tasks = project.generation_tasks.select_related("created_by").defer(
         "usage", "options", "output_url", "cover_url", "last_frame_url"
     )
@@ -45,18 +70,42 @@ def generation_task_list(
         tasks = tasks.filter(status__in=["failed", "cancelled", "expired"])
     elif status in GenerationTask.Status.values:
         tasks = tasks.filter(status=status)
-    return tasks.order_by("-created_at")[:limit]
+    if review in (ReviewState.AWAITING, ReviewState.APPROVED, ReviewState.REJECTED):
+        tasks = tasks.filter(review_state=review)
+    return _with_last_review(tasks).order_by("-created_at")[:limit]
 
 
 def generation_status_counts(*, project: Project) -> dict[str, int]:
-    """{'all', 'active', 'succeeded', 'failed'} counts for the gallery filters, one query."""
+    """Counts for the gallery filters, one query: 'all', 'active', 'succeeded', 'failed' and
+    the review states 'awaiting', 'approved', 'rejected'."""
     failed = ["failed", "cancelled", "expired"]
     return project.generation_tasks.aggregate(
         all=Count("pk"),
         active=Count("pk", filter=Q(status__in=GenerationTask.ACTIVE)),
         succeeded=Count("pk", filter=Q(status="succeeded")),
         failed=Count("pk", filter=Q(status__in=failed)),
+        awaiting=Count("pk", filter=Q(review_state=ReviewState.AWAITING)),
+        approved=Count("pk", filter=Q(review_state=ReviewState.APPROVED)),
+        rejected=Count("pk", filter=Q(review_state=ReviewState.REJECTED)),
     )
+
+
+def review_queue_list(*, projects: QuerySet[Project], limit: int = 100) -> QuerySet[GenerationTask]:
+    """Videos awaiting review in `projects` (access.access_review_queue), oldest finished
+    first, with project and creator loaded."""
+    return (
+        GenerationTask.objects.filter(
+            project__in=projects.values("pk"), review_state=ReviewState.AWAITING
+        )
+        .select_related("project__team", "created_by")
+        .defer("usage", "options", "output_url", "cover_url", "last_frame_url")
+        .order_by("finished_at", "created_at")[:limit]
+    )
+
+
+def review_list(*, task: GenerationTask) -> QuerySet[Review]:
+    """The task's review decisions, newest first."""
+    return task.reviews.select_related("reviewer").order_by("-created_at", "-id")
 
 
 def task_event_list(*, task: GenerationTask) -> QuerySet[TaskEvent]:
@@ -66,3 +115,22 @@ def task_event_list(*, task: GenerationTask) -> QuerySet[TaskEvent]:
 
 def membership_role(*, user: AbstractBaseUser, team: Team) -> str | None:
     return Membership.objects.filter(user=user, team=team).values_list("role", flat=True).first()
+
+
+def team_member_list(*, team: Team) -> list[Membership]:
+    """The team's memberships, admins first, then by username."""
+    order = {"admin": 0, "reviewer": 1, "member": 2}
+    memberships = team.memberships.select_related("user")
+    return sorted(memberships, key=lambda m: (order.get(m.role, 9), m.user.get_username()))
+
+
+def team_projects_with_members(*, team: Team) -> QuerySet[Project]:
+    """The team's projects with their listed members (for the team page)."""
+    return team.projects.prefetch_related(
+        Prefetch("members", queryset=ProjectMember.objects.select_related("user"))
+    ).order_by("name")
+
+
+def audit_event_list(*, team: Team) -> QuerySet[AuditEvent]:
+    """The team's audit trail, newest first."""
+    return AuditEvent.objects.filter(team=team).order_by("-created_at", "-id")

@@ -1,8 +1,13 @@
-"""URLs of the domain app. Object ids are UUIDs; callbacks carry a per-task secret."""
+"""URLs of the domain app. Object ids are UUIDs; callbacks carry a per-task secret.
+
+Every view here declares the role it needs (`@min_role`, projects/access.py), and
+tests/test_url_access.py requests every pattern as an outsider and as a member without the
+role. A new URL keyword argument must be added to that test's KWARGS.
+"""
 
 from django.urls import path
 
-from projects.views import generations, projects
+from projects.views import generations, projects, reviews, teams
 
 app_name = "projects"
 
@@ -10,10 +15,18 @@ urlpatterns = [
     path("", projects.project_list, name="project_list"),
     path("projects/new/", projects.project_new, name="project_new"),
     path("p/<uuid:project_id>/", projects.project_detail, name="project_detail"),
+    path("p/<uuid:project_id>/access/", projects.project_access, name="project_access"),
     path("p/<uuid:project_id>/generate/", generations.generation_new, name="generation_new"),
     path("g/<uuid:task_id>/", generations.generation_detail, name="generation_detail"),
     path("g/<uuid:task_id>/download/", generations.generation_download, name="generation_download"),
     path("g/<uuid:task_id>/cancel/", generations.generation_cancel, name="generation_cancel"),
+    path("g/<uuid:task_id>/review/", reviews.generation_review, name="generation_review"),
+    path("review/", reviews.review_queue, name="review_queue"),
+    path("t/<uuid:team_id>/", teams.team_detail, name="team_detail"),
+    path("t/<uuid:team_id>/members/", teams.team_member_save, name="team_member_save"),
+    path("t/<uuid:team_id>/members/remove/", teams.team_member_delete, name="team_member_delete"),
+    path("t/<uuid:team_id>/settings/", teams.team_settings, name="team_settings"),
+    path("t/<uuid:team_id>/audit/", teams.team_audit, name="team_audit"),
     path(
         "callbacks/<str:task_id>/<str:token>/",
         generations.generation_callback,

@@ -29,7 +29,7 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "seedance_web.apps.SeedanceAdminConfig",  # django.contrib.admin, login rate limited
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -38,11 +38,14 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_q",
+    "django_ratelimit",
     "projects",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "projects.redaction.RequestSecretsMiddleware",  # URL secrets never reach logs or reports
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -223,25 +226,90 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.5
 
-# --- Logging ----------------------------------------------------------------------------------
+# --- Cache (rate-limit counters) ---------------------------------------------------------------
+# https://docs.djangoproject.com/en/6.0/topics/cache/
+# Shared by every web process: Redis when REDIS_URL is set, otherwise a database table
+# (`manage.py createcachetable`; rundemo and the test database create it) whose increment is
+# made atomic by projects/cache.py.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "seedance",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "projects.cache.AtomicDatabaseCache",
+            "LOCATION": "seedance_cache",
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
+
+# --- Rate limits (django-ratelimit) -----------------------------------------------------------
+# https://django-ratelimit.readthedocs.io/  Rates are "count/period" (s, m, h, d), e.g. "10/m".
+SEEDANCE_LOGIN_RATE = env.str("SEEDANCE_LOGIN_RATE", default="10/m")  # per IP and per username
+SEEDANCE_SUBMIT_RATE = env.str("SEEDANCE_SUBMIT_RATE", default="20/m")  # generations per user
+# META key of the client address set by a proxy in front (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
+SEEDANCE_CLIENT_IP_HEADER = env.str("SEEDANCE_CLIENT_IP_HEADER", default="")
+RATELIMIT_IP_META_KEY = "projects.ratelimits.client_ip"
+RATELIMIT_USE_CACHE = "default"
+# django_ratelimit.W001 only says a backend is missing from its allowlist, which predates
+# Django's own RedisCache (atomic INCRBY) and cannot know projects.cache.AtomicDatabaseCache
+# (increment under a row lock); the check for real problems (E003) stays on.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+
+# --- Logging and error reports ----------------------------------------------------------------
+# Every handler passes records through projects.redaction.RedactSecretsFilter: no gateway key,
+# secret or callback token reaches a log line or an e-mailed report.
+ADMINS = env.list("DJANGO_ADMINS", default=[])  # e-mail addresses that get error reports
+SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default="seedance-web@localhost")
+DEFAULT_EXCEPTION_REPORTER = "projects.error_reports.SecretSafeExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "projects.error_reports.SecretSafeExceptionReporterFilter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {
+        "redact_secrets": {"()": "projects.redaction.RedactSecretsFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_secrets"],
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false", "redact_secrets"],
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Replace Django's own handlers on these so their lines are redacted too.
+        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # At DEBUG it dumps whole template contexts (CSRF tokens, form data) into the log.
+        "django.template": {"level": "INFO"},
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
     },
 }
 
 # --- Security (effective when DEBUG is off) ---------------------------------------------------
+# https://docs.djangoproject.com/en/6.0/howto/deployment/checklist/ (`manage.py check --deploy`
+# is clean with the production variables in .env.example; tests/test_deploy_check.py).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True  # pages carry the token (forms, hx-headers); no script reads it
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
@@ -254,3 +322,18 @@ SECURE_PROXY_SSL_HEADER = (
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# Content Security Policy (Django 6's built-in middleware): scripts only from our own static
+# files; media also from https (presigned S3 links live on the bucket's host).
+SECURE_CSP = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'unsafe-inline'"],  # style="" attributes in the templates
+    "img-src": ["'self'", "data:", "blob:", "https:"],
+    "media-src": ["'self'", "blob:", "https:"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}

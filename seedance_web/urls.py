@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from projects.access import MEMBER, min_role
+from projects.views.auth import RateLimitedLoginView
 from projects.views.media import signed_media
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", RateLimitedLoginView.as_view(), name="login"),
+    path("logout/", min_role(MEMBER)(auth_views.LogoutView.as_view()), name="logout"),
     path("admin/", admin.site.urls),
     path("media/s/<str:token>", signed_media, name="signed_media"),
     path("", include("projects.urls")),

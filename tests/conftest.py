@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,13 @@ def _media_root(settings, tmp_path):
         },
     }
     yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test counts its own logins and submits: the counters sit in the shared cache
+    (a database table, or Redis in CI), which neither rollback nor flush empties."""
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
 
 
 @pytest.fixture(scope="session")

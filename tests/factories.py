@@ -53,3 +53,8 @@ class GenerationTaskFactory(factory.django.DjangoModelFactory):
     ratio = "16:9"
     resolution = "720p"
     duration = 5
+    status = "pending"
+    # The database requires it: every succeeded video is in review, nothing else is.
+    review_state = factory.LazyAttribute(
+        lambda task: "awaiting" if task.status == "succeeded" else "none"
+    )

@@ -1,7 +1,20 @@
 """Domain models, one module per sub-domain; import them from here."""
 
 from projects.models.assets import Asset
+from projects.models.audit import AuditEvent
 from projects.models.generation import GenerationTask, TaskEvent
+from projects.models.project_members import ProjectMember
+from projects.models.reviews import Review
 from projects.models.teams import Membership, Project, Team
 
-__all__ = ["Asset", "GenerationTask", "Membership", "Project", "TaskEvent", "Team"]
+__all__ = [
+    "Asset",
+    "AuditEvent",
+    "GenerationTask",
+    "Membership",
+    "Project",
+    "ProjectMember",
+    "Review",
+    "TaskEvent",
+    "Team",
+]

@@ -39,6 +39,12 @@ class GenerationTask(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         EXPIRED = "expired", "Expired"
 
+    class ReviewState(models.TextChoices):
+        NONE = "none", "Not for review"
+        AWAITING = "awaiting", "Awaiting review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
     TERMINAL = frozenset({Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.EXPIRED})
     ACTIVE = frozenset(set(Status) - TERMINAL)
 
@@ -100,11 +106,22 @@ class GenerationTask(models.Model):
     cover = models.FileField(max_length=500, blank=True)
     last_frame = models.FileField(max_length=500, blank=True)
 
+    # Review: every succeeded video awaits a reviewer (set in the same UPDATE that marks it
+    # succeeded, task_state.task_finish); the decisions themselves are Review rows.
+    review_state = models.CharField(
+        max_length=16, choices=ReviewState.choices, default=ReviewState.NONE
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    revised_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
+    )
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["project", "-created_at"], name="task_project_recent"),
             models.Index(fields=["status", "next_poll_at"], name="task_status_due"),
+            models.Index(fields=["review_state", "finished_at"], name="task_review_queue"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -132,6 +149,14 @@ class GenerationTask(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="succeeded") | (~Q(video="") & ~Q(video_sha256="")),
                 name="task_succeeded_has_stored_video",
+            ),
+            # Only a succeeded video is reviewed, and every succeeded video is in review.
+            models.CheckConstraint(
+                condition=Q(
+                    status="succeeded", review_state__in=["awaiting", "approved", "rejected"]
+                )
+                | (~Q(status="succeeded") & Q(review_state="none")),
+                name="task_review_state_valid",
             ),
         ]
 

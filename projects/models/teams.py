@@ -13,6 +13,10 @@ class Team(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
+    # Four eyes by default: a reviewer may not approve a video they generated themselves.
+    allow_self_review = models.BooleanField(
+        default=False, help_text="Reviewers may approve videos they generated themselves."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -57,6 +61,10 @@ class Project(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60)
     description = models.TextField(blank=True)
+    # Restricted: only its listed members (ProjectMember) and the team's admins see it.
+    restricted = models.BooleanField(
+        default=False, help_text="Only listed members and team admins can see this project."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

@@ -8,6 +8,7 @@ from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationTask
 from projects.providers.base import CancelNotSupported, ProviderError, UpstreamStatus
 from projects.providers.registry import get_capabilities, get_provider
+from projects.services.audit import audit_record
 from projects.services.task_state import task_event_add, task_finish
 
 Status = GenerationTask.Status
@@ -33,6 +34,7 @@ def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> s
             from_statuses=[Status.PENDING],
             event_message=f"Cancelled by {who} before it was sent.",
         ):
+            _audit_cancel(task, user, sent=False)
             return "Cancelled before it was sent to the gateway. Nothing was charged."
         raise InvalidStateTransition("It was being sent just now; try again in a moment.")
     caps = get_capabilities(task.provider)
@@ -64,11 +66,22 @@ def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> s
         raise InvalidStateTransition(
             f"{caps.label} answered {snapshot.raw_status!r}; the task was not cancelled."
         )
-    task_finish(
+    if task_finish(
         task_id=task.pk,
         status=Status.CANCELLED,
         from_statuses=[Status.QUEUED, Status.RUNNING],
         event_message=f"Cancelled by {who}.",
         upstream_status="cancelled",
-    )
+    ):
+        _audit_cancel(task, user, sent=True)
     return f"Cancelled at {caps.label}. Nothing was charged."
+
+
+def _audit_cancel(task: GenerationTask, user: AbstractBaseUser, *, sent: bool) -> None:
+    audit_record(
+        actor=user,
+        action="generation.cancelled",
+        team=task.project.team,
+        target=task,
+        details={"project": task.project.name, "sent_upstream": sent},
+    )

@@ -36,6 +36,7 @@ from projects.providers.registry import (
     get_provider,
 )
 from projects.queue import enqueue_on_commit
+from projects.services.audit import audit_record
 from projects.services.task_state import task_event_add, task_finish, task_transition
 
 logger = logging.getLogger("projects.tasks")
@@ -96,12 +97,18 @@ def expected_render_seconds(*, duration: int, resolution: str) -> float:
 
 
 def generation_task_create(
-    *, project: Project, user: AbstractBaseUser, params: GenerationParams
+    *,
+    project: Project,
+    user: AbstractBaseUser,
+    params: GenerationParams,
+    revised_from: GenerationTask | None = None,
 ) -> GenerationTask:
     """Validate `params`, store a pending task and enqueue its submission after commit.
 
     Raises InvalidRequest (nothing stored, nothing enqueued). The caller must already have
-    checked the user's access to `project` (projects/access.py).
+    checked the user's access to `project` (projects/access.py). `revised_from` links a
+    revision to the rejected video it redoes (services/reviews.py::generation_revise).
+    The submit is written to the audit trail in the same transaction.
     """
     request = generation_params_check(params)
     now = timezone.now()
@@ -118,6 +125,7 @@ def generation_task_create(
             generate_audio=request.generate_audio,
             watermark=request.watermark,
             seed=request.seed,
+            revised_from=revised_from,
             status=Status.PENDING,
             next_poll_at=now + SUBMIT_WATCHDOG,
             expected_render_s=expected_render_seconds(
@@ -130,6 +138,20 @@ def generation_task_create(
             message=f"Created by {user.get_username()}.",
             provider=params.provider,
             model=request.model,
+        )
+        audit_record(
+            actor=user,
+            action="generation.submitted",
+            team=project.team,
+            target=task,
+            details={
+                "project": project.name,
+                "provider": params.provider,
+                "model": request.model,
+                "duration": request.duration,
+                "resolution": request.resolution,
+                "revised_from": str(revised_from.pk) if revised_from else None,
+            },
         )
         enqueue_on_commit(SUBMIT_JOB, str(task.pk))
     return task

@@ -57,6 +57,9 @@ def task_finish(
     """
     if status not in GenerationTask.TERMINAL:
         raise ValueError(f"{status} is not terminal")
+    if status == Status.SUCCEEDED:
+        # Every finished video goes to review, in the same UPDATE that marks it succeeded.
+        fields.setdefault("review_state", GenerationTask.ReviewState.AWAITING)
     with transaction.atomic():
         changed = task_transition(
             task_id=task_id,

@@ -1,13 +1,18 @@
-"""Teams, memberships and projects: creating them."""
+"""Teams, memberships and projects: creating them, and what a team admin manages (members
+and roles, review settings, who sees a restricted project), audited."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from projects.exceptions import ApplicationError
-from projects.models import Membership, Project, Team
+from projects.models import Membership, Project, ProjectMember, Team
+from projects.services.audit import audit_record
 
 
 def team_create(*, name: str, slug: str | None = None) -> Team:
@@ -51,3 +56,143 @@ def project_create(
         raise ApplicationError(
             f"{team.name} already has a project with the address {slug!r}; pick another name."
         ) from None
+
+
+LAST_ADMIN = "A team needs at least one admin; make someone else admin first."
+
+
+def _no_admin_left(team: Team, *, without: AbstractBaseUser) -> bool:
+    return not team.memberships.filter(role=Membership.Role.ADMIN).exclude(user=without).exists()
+
+
+def team_member_set(*, team: Team, username: str, role: str, actor: AbstractBaseUser) -> Membership:
+    """Add the user called `username` to `team` with `role`, or change their role (a team
+    admin's action; audited as member.added or member.role_changed).
+
+    Raises ApplicationError: unknown user or role, or the team's last admin stepping down.
+    """
+    if role not in Membership.Role.values:
+        raise ApplicationError(f"Unknown role {role!r}.")
+    user = get_user_model().objects.filter(username=username.strip()).first()
+    if user is None or not user.is_active:
+        raise ApplicationError(f"There is no active user called {username.strip()!r}.")
+    with transaction.atomic():
+        current = Membership.objects.select_for_update().filter(team=team, user=user).first()
+        if current is not None and current.role == role:
+            return current
+        if (
+            current is not None
+            and current.role == Membership.Role.ADMIN
+            and _no_admin_left(team, without=user)
+        ):
+            raise ApplicationError(LAST_ADMIN)
+        membership = membership_set(team=team, user=user, role=role)
+        audit_record(
+            actor=actor,
+            action="member.role_changed" if current else "member.added",
+            team=team,
+            target=membership,
+            details={
+                "user": user.get_username(),
+                "role": [current.role, role] if current else role,
+            },
+        )
+    return membership
+
+
+def team_member_remove(*, team: Team, username: str, actor: AbstractBaseUser) -> None:
+    """Take the user called `username` out of `team`, and off its projects' member lists
+    (audited as member.removed). Raises ApplicationError: not a member, or the last admin."""
+    with transaction.atomic():
+        membership = (
+            Membership.objects.select_for_update()
+            .select_related("user")
+            .filter(team=team, user__username=username.strip())
+            .first()
+        )
+        if membership is None:
+            raise ApplicationError(f"{username.strip()!r} is not in {team.name}.")
+        if membership.role == Membership.Role.ADMIN and _no_admin_left(
+            team, without=membership.user
+        ):
+            raise ApplicationError(LAST_ADMIN)
+        ProjectMember.objects.filter(project__team=team, user=membership.user).delete()
+        membership.delete()
+        audit_record(
+            actor=actor,
+            action="member.removed",
+            team=team,
+            target=team,
+            details={"user": membership.user.get_username(), "role": membership.role},
+        )
+
+
+def team_settings_update(*, team: Team, allow_self_review: bool, actor: AbstractBaseUser) -> Team:
+    """Change the team's review settings (audited as team.settings_changed when different)."""
+    with transaction.atomic():
+        before = Team.objects.select_for_update().get(pk=team.pk)
+        if before.allow_self_review != allow_self_review:
+            Team.objects.filter(pk=team.pk).update(allow_self_review=allow_self_review)
+            audit_record(
+                actor=actor,
+                action="team.settings_changed",
+                team=team,
+                target=team,
+                details={"allow_self_review": [before.allow_self_review, allow_self_review]},
+            )
+    team.allow_self_review = allow_self_review
+    return team
+
+
+def project_access_set(
+    *,
+    project: Project,
+    restricted: bool,
+    members: Iterable[AbstractBaseUser],
+    actor: AbstractBaseUser,
+) -> Project:
+    """Set whether `project` is restricted and who is listed on it (a team admin's action;
+    audited as project.access_changed). Listed people must be members of its team.
+
+    Raises ApplicationError when someone listed is not in the team.
+    """
+    wanted = {user.pk: user for user in members}
+    in_team = set(
+        Membership.objects.filter(team=project.team, user_id__in=wanted).values_list(
+            "user_id", flat=True
+        )
+    )
+    outsiders = [user.get_username() for pk, user in wanted.items() if pk not in in_team]
+    if outsiders:
+        raise ApplicationError(f"Not in {project.team.name}: {', '.join(sorted(outsiders))}.")
+    with transaction.atomic():
+        before = Project.objects.select_for_update().get(pk=project.pk)
+        listed = set(
+            ProjectMember.objects.filter(project=project).values_list("user_id", flat=True)
+        )
+        added, removed = set(wanted) - listed, listed - set(wanted)
+        ProjectMember.objects.filter(project=project, user_id__in=removed).delete()
+        ProjectMember.objects.bulk_create(
+            [ProjectMember(project=project, user_id=pk) for pk in added]
+        )
+        if before.restricted != restricted:
+            Project.objects.filter(pk=project.pk).update(restricted=restricted)
+        if added or removed or before.restricted != restricted:
+            names = dict(
+                get_user_model()
+                .objects.filter(pk__in=added | removed)
+                .values_list("pk", "username")
+            )
+            audit_record(
+                actor=actor,
+                action="project.access_changed",
+                team=project.team,
+                target=project,
+                details={
+                    "restricted": [before.restricted, restricted],
+                    "added": sorted(names[pk] for pk in added),
+                    "removed": sorted(names[pk] for pk in removed),
+                },
+            )
+    project.restricted = restricted
+    return project

@@ -61,3 +61,26 @@ def seconds(value: float | int | None) -> str:
 def media_url(name: str, download_as: str = "") -> str:
     """An expiring link to a stored file ('' when there is none)."""
     return signed_url(name, download_as=download_as) if name else ""
+
+
+REVIEW_TONES = {"awaiting": "warn", "approved": "ok", "rejected": "bad"}
+
+
+@register.filter
+def review_tone(review_state: str) -> str:
+    """A CSS modifier for a review badge: warn (awaiting), ok (approved), bad (rejected)."""
+    return REVIEW_TONES.get(review_state, "muted")
+
+
+@register.simple_tag
+def nav_for(user) -> dict:
+    """What the top bar links to for `user`: the review queue when they review in any team,
+    and the teams they administer."""
+    from projects.selectors import team_list_for_user
+
+    if not user.is_authenticated:
+        return {"reviews": False, "admin_teams": []}
+    return {
+        "reviews": team_list_for_user(user, min_role="reviewer").exists(),
+        "admin_teams": list(team_list_for_user(user, min_role="admin")[:5]),
+    }

@@ -1,4 +1,5 @@
-"""Generation pages: the new-generation form, the live detail page, download, callbacks."""
+"""Generation pages: the new-generation form (and revising a rejected video), the live
+detail page with its review, download, cancel, and gateway callbacks."""
 
 from __future__ import annotations
 
@@ -13,25 +14,37 @@ from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects.access import access_generation_task, access_project
+from projects.access import MEMBER, access_generation_task, access_project, min_role
 from projects.exceptions import ApplicationError, InvalidRequest
-from projects.forms import GenerationForm
-from projects.models import GenerationTask
-from projects.selectors import task_event_list
+from projects.forms import GenerationForm, ReviewForm
+from projects.models import GenerationTask, Project
+from projects.ratelimits import SUBMIT_LIMITED, submit_limited
+from projects.selectors import review_list, task_event_list
 from projects.services.callbacks import generation_task_callback
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import generation_task_create
+from projects.services.reviews import (
+    generation_revise,
+    generation_revise_initial,
+    review_permission_error,
+)
 from projects.storage import signed_url
 
 logger = logging.getLogger(__name__)
 
 
+@min_role(MEMBER)
 @require_http_methods(["GET", "POST"])
 def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = access_project(request.user, project_id)
+    """The generation form. `?revise=<task id>` prefills it from a rejected video; the
+    submit then creates a revision linked to it (services/reviews.py)."""
+    project = access_project(request.user, project_id, min_role=MEMBER)
+    revised_from = _revised_task(request, project)
     try:
         if request.method == "POST":
             form = GenerationForm(request.POST)
+        elif revised_from is not None and "revise" in request.GET:
+            form = GenerationForm(initial=generation_revise_initial(task=revised_from))
         else:
             # A GET with values (htmx, on provider/model change) re-renders the fields.
             form = GenerationForm(initial=request.GET.dict())
@@ -41,9 +54,19 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
             "projects/generation_form.html",
             {"project": project, "form": None, "setup_error": exc.message},
         )
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and submit_limited(request):
+        form.is_valid()
+        form.add_error(None, SUBMIT_LIMITED)
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
-            task = generation_task_create(project=project, user=request.user, params=form.params())
+            if revised_from is not None:
+                task = generation_revise(task=revised_from, user=request.user, params=form.params())
+            else:
+                task = generation_task_create(
+                    project=project, user=request.user, params=form.params()
+                )
         except InvalidRequest as exc:
             for field, message in exc.errors.items():
                 form.add_error(field if field in form.fields else None, message)
@@ -52,29 +75,55 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
         else:
             messages.success(request, "Generation submitted.")
             return redirect("projects:generation_detail", task_id=task.pk)
-    context = {"project": project, "form": form}
+    if request.method == "POST" and status == 200:
+        status = 400
+    context = {"project": project, "form": form, "revised_from": revised_from}
     if request.htmx and request.method == "GET":
         return render(request, "projects/generation_form.html#fields", context)
-    return render(
-        request,
-        "projects/generation_form.html",
-        context,
-        status=400 if request.method == "POST" else 200,
-    )
+    return render(request, "projects/generation_form.html", context, status=status)
 
 
+def _revised_task(request: HttpRequest, project: Project) -> GenerationTask | None:
+    """The rejected task being revised (`revise` in the query, `revised_from` in the form),
+    checked through access like any other object and required to be in this project."""
+    if request.method == "POST":
+        task_id = request.POST.get("revised_from", "")
+    else:
+        task_id = request.GET.get("revise") or request.GET.get("revised_from", "")
+    if not task_id:
+        return None
+    task = access_generation_task(request.user, task_id, min_role=MEMBER)
+    if task.project_id != project.pk:
+        raise Http404("No such generation in this project.")
+    if task.review_state != GenerationTask.ReviewState.REJECTED:
+        raise Http404("Only a rejected video can be revised.")
+    return task
+
+
+@min_role(MEMBER)
 @require_GET
 def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
-    task = access_generation_task(request.user, task_id)
-    context = {"task": task, "project": task.project, "events": task_event_list(task=task)}
+    task = access_generation_task(request.user, task_id, min_role=MEMBER)
+    user = request.user
+    context = {
+        "task": task,
+        "project": task.project,
+        "events": task_event_list(task=task),
+        "reviews": review_list(task=task),
+        "revisions": task.revisions.order_by("created_at"),
+        "approve_refusal": review_permission_error(task=task, user=user, decision="approved"),
+        "reject_refusal": review_permission_error(task=task, user=user, decision="rejected"),
+        "review_form": ReviewForm(),
+    }
     if request.htmx:
         return render(request, "projects/generation_detail.html#live", context)
     return render(request, "projects/generation_detail.html", context)
 
 
+@min_role(MEMBER)
 @require_GET
 def generation_download(request: HttpRequest, task_id: str) -> HttpResponse:
-    task = access_generation_task(request.user, task_id)
+    task = access_generation_task(request.user, task_id, min_role=MEMBER)
     if task.status != GenerationTask.Status.SUCCEEDED or not task.video:
         raise Http404("This generation has no video yet.")
     filename = f"{task.project.slug}-{str(task.pk)[:8]}.mp4"
@@ -109,9 +158,10 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+@min_role(MEMBER)
 @require_POST
 def generation_cancel(request: HttpRequest, task_id: str) -> HttpResponse:
-    task = access_generation_task(request.user, task_id)
+    task = access_generation_task(request.user, task_id, min_role=MEMBER)
     try:
         message = generation_task_cancel(task=task, user=request.user)
     except ApplicationError as exc:

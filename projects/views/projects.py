@@ -1,4 +1,4 @@
-"""Project pages: my projects, create a project, a project's gallery."""
+"""Project pages: my projects, create a project, a project's gallery, who sees a project."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
-from projects.access import access_project, access_team
+from projects.access import ADMIN, MEMBER, access_project, access_team, min_role
 from projects.exceptions import ApplicationError
-from projects.forms import ProjectForm
+from projects.forms import ProjectAccessForm, ProjectForm
 from projects.selectors import (
     generation_status_counts,
     generation_task_list,
     project_list_for_user,
     team_list_for_user,
 )
-from projects.services.teams import project_create
+from projects.services.teams import project_access_set, project_create
 
 GALLERY_FILTERS = [
     ("", "All"),
@@ -24,14 +24,22 @@ GALLERY_FILTERS = [
     ("succeeded", "Succeeded"),
     ("failed", "Failed"),
 ]
+REVIEW_FILTERS = [
+    ("", "Any review"),
+    ("awaiting", "Awaiting review"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+]
 
 
+@min_role(MEMBER)
 @require_GET
 def project_list(request: HttpRequest) -> HttpResponse:
     projects = project_list_for_user(request.user)
     return render(request, "projects/project_list.html", {"projects": projects})
 
 
+@min_role(MEMBER)
 @require_http_methods(["GET", "POST"])
 def project_new(request: HttpRequest) -> HttpResponse:
     teams = team_list_for_user(request.user)
@@ -40,7 +48,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
         return redirect("projects:project_list")
     form = ProjectForm(request.POST or None, teams=teams)
     if request.method == "POST" and form.is_valid():
-        team = access_team(request.user, form.cleaned_data["team"].pk)
+        team = access_team(request.user, form.cleaned_data["team"].pk, min_role=MEMBER)
         try:
             project = project_create(
                 team=team,
@@ -56,18 +64,48 @@ def project_new(request: HttpRequest) -> HttpResponse:
     return render(request, "projects/project_form.html", {"form": form})
 
 
+@min_role(MEMBER)
 @require_GET
 def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
-    project = access_project(request.user, project_id)
+    project = access_project(request.user, project_id, min_role=MEMBER)
     status = request.GET.get("status", "")
-    tasks = generation_task_list(project=project, status=status)
+    review = request.GET.get("review", "")
+    tasks = generation_task_list(project=project, status=status, review=review)
     context = {
         "project": project,
         "tasks": tasks,
         "status": status,
+        "review": review,
         "filters": GALLERY_FILTERS,
+        "review_filters": REVIEW_FILTERS,
         "counts": generation_status_counts(project=project),
     }
     if request.htmx:
         return render(request, "projects/project_detail.html#gallery", context)
     return render(request, "projects/project_detail.html", context)
+
+
+@min_role(ADMIN)
+@require_http_methods(["GET", "POST"])
+def project_access(request: HttpRequest, project_id: str) -> HttpResponse:
+    """Team admins: restrict a project to listed members, and list them."""
+    project = access_project(request.user, project_id, min_role=ADMIN)
+    initial = {
+        "restricted": project.restricted,
+        "members": list(project.members.values_list("user_id", flat=True)),
+    }
+    form = ProjectAccessForm(request.POST or None, team=project.team, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project_access_set(
+                project=project,
+                restricted=form.cleaned_data["restricted"],
+                members=form.cleaned_data["members"],
+                actor=request.user,
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, "Project access saved.")
+            return redirect("projects:project_access", project_id=project.pk)
+    return render(request, "projects/project_access.html", {"project": project, "form": form})

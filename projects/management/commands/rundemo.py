@@ -1,8 +1,8 @@
 """`manage.py rundemo`: the whole product on this machine with its embedded defaults.
 
-Migrates the database, seeds the demo team, declares the schedules, then runs three
-processes until Ctrl-C: the upstream simulator, the django-q2 worker and the web server, with
-every gateway pointed at the simulator (no keys, no network needed).
+Migrates the database, creates the cache table, seeds the demo team, declares the schedules,
+then runs three processes until Ctrl-C: the upstream simulator, the django-q2 worker and the
+web server, with every gateway pointed at the simulator (no keys, no network needed).
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class Command(BaseCommand):
         # Stop the children on SIGTERM too (a supervisor, `timeout`), not only on Ctrl-C.
         signal.signal(signal.SIGTERM, signal.default_int_handler)
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)  # rate-limit counters (no REDIS_URL)
         call_command("seed_demo")
         call_command("setup_schedules", verbosity=0)
         port, sim_port = options["port"], options["sim_port"]

@@ -50,3 +50,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, role, _ in PEOPLE:
             self.stdout.write(f"  {username:<4} {role}")
+        self.stdout.write(
+            "rey reviews the team's finished videos at /review/; ada manages the team."
+        )

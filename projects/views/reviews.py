@@ -1,0 +1,56 @@
+"""Review pages: the reviewer's queue and the approve / reject decision."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from projects.access import REVIEWER, access_review_queue, access_review_task, min_role
+from projects.exceptions import ApplicationError
+from projects.forms import ReviewForm
+from projects.selectors import review_queue_list
+from projects.services.reviews import review_permission_error, video_approve, video_reject
+
+
+@min_role(REVIEWER)
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    """Videos awaiting review in every project the user reviews, oldest first, each playing
+    inline with approve / reject."""
+    projects = access_review_queue(request.user)
+    tasks = list(review_queue_list(projects=projects))
+    for task in tasks:
+        task.approve_refusal = review_permission_error(
+            task=task, user=request.user, decision="approved"
+        )
+    return render(request, "projects/review_queue.html", {"tasks": tasks, "form": ReviewForm()})
+
+
+@min_role(REVIEWER)
+@require_POST
+def generation_review(request: HttpRequest, task_id: str) -> HttpResponse:
+    """Record a reviewer's decision (`decision` approved | rejected, `comment`), then go back
+    to `next` (the queue or the detail page)."""
+    task = access_review_task(request.user, task_id)
+    form = ReviewForm(request.POST)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = ""
+    if not form.is_valid():
+        messages.error(request, "Choose approve or reject.")
+    else:
+        decision, comment = form.cleaned_data["decision"], form.cleaned_data["comment"]
+        try:
+            if decision == "approved":
+                video_approve(task=task, user=request.user, comment=comment)
+            else:
+                video_reject(task=task, user=request.user, comment=comment)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            verb = "Approved" if decision == "approved" else "Rejected"
+            messages.success(request, f"{verb}: “{task.prompt[:60]}”.")
+    return redirect(back or "projects:generation_detail", **({} if back else {"task_id": task.pk}))
