@@ -189,13 +189,15 @@ SEEDANCE_PROVIDERS = {
 SEEDANCE_DEFAULT_PROVIDER = env.str("SEEDANCE_DEFAULT_PROVIDER", default="tokenhub")
 SEEDANCE_HTTP_TIMEOUT = env.float("SEEDANCE_HTTP_TIMEOUT", default=30.0)  # seconds per request
 SEEDANCE_DOWNLOAD_TIMEOUT = env.float("SEEDANCE_DOWNLOAD_TIMEOUT", default=60.0)  # s between bytes
-# Polling policy (seconds). A task is first asked about after POLL_FIRST, then every POLL_INTERVAL,
-# growing towards POLL_MAX_INTERVAL once it runs longer than its expected render time.
-SEEDANCE_POLL_FIRST = env.float("SEEDANCE_POLL_FIRST", default=10.0)
-SEEDANCE_POLL_INTERVAL = env.float("SEEDANCE_POLL_INTERVAL", default=10.0)
+# Send gateways a callback URL (SITE_URL must be reachable from them); off: poll only.
+SEEDANCE_CALLBACKS = env.bool("SEEDANCE_CALLBACKS", default=True)
+# Polling policy: see projects/services/poll_schedule.py. Seconds of upstream time.
+SEEDANCE_POLL_MIN_INTERVAL = env.float("SEEDANCE_POLL_MIN_INTERVAL", default=5.0)
 SEEDANCE_POLL_MAX_INTERVAL = env.float("SEEDANCE_POLL_MAX_INTERVAL", default=60.0)
-# With callbacks, polling is a fallback this many times slower.
-SEEDANCE_POLL_CALLBACK_FACTOR = env.float("SEEDANCE_POLL_CALLBACK_FACTOR", default=6.0)
+# Gateways that answer for many tasks at once (Ark, AceData) are asked this often.
+SEEDANCE_BATCH_POLL_INTERVAL = env.float("SEEDANCE_BATCH_POLL_INTERVAL", default=5.0)
+# Real seconds per upstream second: 1 for real gateways, 1/speed against a fast simulator.
+SEEDANCE_UPSTREAM_TIME_SCALE = env.float("SEEDANCE_UPSTREAM_TIME_SCALE", default=1.0)
 # Seconds one scheduled sweep keeps polling before it returns (schedules run each minute).
 SEEDANCE_SWEEP_SECONDS = env.float("SEEDANCE_SWEEP_SECONDS", default=55.0)
 # Seconds after a lost create before "the gateway lists no such task" is believed.

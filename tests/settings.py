@@ -21,9 +21,10 @@ from seedance_web.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 SEEDANCE_JOBS_INLINE = True
-SEEDANCE_POLL_FIRST = 0.2
-SEEDANCE_POLL_INTERVAL = 0.2
-SEEDANCE_POLL_MAX_INTERVAL = 1.0
+# The test simulator runs 200x faster than a real gateway (tests/conftest.py).
+SEEDANCE_UPSTREAM_TIME_SCALE = 1 / 200
+# Nothing serves SITE_URL in most tests; the callback tests turn this on with a live server.
+SEEDANCE_CALLBACKS = False
 SEEDANCE_RECONCILE_AFTER = 0.5
 SEEDANCE_HTTP_TIMEOUT = 5.0
 SEEDANCE_DOWNLOAD_TIMEOUT = 5.0

@@ -32,6 +32,7 @@ def generate(page, base: str, project, prompt: str) -> None:
 
 def test_review_approve_reject_and_revise(live_server, sim, settings):
     settings.SITE_URL = live_server.url
+    settings.SEEDANCE_CALLBACKS = True
     base = live_server.url
     team = TeamFactory(name="Studio")
     project = ProjectFactory(team=team, name="Launch film", slug="launch")

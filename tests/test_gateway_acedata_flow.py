@@ -28,11 +28,6 @@ MODEL = "doubao-seedance-1-0-pro-250528"
 FIXTURES = Path(__file__).parent / "fixtures" / "providers" / "acedata"
 
 
-@pytest.fixture(autouse=True)
-def _poll_quickly(settings):
-    settings.SEEDANCE_POLL_CALLBACK_FACTOR = 1.0  # no callback reaches these tests
-
-
 def params(**overrides) -> GenerationParams:
     values = dict(
         provider="acedata",
@@ -77,7 +72,7 @@ def test_accepted_in_progress_succeeded_with_the_documented_body(sim, project, m
                 "--wm true --seed 11 --cf false",
             }
         ],
-        "callback_url": callback_url_for(task),
+        "async": True,  # no callback_url here (callbacks off): asynchronous mode instead
         "return_last_frame": False,
         "service_tier": "default",
         "execution_expires_after": 172800,
@@ -148,7 +143,8 @@ def test_a_prompt_with_flags_is_refused_and_nothing_is_stored(sim, project, memb
 
 
 @pytest.mark.django_db(transaction=True)
-def test_generate_with_acedata_sends_the_documented_body(sim):
+def test_generate_with_acedata_sends_the_documented_body(sim, settings):
+    settings.SEEDANCE_CALLBACKS = True  # the documented body carries callback_url
     call_command("seed_demo", stdout=io.StringIO())
     out = io.StringIO()
     call_command(
@@ -192,7 +188,7 @@ def test_generate_with_acedata_sends_the_documented_body(sim):
 # --- faults ------------------------------------------------------------------------------------
 def test_rate_limit_and_server_errors_are_retried(sim, project, member):
     sim.engine.inject(Fault(kind="http_429", op="create", dialect="acedata", retry_after=2))
-    sim.engine.inject(Fault(kind="http_500", op="get", dialect="acedata", count=2))
+    sim.engine.inject(Fault(kind="http_500", op="list", dialect="acedata", count=2))
     task = create_task(project=project, user=member, params=params())
     task.refresh_from_db()
     assert task.status == Status.PENDING
@@ -206,8 +202,8 @@ def test_rate_limit_and_server_errors_are_retried(sim, project, member):
 
 def test_timeout_and_malformed_replies_on_polls_are_retried(sim, project, member, settings):
     settings.SEEDANCE_HTTP_TIMEOUT = 0.5
-    sim.engine.inject(Fault(kind="timeout", op="get", dialect="acedata", hang_s=0.8))
-    sim.engine.inject(Fault(kind="malformed", op="get", dialect="acedata"))
+    sim.engine.inject(Fault(kind="timeout", op="list", dialect="acedata", hang_s=0.8))
+    sim.engine.inject(Fault(kind="malformed", op="list", dialect="acedata"))
     task = drive(create_task(project=project, user=member, params=params()))
     assert task.status == Status.SUCCEEDED and creates(sim) == 1
 

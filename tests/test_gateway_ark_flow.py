@@ -23,12 +23,6 @@ Status = GenerationTask.Status
 MODEL = "doubao-seedance-2-0-260128"
 
 
-@pytest.fixture(autouse=True)
-def _poll_quickly(settings):
-    # No callback reaches these tests (SITE_URL is not served): poll at the plain interval.
-    settings.SEEDANCE_POLL_CALLBACK_FACTOR = 1.0
-
-
 def params(**overrides) -> GenerationParams:
     values = dict(
         provider="ark",
@@ -63,7 +57,8 @@ def test_queued_running_succeeded_with_usage_and_the_body_ark_documents(sim, pro
     assert sent == {
         "model": MODEL,
         "content": [{"type": "text", "text": "A red kite over the dunes"}],
-        "callback_url": callback_url_for(task),
+        # No callback_url: callbacks are off here (nothing serves SITE_URL); see the
+        # generate test below for the body with one.
         "return_last_frame": False,
         "service_tier": "default",
         "execution_expires_after": 172800,
@@ -138,7 +133,8 @@ def test_cancel_while_running_is_refused_with_the_reason(sim, project, member):
 
 # --- the generate command ----------------------------------------------------------------------
 @pytest.mark.django_db(transaction=True)
-def test_generate_with_ark_sends_the_documented_body(sim):
+def test_generate_with_ark_sends_the_documented_body(sim, settings):
+    settings.SEEDANCE_CALLBACKS = True  # the documented body carries callback_url
     call_command("seed_demo", stdout=io.StringIO())
     out = io.StringIO()
     call_command(
@@ -191,7 +187,7 @@ def test_rate_limit_on_create_is_retried_after_retry_after(sim, project, member)
 
 def test_server_errors_on_create_and_poll_are_retried(sim, project, member):
     sim.engine.inject(Fault(kind="http_500", op="create", dialect="ark"))
-    sim.engine.inject(Fault(kind="http_503", op="get", dialect="ark", count=2))
+    sim.engine.inject(Fault(kind="http_503", op="list", dialect="ark", count=2))
     task = create_task(project=project, user=member, params=params())
     task.refresh_from_db()
     assert task.status == Status.PENDING
@@ -218,8 +214,8 @@ def test_timeout_on_create_is_reconciled_and_sent_once_more(sim, project, member
 
 def test_timeout_and_malformed_replies_on_polls_are_retried(sim, project, member, settings):
     settings.SEEDANCE_HTTP_TIMEOUT = 0.5
-    sim.engine.inject(Fault(kind="timeout", op="get", dialect="ark", hang_s=0.8))
-    sim.engine.inject(Fault(kind="malformed", op="get", dialect="ark"))
+    sim.engine.inject(Fault(kind="timeout", op="list", dialect="ark", hang_s=0.8))
+    sim.engine.inject(Fault(kind="malformed", op="list", dialect="ark"))
     task = drive(create_task(project=project, user=member, params=params()))
     assert task.status == Status.SUCCEEDED
     assert task.events.filter(kind="poll_error").exists()

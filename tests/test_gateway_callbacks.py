@@ -20,6 +20,7 @@ Status = GenerationTask.Status
 @pytest.fixture
 def site(live_server, settings):
     settings.SITE_URL = live_server.url
+    settings.SEEDANCE_CALLBACKS = True
     return live_server.url
 
 

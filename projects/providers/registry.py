@@ -55,6 +55,17 @@ def get_capabilities(name: str) -> ProviderCapabilities:
     return import_string(_config(name)["class"]).CAPABILITIES
 
 
+def uses_callbacks(name: str) -> bool:
+    """Whether tasks of this gateway are sent a callback URL: the gateway calls back and this
+    site can be reached from outside (SEEDANCE_CALLBACKS; off for a laptop behind NAT)."""
+    return settings.SEEDANCE_CALLBACKS and get_capabilities(name).callbacks
+
+
+def batch_size(name: str) -> int:
+    """How many tasks of this gateway one status request can cover (0: one at a time)."""
+    return import_string(_config(name)["class"]).batch_size
+
+
 def get_provider(name: str) -> VideoProvider:
     """The configured adapter for `name`, built once per process.
 

@@ -34,9 +34,11 @@ from projects.providers.registry import (
     configured_provider_names,
     get_capabilities,
     get_provider,
+    uses_callbacks,
 )
 from projects.queue import enqueue_on_commit
 from projects.services.audit import audit_record
+from projects.services.poll_schedule import next_poll_time
 from projects.services.task_state import task_event_add, task_finish, task_transition
 
 logger = logging.getLogger("projects.tasks")
@@ -168,7 +170,6 @@ def callback_url_for(task: GenerationTask) -> str:
 
 def request_for_task(task: GenerationTask) -> GenerationRequest:
     """Rebuild the structured request from a stored task."""
-    caps = get_capabilities(task.provider)
     return GenerationRequest(
         model=task.model,
         prompt=task.prompt,
@@ -178,7 +179,7 @@ def request_for_task(task: GenerationTask) -> GenerationRequest:
         generate_audio=task.generate_audio,
         watermark=task.watermark,
         seed=task.seed,
-        callback_url=callback_url_for(task) if caps.callbacks else None,
+        callback_url=callback_url_for(task) if uses_callbacks(task.provider) else None,
         client_ref=str(task.pk),
     )
 
@@ -249,7 +250,7 @@ def generation_task_submit(*, task_id: str) -> None:
             upstream_task_id=result.upstream_id,
             upstream_status=result.raw_status,
             deadline_at=now + DEADLINE,
-            next_poll_at=timezone.now() + first_poll_delay(task),
+            next_poll_at=next_poll_time(task=task, now=now),
             error_message="",
         )
         if moved:
@@ -260,10 +261,6 @@ def generation_task_submit(*, task_id: str) -> None:
                 upstream_task_id=result.upstream_id,
                 status=result.raw_status,
             )
-
-
-def first_poll_delay(task: GenerationTask) -> timedelta:
-    return timedelta(seconds=settings.SEEDANCE_POLL_FIRST)
 
 
 def _submit_retry_later(task: GenerationTask, exc: ProviderTransientError) -> None:

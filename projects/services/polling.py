@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -27,9 +29,10 @@ from projects.providers.base import (
     TaskSnapshot,
     UpstreamStatus,
 )
-from projects.providers.registry import get_capabilities, get_provider
+from projects.providers.registry import batch_size, get_provider
 from projects.queue import enqueue, enqueue_on_commit
 from projects.services.generation import DEADLINE, SUBMIT_JOB, request_for_task
+from projects.services.poll_schedule import next_poll_time
 from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.services.upstream_errors import failure_message
 
@@ -46,33 +49,9 @@ SWEPT = [
     Status.DOWNLOADING,
 ]
 POLL_LEASE = timedelta(seconds=120)
+CLAIM_PER_SLOT = 25  # due tasks claimed per free thread: batches need many at once
 UNKNOWN_RECHECK = timedelta(minutes=5)
 MAX_NOT_FOUND = 3
-
-
-def next_poll_delay(
-    *, task: GenerationTask, errors: int = 0, retry_after: float | None = None
-) -> float:
-    """Seconds until the task is asked about again.
-
-    Every SEEDANCE_POLL_INTERVAL while the render is within twice its expected time, then
-    growing by half each time up to SEEDANCE_POLL_MAX_INTERVAL; doubled per consecutive error;
-    never sooner than a gateway's Retry-After. When the gateway calls back, polling is only the
-    fallback: SEEDANCE_POLL_CALLBACK_FACTOR times slower.
-    """
-    interval = settings.SEEDANCE_POLL_INTERVAL
-    if get_capabilities(task.provider).callbacks:
-        interval *= settings.SEEDANCE_POLL_CALLBACK_FACTOR
-    started = task.submitted_at or task.created_at
-    age = (timezone.now() - started).total_seconds()
-    overdue = age - 2 * task.expected_render_s
-    if overdue > 0:
-        interval = min(
-            settings.SEEDANCE_POLL_MAX_INTERVAL, interval * 1.5 ** min(20.0, overdue / interval)
-        )
-    if errors:
-        interval = min(settings.SEEDANCE_POLL_MAX_INTERVAL * 5, interval * 2 ** min(errors, 6))
-    return max(interval, retry_after or 0.0)
 
 
 def generation_tasks_claim_due(*, limit: int, only: list[str] | None = None) -> list[str]:
@@ -102,18 +81,19 @@ def generation_tasks_sweep(
 ) -> int:
     """Handle due tasks for up to `max_seconds` (the scheduled worker job); returns how many.
 
-    `concurrency` threads poll at once (SEEDANCE_POLL_CONCURRENCY); 1 runs inline on this
-    thread. With `until_idle` it returns as soon as nothing is due; `only` limits it to those
-    task ids (the `generate --wait` command drives its own task).
+    `concurrency` threads work at once (SEEDANCE_POLL_CONCURRENCY); 1 runs inline on this
+    thread. Due tasks of a gateway that answers for many at once share one request
+    (`poll_jobs`). With `until_idle` it returns as soon as nothing is due; `only` limits it to
+    those task ids (the `generate --wait` command drives its own task).
     """
     concurrency = concurrency or settings.SEEDANCE_POLL_CONCURRENCY
     deadline = time.monotonic() + max_seconds
     handled = 0
     if concurrency == 1:
         while time.monotonic() < deadline:
-            ids = generation_tasks_claim_due(limit=10, only=only)
-            for task_id in ids:
-                generation_task_poll(task_id=task_id)
+            ids = generation_tasks_claim_due(limit=CLAIM_PER_SLOT, only=only)
+            for job in poll_jobs(ids):
+                job()
             handled += len(ids)
             if not ids:
                 if until_idle:
@@ -124,25 +104,48 @@ def generation_tasks_sweep(
     with ThreadPoolExecutor(concurrency, thread_name_prefix="poll") as pool:
         while time.monotonic() < deadline:
             free = concurrency - len(inflight)
-            ids = generation_tasks_claim_due(limit=free, only=only) if free > 0 else []
-            inflight |= {pool.submit(_poll_in_thread, task_id) for task_id in ids}
+            ids = (
+                generation_tasks_claim_due(limit=free * CLAIM_PER_SLOT, only=only)
+                if free > 0
+                else []
+            )
+            inflight |= {pool.submit(_in_thread, job) for job in poll_jobs(ids)}
             handled += len(ids)
             if not inflight and not ids and until_idle:
                 break
             if inflight:
-                done, inflight = wait(inflight, timeout=0.5, return_when=FIRST_COMPLETED)
-                inflight = set(inflight)
+                _done, pending = wait(inflight, timeout=0.25, return_when=FIRST_COMPLETED)
+                inflight = set(pending)
             else:
-                time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+                time.sleep(min(0.25, max(0.0, deadline - time.monotonic())))
         wait(inflight)
     return handled
 
 
-def _poll_in_thread(task_id: str) -> None:
+def poll_jobs(task_ids: list[str]) -> list[Callable[[], None]]:
+    """The work for claimed tasks: one status request per batch of queued/running tasks of a
+    gateway with `fetch_many` (up to its batch size), one job per task otherwise."""
+    rows = GenerationTask.objects.filter(pk__in=task_ids).values_list("pk", "status", "provider")
+    batches: dict[str, list[str]] = {}
+    jobs: list[Callable[[], None]] = []
+    for pk, status, provider in rows:
+        if status in (Status.QUEUED, Status.RUNNING) and batch_size(provider) > 1:
+            batches.setdefault(provider, []).append(str(pk))
+        else:
+            jobs.append(partial(generation_task_poll, task_id=str(pk)))
+    for provider, ids in batches.items():
+        size = batch_size(provider)
+        for start in range(0, len(ids), size):
+            chunk = ids[start : start + size]
+            jobs.append(partial(generation_tasks_refresh_batch, provider=provider, task_ids=chunk))
+    return jobs
+
+
+def _in_thread(job: Callable[[], None]) -> None:
     try:
-        generation_task_poll(task_id=task_id)
+        job()
     except Exception:
-        logger.exception("task=%s poll crashed; it comes due again when its lease ends", task_id)
+        logger.exception("poll job %s crashed; its tasks come due again when the lease ends", job)
     finally:
         close_old_connections()
         connection.close()
@@ -282,6 +285,35 @@ def generation_task_refresh(*, task: GenerationTask) -> None:
     generation_task_apply_snapshot(task=task, snapshot=snapshot)
 
 
+def generation_tasks_refresh_batch(*, provider: str, task_ids: list[str]) -> None:
+    """Ask the gateway about several queued or running tasks in one request (`fetch_many`)
+    and apply each answer; a task the answer leaves out is asked about on its own."""
+    tasks = list(
+        GenerationTask.objects.filter(pk__in=task_ids, status__in=[Status.QUEUED, Status.RUNNING])
+    )
+    if not tasks:
+        return
+    GenerationTask.objects.filter(pk__in=[t.pk for t in tasks]).update(
+        poll_count=F("poll_count") + 1
+    )
+    try:
+        snapshots = get_provider(provider).fetch_many([t.upstream_task_id for t in tasks])
+    except ProviderTransientError as exc:
+        for task in tasks:
+            _poll_failed(task, exc, retry_after=exc.retry_after)
+        return
+    except ProviderError as exc:
+        for task in tasks:
+            _poll_failed(task, exc)
+        return
+    for task in tasks:
+        snapshot = snapshots.get(task.upstream_task_id)
+        if snapshot is None:
+            generation_task_refresh(task=task)
+        else:
+            generation_task_apply_snapshot(task=task, snapshot=snapshot)
+
+
 def _poll_failed(
     task: GenerationTask, exc: ProviderError, retry_after: float | None = None
 ) -> None:
@@ -294,9 +326,11 @@ def _poll_failed(
             error_message="The gateway did not report an end before the deadline.",
         )
         return
-    delay = next_poll_delay(task=task, errors=errors, retry_after=retry_after)
+    now = timezone.now()
+    next_at = next_poll_time(task=task, now=now, errors=errors, retry_after=retry_after)
+    delay = (next_at - now).total_seconds()
     GenerationTask.objects.filter(pk=task.pk, status=task.status).update(
-        consecutive_errors=errors, next_poll_at=timezone.now() + timedelta(seconds=delay)
+        consecutive_errors=errors, next_poll_at=next_at
     )
     if errors == 1 or errors % 10 == 0:
         task_event_add(
@@ -330,7 +364,7 @@ def generation_task_apply_snapshot(*, task: GenerationTask, snapshot: TaskSnapsh
                 kind="unknown_status",
                 message=f"The gateway said {snapshot.raw_status!r}; still waiting.",
             )
-        fields["next_poll_at"] = now + timedelta(seconds=next_poll_delay(task=task))
+        fields["next_poll_at"] = next_poll_time(task=task, now=now)
         if (
             task_transition(
                 task_id=task.pk,

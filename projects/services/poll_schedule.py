@@ -1,0 +1,75 @@
+"""When to ask a gateway about a task again: the polling policy, in one pure function.
+
+Times are reasoned about in *upstream seconds* (how long the gateway takes), then converted to
+real seconds with SEEDANCE_UPSTREAM_TIME_SCALE, which is 1 in production and 1/speed against
+a simulator whose clock runs `speed` times faster (tests, benchmarks).
+
+The policy, for a task whose render is expected to take E upstream seconds
+(`GenerationTask.expected_render_s`, ~120 s for a 5 s 720p clip, upstream-research.md §5):
+- gateway calls back (and SEEDANCE_CALLBACKS is on): polling only catches a lost callback,
+  first at 2 E, then every SEEDANCE_POLL_MAX_INTERVAL; the callback makes the task due at once.
+- gateway answers about many tasks in one request (Ark, AceData: `fetch_many`): every
+  SEEDANCE_BATCH_POLL_INTERVAL, on boundaries shared by all tasks of that gateway, so one
+  request covers them all.
+- otherwise: nothing before 0.65 E (renders rarely end sooner), then every 0.12 E (but at
+  least SEEDANCE_POLL_MIN_INTERVAL) until 2 E, then growing by half up to
+  SEEDANCE_POLL_MAX_INTERVAL. For 60-180 s renders this is ~4 requests for the median task with
+  most results picked up within about 15 s.
+Errors back off exponentially; a gateway's Retry-After (real seconds) is never undercut.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from projects.models import GenerationTask
+from projects.providers.registry import batch_size, uses_callbacks
+
+FIRST_FRACTION = 0.65
+INTERVAL_FRACTION = 0.12
+CALLBACK_FIRST_FRACTION = 2.0
+MAX_ERROR_DELAY = 300.0  # upstream seconds
+
+
+def upstream_delay(*, task: GenerationTask, age: float, errors: int = 0) -> float:
+    """Upstream seconds from now until the next status request, for a task `age` upstream
+    seconds after it was sent, after `errors` consecutive failed requests."""
+    expected = max(task.expected_render_s, 1.0)
+    longest = settings.SEEDANCE_POLL_MAX_INTERVAL
+    if uses_callbacks(task.provider):
+        first = CALLBACK_FIRST_FRACTION * expected
+        delay = first - age if age < first else longest
+    elif batch_size(task.provider):
+        delay = settings.SEEDANCE_BATCH_POLL_INTERVAL
+    elif age < FIRST_FRACTION * expected:
+        delay = FIRST_FRACTION * expected - age
+    else:
+        interval = max(settings.SEEDANCE_POLL_MIN_INTERVAL, INTERVAL_FRACTION * expected)
+        overdue = age - 2 * expected
+        if overdue > 0:
+            interval = min(longest, interval * 1.5 ** min(20.0, overdue / interval))
+        delay = interval
+    if errors:
+        base = max(delay, settings.SEEDANCE_POLL_MIN_INTERVAL)
+        delay = min(MAX_ERROR_DELAY, base * 2 ** min(errors - 1, 8))
+    return delay
+
+
+def next_poll_time(
+    *, task: GenerationTask, now: datetime, errors: int = 0, retry_after: float | None = None
+) -> datetime:
+    """The moment the task should next be asked about (see the module docstring)."""
+    scale = settings.SEEDANCE_UPSTREAM_TIME_SCALE
+    sent = task.submitted_at or task.created_at
+    age = max(0.0, (now - sent).total_seconds() / scale)
+    delay = max(0.05, upstream_delay(task=task, age=age, errors=errors) * scale)
+    delay = max(delay, retry_after or 0.0)
+    when = now.timestamp() + delay
+    if not errors and batch_size(task.provider) and not uses_callbacks(task.provider):
+        # Shared boundaries: every task of the gateway comes due together, one request each.
+        step = settings.SEEDANCE_BATCH_POLL_INTERVAL * scale
+        when = math.ceil(when / step) * step
+    return now + timedelta(seconds=when - now.timestamp())
