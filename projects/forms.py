@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from projects.exceptions import InvalidRequest
 from projects.models import Team
@@ -68,10 +69,12 @@ class GenerationForm(forms.Form):
     def choose(
         provider: str | None, model: str | None
     ) -> tuple[ProviderCapabilities, ModelCapabilities]:
-        """The capability tables for a (possibly missing or unknown) provider and model."""
+        """The capability tables for a (possibly missing or unknown) provider and model; a
+        missing provider is SEEDANCE_DEFAULT_PROVIDER when configured, else the first one."""
         names = configured_provider_names()
         if provider not in names:
-            provider = names[0] if names else None
+            default = settings.SEEDANCE_DEFAULT_PROVIDER
+            provider = default if default in names else (names[0] if names else None)
         if provider is None:
             raise InvalidRequest(
                 {"provider": "No gateway is configured: set an API key such as TOKENHUB_API_KEY."}

@@ -164,6 +164,18 @@ def _gateway(name: str, adapter: str, label: str, base_url: str) -> dict[str, st
 
 
 SEEDANCE_PROVIDERS = {
+    "alltoken": _gateway(
+        "alltoken",
+        "projects.providers.alltoken.AllTokenProvider",
+        "AllToken",
+        "https://api.alltoken.ai/v1",
+    ),
+    "seedance2ink": _gateway(
+        "seedance2ink",
+        "projects.providers.seedance2ink.Seedance2InkProvider",
+        "seedance2.ink",
+        "https://www.seedance2.ink",
+    ),
     "tokenhub": _gateway(
         "tokenhub",
         "projects.providers.tokenhub.TokenHubProvider",

@@ -1,6 +1,8 @@
 """The simulator's HTTP server: every gateway dialect at its own path prefix, plus expiring
 output files and a control API for tests and benchmarks.
 
+    /alltoken/v1/...            AllToken (dialects/alltoken.py)
+    /seedance2ink/api/open/...  seedance2.ink (dialects/seedance2ink.py)
     /tokenhub/api/v1/...        TokenHub (dialects/tokenhub.py)
     /_files/<task>/<name>       output files behind expiring signed links (403 once expired)
     /_sim/faults   POST         inject a fault: {"kind", "op", "dialect", "count", ...}
@@ -27,7 +29,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from projects.providers.simulator.dialects.alltoken import AllTokenDialect
 from projects.providers.simulator.dialects.base import Dialect, SimResponse
+from projects.providers.simulator.dialects.seedance2ink import Seedance2InkDialect
 from projects.providers.simulator.dialects.tokenhub import TokenHubDialect
 from projects.providers.simulator.engine import FAULT_KINDS, Fault, SimEngine
 
@@ -35,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 
 def all_dialects() -> list[Dialect]:
-    return [TokenHubDialect()]
+    return [AllTokenDialect(), Seedance2InkDialect(), TokenHubDialect()]
 
 
 class SimulatorServer(ThreadingHTTPServer):

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from projects.providers.simulator.engine import REQUEST_FAULTS, Fault, SimEngine, SimTask
+from projects.providers.simulator.engine import (
+    REQUEST_FAULTS,
+    TASK_FAULTS,
+    Fault,
+    SimEngine,
+    SimTask,
+)
 
 
 @dataclass
@@ -52,6 +59,64 @@ class Dialect:
     def callback_body(self, engine: SimEngine, task: SimTask, status: str) -> dict | None:
         """The body POSTed to the task's callback URL on a status change (None: no callback)."""
         return None
+
+    def validate(self, engine: SimEngine, body: Any) -> dict[str, Any]:
+        """The `engine.create_task` arguments for a create body (model, body, duration_s,
+        resolution, ratio, audio, ...); raises BadRequest naming the offending field."""
+        raise NotImplementedError
+
+    def not_found(self, task_id: str) -> SimResponse:
+        return self.error(404, "NotFound", f"Task {task_id} not found.")
+
+    # --- flows every dialect shares --------------------------------------------------------
+    def create_flow(
+        self,
+        engine: SimEngine,
+        body: Any,
+        *,
+        path: str,
+        task_id: str,
+        answer: Callable[[SimTask], dict[str, Any]],
+    ) -> SimResponse:
+        """A create, in the order a gateway works: log the request, apply a queued request
+        fault (nothing is created), validate (`validate`; a BadRequest is a 400 in the
+        dialect's envelope), apply a queued task fault, create the task `task_id`, and answer
+        `answer(task)`, unless the fault was `lost_create`: then the task exists upstream but
+        the connection drops before the client learns its id."""
+        engine.record(dialect=self.name, op="create", method="POST", path=path, body=body)
+        fault, response = self.request_fault(engine, "create")
+        if response is not None:
+            return response
+        try:
+            spec = self.validate(engine, body)
+        except BadRequest as exc:
+            return self.error(400, exc.code, exc.message, exc.param)
+        task_fault = engine.take_fault(op="create", dialect=self.name, kinds=TASK_FAULTS)
+        task = engine.create_task(dialect=self.name, task_id=task_id, task_fault=task_fault, **spec)
+        if fault is not None and fault.kind == "lost_create":
+            return SimResponse(action="drop")
+        return SimResponse(body=answer(task))
+
+    def task_flow(
+        self,
+        engine: SimEngine,
+        *,
+        op: str,
+        path: str,
+        task_id: str,
+        answer: Callable[[SimTask], SimResponse],
+    ) -> SimResponse:
+        """A call about one task (`op` get, or cancel by POST): log it, apply a queued request
+        fault, answer `not_found` for an id this dialect never issued, else `answer(task)`."""
+        method = "GET" if op == "get" else "POST"
+        engine.record(dialect=self.name, op=op, method=method, path=path, body=None)
+        _fault, response = self.request_fault(engine, op)
+        if response is not None:
+            return response
+        task = engine.get_task(task_id)
+        if task is None or task.dialect != self.name:
+            return self.not_found(task_id)
+        return answer(task)
 
     # --- helpers ---------------------------------------------------------------------------
     def error(self, status: int, code: str, message: str, param: str = "") -> SimResponse:
