@@ -26,6 +26,7 @@ shape is not documented, so a lost create cannot be reconciled automatically.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -122,14 +123,17 @@ CAPABILITIES = ProviderCapabilities(
 
 def error_parser(body: Any) -> tuple[str, str]:
     """(code, message) from AllToken's `{"error": {"code", "type", "message", "param",
-    "request_id"}}`, with the request id taken out of the message: it means nothing to a user
-    (http.clean_message strips the usual "Request id: …" wording; this catches the bare id)."""
+    "request_id"}}`, with that request id taken out of the message in any wording: it means
+    nothing to a user (http.clean_message only knows the "Request id: …" wording)."""
     code, message = default_error_parser(body)
     error = body.get("error") if isinstance(body, dict) else None
-    if isinstance(error, dict):
-        request_id = error.get("request_id")
-        if isinstance(request_id, str) and request_id.strip():
-            message = message.replace(request_id.strip(), "")
+    request_id = error.get("request_id") if isinstance(error, dict) else None
+    if isinstance(request_id, str) and request_id.strip():
+        # "(request req_x)", "request_id=req_x", "Request id: req_x" or the bare id.
+        wording = r"\s*\(?\s*(?:request(?:[ _-]?id)?\s*[:=]?\s*)?"
+        message = re.sub(
+            wording + re.escape(request_id.strip()) + r"\s*\)?", "", message, flags=re.I
+        )
     return code, message
 
 
