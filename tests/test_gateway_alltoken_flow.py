@@ -3,10 +3,12 @@ status the guide names, cancel, and the `generate` command."""
 
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from projects.exceptions import InvalidRequest, InvalidStateTransition
 from projects.models import GenerationTask
@@ -180,3 +182,18 @@ def test_generate_command_sends_the_guide_body_and_succeeds(sim):
     assert result["duration_s"] == pytest.approx(5.0, abs=0.05)
     creates = [r["body"] for r in sim.engine.requests if r["op"] == "create"]
     assert creates == [DOC_BODY]  # the guide's own example, field for field
+
+
+def test_the_form_offers_alltoken_without_the_fields_it_lacks(client, sim, project, member):
+    client.force_login(member)
+    url = reverse("projects:generation_new", args=[project.pk])
+    default = client.get(url).content.decode()
+    # Gateways listed before TokenHub do not displace SEEDANCE_DEFAULT_PROVIDER.
+    assert re.search(r'<option value="tokenhub"\s*selected>TokenHub</option>', default)
+    assert re.search(r'<option value="alltoken"\s*>AllToken</option>', default)
+    page = client.get(url, {"provider": "alltoken", "model": "seedance-1.5-pro"}).content.decode()
+    assert "seedance-1.5-pro: 4 to 12 seconds, or auto." in page
+    assert re.search(r'<option value="-1"\s*>Auto \(model decides\)</option>', page)
+    assert "AllToken does not take a seed for this model." in page
+    assert re.search(r'<input type="checkbox" name="generate_audio"[^>]*disabled', page)
+    assert re.search(r'<input type="checkbox" name="watermark"[^>]*disabled', page)

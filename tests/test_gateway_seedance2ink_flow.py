@@ -96,6 +96,8 @@ def test_a_task_walks_queued_processing_succeeded(sim, project, member):
     assert task.upstream_duration_s == 4 and task.video_duration_s == pytest.approx(4, abs=0.05)
     submitted = task.events.get(kind="submitted")
     assert submitted.data["upstream_task_id"] == task.upstream_task_id
+    # The simulator's price: 4 s of seedance-2.0 at 720p, 8 credits a second.
+    assert submitted.data["vendor_cost"] == "32"
 
 
 @pytest.mark.parametrize(
