@@ -205,16 +205,38 @@ def gets(sim) -> int:
     return sim.engine.counters["seedance2ink:get"]
 
 
+def wait_for_deliveries(sim, timeout: float = 5.0) -> list[dict]:
+    """The webhook posts the simulator saw answered 200, once there is one."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        delivered = [c for c in sim.engine.callbacks_sent if c["status"] == 200]
+        if delivered:
+            return delivered
+        time.sleep(0.02)
+    return []
+
+
+@pytest.fixture
+def queued_until_released(sim, monkeypatch):
+    """New simulated tasks stay queued until `release`: no webhook can overtake the create's
+    answer (a webhook about a task still being submitted is only noted)."""
+    monkeypatch.setattr(sim.engine, "queue_range", (1e9, 1e9))
+
+
 @pytest.mark.django_db(transaction=True)
-def test_a_genuine_webhook_finishes_the_task_with_one_refetch(sim, live_site, project, member):
+def test_a_genuine_webhook_finishes_the_task_with_one_refetch(
+    sim, live_site, queued_until_released, project, member
+):
     task = generation_task_create(project=project, user=member, params=params())
     task.refresh_from_db()
     assert task.status == Status.QUEUED  # submitted inline on commit
+    release(sim, task.upstream_task_id)
     # No sweep runs: only the webhook can move the task on.
     task = wait_until(task, lambda t: t.is_terminal)
     assert task.status == Status.SUCCEEDED, task.error_message
     assert gets(sim) == 1 and task.poll_count == 1  # the one re-fetch the webhook triggered
-    delivered = [c for c in sim.engine.callbacks_sent if c["status"] == 200]
+    # The task ends inside the webhook's request; the simulator logs the answer just after.
+    delivered = wait_for_deliveries(sim)
     assert len(delivered) == 1
     assert delivered[0]["url"] == (f"{live_site.url}/callbacks/{task.pk}/{task.callback_token}/")
     assert delivered[0]["body"]["status"] == "succeeded"
@@ -228,10 +250,11 @@ def test_a_genuine_webhook_finishes_the_task_with_one_refetch(sim, live_site, pr
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_forged_webhook_is_a_404_and_changes_nothing(sim, live_site, project, member):
+def test_a_forged_webhook_is_a_404_and_changes_nothing(
+    sim, live_site, queued_until_released, project, member
+):
     task = generation_task_create(project=project, user=member, params=params())
     task.refresh_from_db()
-    hold(sim, task.upstream_task_id, "queued")  # no genuine webhook comes meanwhile
     events = task.events.count()
     forged_body = {
         "success": True,
@@ -254,15 +277,16 @@ def test_a_forged_webhook_is_a_404_and_changes_nothing(sim, live_site, project, 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_webhook_of_a_lost_create_names_its_task_and_it_is_adopted(
-    sim, live_site, project, member
+    sim, live_site, queued_until_released, project, member
 ):
     sim.engine.inject(Fault(kind="lost_create", dialect="seedance2ink"))
     task = generation_task_create(project=project, user=member, params=params())
     task.refresh_from_db()
     assert task.status == Status.SUBMIT_UNKNOWN and task.upstream_task_id == ""
+    (upstream,) = sim.engine.tasks.values()
+    release(sim, upstream.id)
     task = wait_until(task, lambda t: t.is_terminal)
     assert task.status == Status.SUCCEEDED, task.error_message
-    (upstream,) = sim.engine.tasks.values()
-    assert task.upstream_task_id == upstream.id
+    assert task.upstream_task_id == upstream.id and len(sim.engine.tasks) == 1
     assert sim.engine.counters["seedance2ink:create"] == 1
     assert task.events.filter(kind="reconciled").exists()

@@ -187,7 +187,12 @@ def test_the_webhook_receives_the_get_body_once_the_generation_ends(sim, media):
     assert path == "/hook/t-9"
     sent = json.loads(payload)
     assert sent["requestId"] == request_id and sent["status"] == "succeeded"
-    assert sent == get(sim, request_id).json()
+    now = get(sim, request_id).json()
+    # The same body as a GET, but for the output link's signature (signed per answer).
+    sent_url, now_url = sent["output"].pop("url"), now["output"].pop("url")
+    assert sent == now and sent["metadata"] == {"k": "v"}
+    assert sent_url.split("?")[0] == now_url.split("?")[0]
+    assert httpx.get(sent_url, timeout=5).status_code == 200
 
 
 def test_cancel_queued_and_processing_but_not_ended(sim):
