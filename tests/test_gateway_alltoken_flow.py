@@ -17,8 +17,8 @@ from projects.providers.registry import get_provider
 from projects.providers.simulator.engine import Fault
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import GenerationParams, generation_task_create
-from projects.services.polling import generation_task_refresh
 from tests.conftest import create_task, drive
+from tests.sim_control import hold, refreshed, release
 
 pytestmark = pytest.mark.django_db
 
@@ -42,37 +42,17 @@ def params(**overrides) -> GenerationParams:
     return GenerationParams(**values)
 
 
-def hold(sim, task: GenerationTask, status: str) -> None:
-    """Keep the simulated task in `status` (queued | running) until released."""
-    upstream = sim.engine.get_task(task.upstream_task_id)
-    if status == "queued":
-        upstream.queue_s = 1e9
-    else:
-        upstream.queue_s, upstream.render_s = 0.0, 1e9
-
-
-def release(sim, task: GenerationTask) -> None:
-    upstream = sim.engine.get_task(task.upstream_task_id)
-    upstream.queue_s = upstream.render_s = 0.0
-
-
-def refreshed(task: GenerationTask) -> GenerationTask:
-    generation_task_refresh(task=task)
-    task.refresh_from_db()
-    return task
-
-
 def test_a_task_walks_queued_processing_completed(sim, project, member):
     task = create_task(project=project, user=member, params=params())
     task.refresh_from_db()
     assert task.status == Status.QUEUED and task.upstream_task_id.startswith("vgen_01")
-    hold(sim, task, "queued")
+    hold(sim, task.upstream_task_id, "queued")
     task = refreshed(task)
     assert (task.status, task.upstream_status) == (Status.QUEUED, "queued")
-    hold(sim, task, "running")
+    hold(sim, task.upstream_task_id, "running")
     task = refreshed(task)
     assert (task.status, task.upstream_status) == (Status.RUNNING, "processing")
-    release(sim, task)
+    release(sim, task.upstream_task_id)
     task = drive(task)
     assert (task.status, task.upstream_status) == (Status.SUCCEEDED, "completed")
     assert task.video_duration_s == pytest.approx(4.0, abs=0.05)
@@ -110,7 +90,7 @@ def test_failed_and_expired_end_the_task_with_the_gateway_message(
 def test_cancel_a_queued_or_processing_task(sim, project, member, upstream_status):
     task = create_task(project=project, user=member, params=params())
     task.refresh_from_db()
-    hold(sim, task, upstream_status)
+    hold(sim, task.upstream_task_id, upstream_status)
     task = refreshed(task)
     assert task.status == (Status.QUEUED if upstream_status == "queued" else Status.RUNNING)
     message = generation_task_cancel(task=task, user=member)
@@ -125,9 +105,9 @@ def test_cancel_a_queued_or_processing_task(sim, project, member, upstream_statu
 def test_cancel_of_a_task_that_completed_meanwhile_is_refused_with_the_reason(sim, project, member):
     task = create_task(project=project, user=member, params=params())
     task.refresh_from_db()
-    hold(sim, task, "running")
+    hold(sim, task.upstream_task_id, "running")
     task = refreshed(task)
-    release(sim, task)  # it completes upstream before we hear of it
+    release(sim, task.upstream_task_id)  # it completes upstream before we hear of it
     with pytest.raises(InvalidStateTransition) as info:
         generation_task_cancel(task=task, user=member)
     assert info.value.message == (

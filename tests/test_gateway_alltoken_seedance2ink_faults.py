@@ -9,8 +9,9 @@ from django.utils import timezone
 from projects.models import GenerationTask
 from projects.providers.simulator.engine import Fault
 from projects.services.generation import GenerationParams
-from projects.services.polling import generation_task_refresh, generation_tasks_sweep
+from projects.services.polling import generation_tasks_sweep
 from tests.conftest import create_task, drive
+from tests.sim_control import hold, refreshed, release
 
 pytestmark = pytest.mark.django_db
 
@@ -142,12 +143,10 @@ def test_moderation_after_running_fails_clearly(sim, project, member, gateway):
     sim.engine.inject(Fault(kind="moderation_output", dialect=gateway))
     task = create_task(project=project, user=member, params=params(gateway))
     task.refresh_from_db()
-    upstream = sim.engine.get_task(task.upstream_task_id)
-    upstream.queue_s, upstream.render_s = 0.0, 1e9  # hold it rendering
-    generation_task_refresh(task=task)
-    task.refresh_from_db()
+    hold(sim, task.upstream_task_id, "running")
+    task = refreshed(task)
     assert (task.status, task.upstream_status) == (Status.RUNNING, "processing")
-    upstream.render_s = 0.0
+    release(sim, task.upstream_task_id)
     task = drive(task)
     assert (task.status, task.upstream_status) == (Status.FAILED, "failed")
     assert task.error_code == "OutputVideoSensitiveContentDetected"

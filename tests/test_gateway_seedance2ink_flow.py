@@ -18,8 +18,8 @@ from projects.providers.registry import get_provider
 from projects.providers.simulator.engine import Fault
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import GenerationParams, generation_task_create
-from projects.services.polling import generation_task_refresh
 from tests.conftest import create_task, drive
+from tests.sim_control import hold, refreshed, release
 
 pytestmark = pytest.mark.django_db
 
@@ -47,26 +47,6 @@ def params(**overrides) -> GenerationParams:
     )
     values.update(overrides)
     return GenerationParams(**values)
-
-
-def hold(sim, upstream_id: str, status: str) -> None:
-    """Keep the simulated task in `status` (queued | running) until released."""
-    upstream = sim.engine.get_task(upstream_id)
-    if status == "queued":
-        upstream.queue_s = 1e9
-    else:
-        upstream.queue_s, upstream.render_s = 0.0, 1e9
-
-
-def release(sim, upstream_id: str) -> None:
-    upstream = sim.engine.get_task(upstream_id)
-    upstream.queue_s = upstream.render_s = 0.0
-
-
-def refreshed(task: GenerationTask) -> GenerationTask:
-    generation_task_refresh(task=task)
-    task.refresh_from_db()
-    return task
 
 
 def wait_until(task: GenerationTask, done, timeout: float = 15.0) -> GenerationTask:

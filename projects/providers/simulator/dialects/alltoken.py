@@ -80,6 +80,7 @@ CANCELLABLE = {"queued", "running"}
 # Codes the base dialect and the server use -> AllToken's documented slugs.
 SLUGS = {
     "AuthenticationError": "invalid_api_key",
+    "NotFound": "not_found",
     "RateLimitExceeded.EndpointRPMExceeded": "rate_limited",
     "ServerOverloaded": "all_providers_failed",
 }
@@ -100,34 +101,16 @@ class AllTokenDialect(Dialect):
     label = "AllToken"
 
     def handle(self, engine, method, path, query, body, headers) -> SimResponse:
-        parts = [p for p in path.split("/") if p]
-        route = "/".join(parts)
-        if parts[:2] == ["videos", "generations"]:
-            if len(parts) == 2 and method == "POST":
-                return self.create_flow(
-                    engine,
-                    body,
-                    path=route,
-                    task_id=f"vgen_01{uuid.uuid4().hex[:24]}",
-                    answer=lambda task: {"id": task.id, "status": "queued", "model": task.model},
-                )
-            if len(parts) == 3 and method == "GET":
-                return self.task_flow(
-                    engine,
-                    op="get",
-                    path=route,
-                    task_id=parts[2],
-                    answer=lambda task: SimResponse(body=self.task_body(engine, task)),
-                )
-            if len(parts) == 4 and parts[3] == "cancel" and method == "POST":
-                return self.task_flow(
-                    engine,
-                    op="cancel",
-                    path=route,
-                    task_id=parts[2],
-                    answer=lambda task: self.cancel(engine, task),
-                )
-        return self.error(404, "not_found", f"No route {method} {path}.")
+        return self.route_tasks(
+            engine,
+            method,
+            path,
+            body,
+            collection="videos/generations",
+            new_id=lambda: f"vgen_01{uuid.uuid4().hex[:24]}",
+            created=lambda task: {"id": task.id, "status": "queued", "model": task.model},
+            cancel=True,
+        )
 
     def error(self, status: int, code: str, message: str, param: str = "") -> SimResponse:
         """AllToken's envelope; every error carries a request id, as its API's do."""
@@ -145,7 +128,7 @@ class AllTokenDialect(Dialect):
         )
 
     def not_found(self, task_id: str) -> SimResponse:
-        return self.error(404, "not_found", f"Video generation {task_id} not found.")
+        return self.error(404, "NotFound", f"Video generation {task_id} not found.")
 
     # --- create ----------------------------------------------------------------------------
     def validate(self, engine: SimEngine, body: Any) -> dict[str, Any]:

@@ -68,7 +68,54 @@ class Dialect:
     def not_found(self, task_id: str) -> SimResponse:
         return self.error(404, "NotFound", f"Task {task_id} not found.")
 
+    def task_body(self, engine: SimEngine, task: SimTask) -> dict[str, Any]:
+        """The task as the gateway's GET shows it now."""
+        raise NotImplementedError
+
+    def cancel(self, engine: SimEngine, task: SimTask) -> SimResponse:
+        """Cancel the task as the gateway does (its answer, or its refusal)."""
+        raise NotImplementedError
+
     # --- flows every dialect shares --------------------------------------------------------
+    def route_tasks(
+        self,
+        engine: SimEngine,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        collection: str,
+        new_id: Callable[[], str],
+        created: Callable[[SimTask], dict[str, Any]],
+        cancel: bool,
+    ) -> SimResponse:
+        """The REST shape the gateways share: POST `collection` creates (`create_flow`,
+        answering `created(task)`), GET `collection`/{id} reads (`task_body`), and, when
+        `cancel`, POST `collection`/{id}/cancel cancels (`cancel`); anything else is a 404."""
+        parts = [p for p in path.split("/") if p]
+        base = collection.split("/")
+        rest = parts[len(base) :] if parts[: len(base)] == base else None
+        route = "/".join(parts)
+        if rest == [] and method == "POST":
+            return self.create_flow(engine, body, path=route, task_id=new_id(), answer=created)
+        if rest is not None and len(rest) == 1 and method == "GET":
+            return self.task_flow(
+                engine,
+                op="get",
+                path=route,
+                task_id=rest[0],
+                answer=lambda task: SimResponse(body=self.task_body(engine, task)),
+            )
+        if cancel and rest is not None and rest[1:] == ["cancel"] and method == "POST":
+            return self.task_flow(
+                engine,
+                op="cancel",
+                path=route,
+                task_id=rest[0],
+                answer=lambda task: self.cancel(engine, task),
+            )
+        return self.error(404, "NotFound", f"No route {method} {path}.")
+
     def create_flow(
         self,
         engine: SimEngine,

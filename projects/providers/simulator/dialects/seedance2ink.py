@@ -119,39 +119,21 @@ class Seedance2InkDialect(Dialect):
     label = "seedance2.ink"
 
     def handle(self, engine, method, path, query, body, headers) -> SimResponse:
-        parts = [p for p in path.split("/") if p]
-        route = "/".join(parts)
-        if parts[:5] == ["api", "open", "v1", "video", "generations"]:
-            if len(parts) == 5 and method == "POST":
-                return self.create_flow(
-                    engine,
-                    body,
-                    path=route,
-                    task_id=f"req_{uuid.uuid4().int % 10**16:016d}",
-                    answer=lambda task: {
-                        "success": True,
-                        "requestId": task.id,
-                        "status": "queued",
-                        "creditsCharged": task.extra["credits"],
-                    },
-                )
-            if len(parts) == 6 and method == "GET":
-                return self.task_flow(
-                    engine,
-                    op="get",
-                    path=route,
-                    task_id=parts[5],
-                    answer=lambda task: SimResponse(body=self.task_body(engine, task)),
-                )
-            if len(parts) == 7 and parts[6] == "cancel" and method == "POST":
-                return self.task_flow(
-                    engine,
-                    op="cancel",
-                    path=route,
-                    task_id=parts[5],
-                    answer=lambda task: self.cancel(engine, task),
-                )
-        return self.error(404, "NotFound", f"No route {method} {path}.")
+        return self.route_tasks(
+            engine,
+            method,
+            path,
+            body,
+            collection="api/open/v1/video/generations",
+            new_id=lambda: f"req_{uuid.uuid4().int % 10**16:016d}",
+            created=lambda task: {
+                "success": True,
+                "requestId": task.id,
+                "status": "queued",
+                "creditsCharged": task.extra["credits"],
+            },
+            cancel=True,
+        )
 
     def error(self, status: int, code: str, message: str, param: str = "") -> SimResponse:
         """seedance2.ink's envelope: the field is named in the message, not beside it."""

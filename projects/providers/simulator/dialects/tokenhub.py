@@ -56,24 +56,16 @@ class TokenHubDialect(Dialect):
     label = "TokenHub"
 
     def handle(self, engine, method, path, query, body, headers) -> SimResponse:
-        parts = [p for p in path.split("/") if p]
-        if parts == ["videos", "generations"] and method == "POST":
-            return self.create_flow(
-                engine,
-                body,
-                path="videos/generations",
-                task_id=f"{uuid.uuid4().hex[:16]}-task",
-                answer=lambda task: self.task_body(engine, task, brief=True),
-            )
-        if len(parts) == 3 and parts[:2] == ["videos", "generations"] and method == "GET":
-            return self.task_flow(
-                engine,
-                op="get",
-                path="/".join(parts),
-                task_id=parts[2],
-                answer=lambda task: SimResponse(body=self.task_body(engine, task)),
-            )
-        return self.error(404, "NotFound", f"No route {method} {path}.")
+        return self.route_tasks(
+            engine,
+            method,
+            path,
+            body,
+            collection="videos/generations",
+            new_id=lambda: f"{uuid.uuid4().hex[:16]}-task",
+            created=lambda task: self.task_body(engine, task, brief=True),
+            cancel=False,
+        )
 
     def validate(self, engine: SimEngine, body: Any) -> dict[str, Any]:
         body = require_fields(body, FIELDS, {"model", "prompt"})
