@@ -16,8 +16,8 @@ Contract: ../shared/upstream/seedance2ink-open-api-image-to-video.ko.txt (+ .vi.
 - `POST {base}/api/open/v1/video/generations/{requestId}/cancel` (queued or processing):
   `{"success": true, "requestId", "status": "cancelled"}`.
 - Errors: `{"success": false, "error": {"code": "unauthorized", "message": "Invalid API key"}}`.
-  Such a body may come with HTTP 200 (research §4.2 notes it for the auth error); it is an
-  error all the same (`raise_for_failure`).
+  The reference gives no HTTP status for it, and gateways of this kind often answer errors
+  with HTTP 200: a `success: false` body is an error whatever its status (`raise_for_failure`).
 
 No generate_audio, seed or watermark field is documented, so none is sent and the capability
 table refuses them. No list endpoint is documented: a lost create cannot be reconciled.
