@@ -72,7 +72,8 @@ class GenerationForm(forms.Form):
     def choose(
         provider: str | None, model: str | None
     ) -> tuple[ProviderCapabilities, ModelCapabilities]:
-        """The capability tables for a (possibly missing or unknown) provider and model."""
+        """The capability tables for a (possibly missing or unknown) provider and model; a
+        missing provider is SEEDANCE_DEFAULT_PROVIDER when configured, else the first one."""
         names = configured_provider_names()
         if provider not in names:
             default = settings.SEEDANCE_DEFAULT_PROVIDER

@@ -179,6 +179,18 @@ SEEDANCE_PROVIDERS = {
         "AceData Cloud",
         "https://api.acedata.cloud",
     ),
+    "alltoken": _gateway(
+        "alltoken",
+        "projects.providers.alltoken.AllTokenProvider",
+        "AllToken",
+        "https://api.alltoken.ai/v1",
+    ),
+    "seedance2ink": _gateway(
+        "seedance2ink",
+        "projects.providers.seedance2ink.Seedance2InkProvider",
+        "seedance2.ink",
+        "https://www.seedance2.ink",
+    ),
     "tokenhub": _gateway(
         "tokenhub",
         "projects.providers.tokenhub.TokenHubProvider",

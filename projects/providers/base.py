@@ -95,6 +95,13 @@ class TaskSnapshot:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
+def positive_seconds(value: Any) -> float | None:
+    """A gateway's JSON value as seconds when it is a positive number (not a bool), else None."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
 class ProviderError(Exception):
     """Base of every upstream failure. `message` is safe to show a user (no keys, no
     vendor request ids); `code` is the gateway's error code; `http_status` its HTTP status."""

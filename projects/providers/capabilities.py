@@ -53,6 +53,10 @@ class ModelCapabilities:
     first_last_exclusive: bool = True  # first/last frame can't mix with reference_* roles
     audio_needs_visual: bool = True  # audio can't be the only reference
     portraits: bool = False  # accepts asset://<id> references
+    # The gateway infers the mode from the files it is given (seedance2.ink: one image is a
+    # first frame, two are first and last frames, anything else is reference mode), so one or
+    # two reference images on their own cannot be sent as references.
+    mode_from_files: bool = False
     last_frame_output: bool = False  # return_last_frame
     max_prompt_chars: int = 2000
     # Resolutions allowed when reference_image/video/audio files are given; None = the same as
@@ -184,6 +188,15 @@ def _check_references(model: ModelCapabilities, request: GenerationRequest, wher
                 "First/last-frame and reference modes are mutually exclusive: use either "
                 f"frames or reference_* files {where}."
             )
+    if (
+        model.mode_from_files
+        and roles["reference_image"] in (1, 2)
+        and len(refs) == roles["reference_image"]
+    ):
+        return (
+            f"{model.id} reads one image as a first frame and two as first and last frames "
+            f"{where}; add a third image, a video or an audio file to use images as references."
+        )
     limits = (
         ("reference_image", model.max_images, "reference images"),
         ("reference_video", model.max_videos, "reference videos"),

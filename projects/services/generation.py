@@ -260,6 +260,7 @@ def generation_task_submit(*, task_id: str) -> None:
                 message=f"Accepted by {task.provider} as {result.upstream_id}.",
                 upstream_task_id=result.upstream_id,
                 status=result.raw_status,
+                vendor_cost=result.vendor_cost,  # e.g. seedance2.ink creditsCharged; "" if none
             )
 
 

@@ -3,6 +3,8 @@ output files and a control API for tests and benchmarks.
 
     /ark/api/v3/...             official Ark (dialects/ark.py)
     /acedata/seedance/...       AceData Cloud (dialects/acedata.py)
+    /alltoken/v1/...            AllToken (dialects/alltoken.py)
+    /seedance2ink/api/open/...  seedance2.ink (dialects/seedance2ink.py)
     /tokenhub/api/v1/...        TokenHub (dialects/tokenhub.py)
     /_files/<task>/<name>       output files behind expiring signed links (403 once expired)
     /_sim/faults   POST         inject a fault: {"kind", "op", "dialect", "count", ...}
@@ -30,8 +32,10 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from projects.providers.simulator.dialects.acedata import AceDataDialect
+from projects.providers.simulator.dialects.alltoken import AllTokenDialect
 from projects.providers.simulator.dialects.ark import ArkDialect
 from projects.providers.simulator.dialects.base import Dialect, SimResponse
+from projects.providers.simulator.dialects.seedance2ink import Seedance2InkDialect
 from projects.providers.simulator.dialects.tokenhub import TokenHubDialect
 from projects.providers.simulator.engine import FAULT_KINDS, Fault, SimEngine
 
@@ -39,7 +43,13 @@ logger = logging.getLogger(__name__)
 
 
 def all_dialects() -> list[Dialect]:
-    return [ArkDialect(), AceDataDialect(), TokenHubDialect()]
+    return [
+        ArkDialect(),
+        AllTokenDialect(),
+        Seedance2InkDialect(),
+        AceDataDialect(),
+        TokenHubDialect(),
+    ]
 
 
 class SimulatorServer(ThreadingHTTPServer):

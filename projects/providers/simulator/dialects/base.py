@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from projects.providers.simulator.engine import REQUEST_FAULTS, Fault, SimEngine, SimTask
+from projects.providers.simulator.engine import (
+    REQUEST_FAULTS,
+    TASK_FAULTS,
+    Fault,
+    SimEngine,
+    SimTask,
+)
 
 
 @dataclass
@@ -52,6 +59,111 @@ class Dialect:
     def callback_body(self, engine: SimEngine, task: SimTask, status: str) -> dict | None:
         """The body POSTed to the task's callback URL on a status change (None: no callback)."""
         return None
+
+    def validate(self, engine: SimEngine, body: Any) -> dict[str, Any]:
+        """The `engine.create_task` arguments for a create body (model, body, duration_s,
+        resolution, ratio, audio, ...); raises BadRequest naming the offending field."""
+        raise NotImplementedError
+
+    def not_found(self, task_id: str) -> SimResponse:
+        return self.error(404, "NotFound", f"Task {task_id} not found.")
+
+    def task_body(self, engine: SimEngine, task: SimTask) -> dict[str, Any]:
+        """The task as the gateway's GET shows it now."""
+        raise NotImplementedError
+
+    def cancel(self, engine: SimEngine, task: SimTask) -> SimResponse:
+        """Cancel the task as the gateway does (its answer, or its refusal)."""
+        raise NotImplementedError
+
+    # --- flows every dialect shares --------------------------------------------------------
+    def route_tasks(
+        self,
+        engine: SimEngine,
+        method: str,
+        path: str,
+        body: Any,
+        *,
+        collection: str,
+        new_id: Callable[[], str],
+        created: Callable[[SimTask], dict[str, Any]],
+        cancel: bool,
+    ) -> SimResponse:
+        """The REST shape the gateways share: POST `collection` creates (`create_flow`,
+        answering `created(task)`), GET `collection`/{id} reads (`task_body`), and, when
+        `cancel`, POST `collection`/{id}/cancel cancels (`cancel`); anything else is a 404."""
+        parts = [p for p in path.split("/") if p]
+        base = collection.split("/")
+        rest = parts[len(base) :] if parts[: len(base)] == base else None
+        route = "/".join(parts)
+        if rest == [] and method == "POST":
+            return self.create_flow(engine, body, path=route, task_id=new_id(), answer=created)
+        if rest is not None and len(rest) == 1 and method == "GET":
+            return self.task_flow(
+                engine,
+                op="get",
+                path=route,
+                task_id=rest[0],
+                answer=lambda task: SimResponse(body=self.task_body(engine, task)),
+            )
+        if cancel and rest is not None and rest[1:] == ["cancel"] and method == "POST":
+            return self.task_flow(
+                engine,
+                op="cancel",
+                path=route,
+                task_id=rest[0],
+                answer=lambda task: self.cancel(engine, task),
+            )
+        return self.error(404, "NotFound", f"No route {method} {path}.")
+
+    def create_flow(
+        self,
+        engine: SimEngine,
+        body: Any,
+        *,
+        path: str,
+        task_id: str,
+        answer: Callable[[SimTask], dict[str, Any]],
+    ) -> SimResponse:
+        """A create, in the order a gateway works: log the request, apply a queued request
+        fault (nothing is created), validate (`validate`; a BadRequest is a 400 in the
+        dialect's envelope), apply a queued task fault, create the task `task_id`, and answer
+        `answer(task)`, unless the fault was `lost_create`: then the task exists upstream but
+        the connection drops before the client learns its id."""
+        engine.record(dialect=self.name, op="create", method="POST", path=path, body=body)
+        fault, response = self.request_fault(engine, "create")
+        if response is not None:
+            return response
+        try:
+            spec = self.validate(engine, body)
+        except BadRequest as exc:
+            return self.error(400, exc.code, exc.message, exc.param)
+        task_fault = engine.take_fault(op="create", dialect=self.name, kinds=TASK_FAULTS)
+        task = engine.create_task(dialect=self.name, task_id=task_id, task_fault=task_fault, **spec)
+        if fault is not None and fault.kind == "lost_create":
+            return SimResponse(action="drop")
+        return SimResponse(body=answer(task))
+
+    def task_flow(
+        self,
+        engine: SimEngine,
+        *,
+        op: str,
+        path: str,
+        task_id: str,
+        answer: Callable[[SimTask], SimResponse],
+    ) -> SimResponse:
+        """A call about one task (`op` get, or cancel by POST): log it, apply a queued request
+        fault, answer `not_found` for an id this dialect never issued, else `answer(task)`."""
+        method = "GET" if op == "get" else "POST"
+        engine.record(dialect=self.name, op=op, method=method, path=path, body=None)
+        _fault, response = self.request_fault(engine, op)
+        if response is not None:
+            return response
+        task = engine.get_task(task_id)
+        if task is None or task.dialect != self.name:
+            return self.not_found(task_id)
+        return answer(task)
 
     # --- helpers ---------------------------------------------------------------------------
     def error(self, status: int, code: str, message: str, param: str = "") -> SimResponse:

@@ -19,7 +19,7 @@ from projects.providers.simulator.dialects.base import (
     expect_type,
     require_fields,
 )
-from projects.providers.simulator.engine import TASK_FAULTS, SimEngine, SimTask
+from projects.providers.simulator.engine import SimEngine, SimTask
 
 MODELS = ("doubao-seedance-2.0", "doubao-seedance-2.0-fast")
 FIELDS = {
@@ -56,34 +56,16 @@ class TokenHubDialect(Dialect):
     label = "TokenHub"
 
     def handle(self, engine, method, path, query, body, headers) -> SimResponse:
-        parts = [p for p in path.split("/") if p]
-        if parts == ["videos", "generations"] and method == "POST":
-            return self.create(engine, body)
-        if len(parts) == 3 and parts[:2] == ["videos", "generations"] and method == "GET":
-            return self.get(engine, parts[2])
-        return self.error(404, "NotFound", f"No route {method} {path}.")
-
-    def create(self, engine: SimEngine, body: Any) -> SimResponse:
-        engine.record(
-            dialect=self.name, op="create", method="POST", path="videos/generations", body=body
+        return self.route_tasks(
+            engine,
+            method,
+            path,
+            body,
+            collection="videos/generations",
+            new_id=lambda: f"{uuid.uuid4().hex[:16]}-task",
+            created=lambda task: self.task_body(engine, task, brief=True),
+            cancel=False,
         )
-        fault, response = self.request_fault(engine, "create")
-        if response is not None:
-            return response
-        try:
-            spec = self.validate(engine, body)
-        except BadRequest as exc:
-            return self.error(400, exc.code, exc.message, exc.param)
-        task_fault = engine.take_fault(op="create", dialect=self.name, kinds=TASK_FAULTS)
-        task = engine.create_task(
-            dialect=self.name,
-            task_id=f"{uuid.uuid4().hex[:16]}-task",
-            task_fault=task_fault,
-            **spec,
-        )
-        if fault is not None and fault.kind == "lost_create":
-            return SimResponse(action="drop")
-        return SimResponse(body=self.task_body(engine, task, brief=True))
 
     def validate(self, engine: SimEngine, body: Any) -> dict[str, Any]:
         body = require_fields(body, FIELDS, {"model", "prompt"})
@@ -178,22 +160,6 @@ class TokenHubDialect(Dialect):
             if roles.get(role, 0) > 1:
                 raise BadRequest("content", f"At most one `{role}` item.")
         return urls
-
-    def get(self, engine: SimEngine, task_id: str) -> SimResponse:
-        engine.record(
-            dialect=self.name,
-            op="get",
-            method="GET",
-            path=f"videos/generations/{task_id}",
-            body=None,
-        )
-        _fault, response = self.request_fault(engine, "get")
-        if response is not None:
-            return response
-        task = engine.get_task(task_id)
-        if task is None or task.dialect != self.name:
-            return self.error(404, "NotFound", f"Task {task_id} not found.")
-        return SimResponse(body=self.task_body(engine, task))
 
     def task_body(self, engine: SimEngine, task: SimTask, *, brief: bool = False) -> dict:
         status = "queued" if brief else task.status_at(engine.now())
