@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from projects.models import GenerationTask, Membership, Project, Team
+from projects.models import Asset, GenerationTask, Membership, Project, Team
 
 ROLE_RANK = {Membership.Role.MEMBER: 1, Membership.Role.REVIEWER: 2, Membership.Role.ADMIN: 3}
 
@@ -96,3 +96,19 @@ def access_generation_task(
         raise Http404("No such generation.")
     _check_role(user, task.project.team, min_role)
     return task
+
+
+def access_asset(
+    user: User, asset_id: object, *, min_role: str = "member", include_deleted: bool = False
+) -> Asset:
+    """The library asset with `asset_id` if `user` holds at least `min_role` in its team.
+    Assets removed from the library (kept only for their generations) are 404 unless
+    `include_deleted`."""
+    assets = Asset.objects.select_related("project__team", "team")
+    if not include_deleted:
+        assets = assets.filter(deleted_at__isnull=True)
+    asset = assets.filter(pk=_uuid(asset_id)).first()
+    if asset is None:
+        raise Http404("No such asset.")
+    _check_role(user, asset.team, min_role)
+    return asset

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Max, Q, QuerySet
 
-from projects.models import GenerationTask, Membership, Project, TaskEvent, Team
+from projects.models import (
+    Asset,
+    GenerationReference,
+    GenerationTask,
+    Membership,
+    Project,
+    TaskEvent,
+    Team,
+)
 
 
 def team_list_for_user(user: AbstractBaseUser, *, min_role: str = "member") -> QuerySet[Team]:
@@ -66,3 +74,29 @@ def task_event_list(*, task: GenerationTask) -> QuerySet[TaskEvent]:
 
 def membership_role(*, user: AbstractBaseUser, team: Team) -> str | None:
     return Membership.objects.filter(user=user, team=team).values_list("role", flat=True).first()
+
+
+def asset_list(*, project: Project, kind: str = "") -> QuerySet[Asset]:
+    """The project's library (assets not deleted), newest first, optionally of one kind, each
+    with `use_count`: how many generations use it."""
+    assets = project.assets.filter(deleted_at__isnull=True)
+    if kind:
+        assets = assets.filter(kind=kind)
+    return assets.annotate(use_count=Count("references__task", distinct=True)).order_by(
+        "-created_at"
+    )
+
+
+def reference_list(*, task: GenerationTask) -> QuerySet[GenerationReference]:
+    """The task's reference files in request order, with their assets."""
+    return task.references.select_related("asset").order_by("position")
+
+
+def asset_generation_list(*, asset: Asset, limit: int = 50) -> QuerySet[GenerationTask]:
+    """The generations that use `asset`, newest first."""
+    return (
+        GenerationTask.objects.filter(references__asset=asset)
+        .distinct()
+        .select_related("created_by")
+        .order_by("-created_at")[:limit]
+    )

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hmac
 import logging
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,7 +19,8 @@ from projects.access import access_generation_task, access_project
 from projects.exceptions import ApplicationError, InvalidRequest
 from projects.forms import GenerationForm
 from projects.models import GenerationTask
-from projects.selectors import task_event_list
+from projects.selectors import reference_list, task_event_list
+from projects.services.assets import asset_from_last_frame
 from projects.services.callbacks import generation_task_callback
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import generation_task_create
@@ -31,10 +34,11 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
     project = access_project(request.user, project_id)
     try:
         if request.method == "POST":
-            form = GenerationForm(request.POST)
+            form = GenerationForm(request.POST, request.FILES, project=project)
         else:
-            # A GET with values (htmx, on provider/model change) re-renders the fields.
-            form = GenerationForm(initial=request.GET.dict())
+            # A GET with values (htmx on provider/model change, ?first_frame=<asset id> from
+            # "use last frame") pre-fills the fields.
+            form = GenerationForm(project=project, initial=GenerationForm.initial_from(request.GET))
     except InvalidRequest as exc:
         return render(
             request,
@@ -66,7 +70,12 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
 @require_GET
 def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     task = access_generation_task(request.user, task_id)
-    context = {"task": task, "project": task.project, "events": task_event_list(task=task)}
+    context = {
+        "task": task,
+        "project": task.project,
+        "events": task_event_list(task=task),
+        "references": reference_list(task=task),
+    }
     if request.htmx:
         return render(request, "projects/generation_detail.html#live", context)
     return render(request, "projects/generation_detail.html", context)
@@ -119,3 +128,20 @@ def generation_cancel(request: HttpRequest, task_id: str) -> HttpResponse:
     else:
         messages.info(request, message)
     return redirect("projects:generation_detail", task_id=task.pk)
+
+
+@require_POST
+def generation_use_last_frame(request: HttpRequest, task_id: str) -> HttpResponse:
+    """Make the task's last frame an asset of its project and open a new generation with it
+    as the first frame."""
+    task = access_generation_task(request.user, task_id)
+    try:
+        asset = asset_from_last_frame(task=task, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("projects:generation_detail", task_id=task.pk)
+    url = reverse("projects:generation_new", args=[task.project_id])
+    query = urlencode(
+        {"provider": task.provider, "model": task.model, "first_frame": str(asset.pk)}
+    )
+    return redirect(f"{url}?{query}")
