@@ -226,11 +226,16 @@ def _check_references(model: ModelCapabilities, request: GenerationRequest, wher
             return f"{model.id} does not take a {role} reference (it takes: {accepted}) {where}."
     for ref in refs:
         if ROLE_KIND.get(ref.role) != ref.kind:
-            what = f"“{ref.name}” is {_a(ref.kind)} {ref.kind}" if ref.name else f"This {ref.kind}"
-            wanted = ROLE_KIND.get(ref.role, "file")
-            return f"{what}; {ref.role} needs {_a(wanted)} {wanted}."
+            nouns = {"image": "an image", "video": "a video", "audio": "an audio file"}
+            noun = nouns.get(ref.kind, "a file")
+            what = f"“{ref.name}” is {noun}" if ref.name else f"This is {noun}"
+            return f"{what}; {ref.role} needs {nouns.get(ROLE_KIND.get(ref.role, ''), 'a file')}."
         if ref.url.startswith("asset://") and not model.portraits:
-            return f"{model.id} rejects asset:// portrait references; use a plain file {where}."
+            what = f"“{ref.name}” is a portrait ({ref.url}): " if ref.name else ""
+            return (
+                f"{what}{model.id} rejects asset:// portrait references; choose a model that "
+                f"takes them, or clear the asset's portrait id to send the file itself {where}."
+            )
     for role in ("first_frame", "last_frame"):
         if roles[role] > 1:
             return f"At most one {role} image {where}."
