@@ -53,6 +53,8 @@ class MultipleFileField(forms.FileField):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("widget", MultipleFileInput())
+        # An empty file reaches the probe, which names it ("“x.png” is empty (0 bytes).").
+        kwargs.setdefault("allow_empty_file", True)
         super().__init__(*args, **kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list:
@@ -196,7 +198,8 @@ class GenerationForm(forms.Form):
                 )
                 self.fields[f"{role}_file"] = forms.FileField(
                     required=False,
-                    label=f"or upload a {kind}",
+                    allow_empty_file=True,
+                    label=f"or upload {'an' if kind == 'image' else 'a'} {kind}",
                     widget=forms.ClearableFileInput(attrs={"accept": ACCEPT[kind]}),
                 )
             else:
