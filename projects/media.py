@@ -207,6 +207,8 @@ def make_poster(path: Path, info: MediaInfo, out: Path, *, max_side: int = 480) 
     if info.kind == "image":
         with Image.open(path) as image:
             image.seek(0)
+            # Shrink first (JPEG even decodes at a reduced scale): no full-size RGB copy.
+            image.thumbnail((max_side, max_side))
             picture = image.convert("RGB")
     elif info.kind == "video":
         with av.open(str(path)) as container:

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 
 from boto3.s3.transfer import TransferConfig
 from django.conf import settings
@@ -198,7 +199,7 @@ def signed_url(
     if not is_local():
         ttl = min(ttl, MAX_PRESIGN_SECONDS)
         parameters = (
-            {"ResponseContentDisposition": f'attachment; filename="{download_as}"'}
+            {"ResponseContentDisposition": content_disposition(download_as)}
             if download_as
             else None
         )
@@ -209,6 +210,13 @@ def signed_url(
     token = signing.dumps(payload, salt=_SALT, compress=True)
     path = reverse("signed_media", kwargs={"token": token})
     return f"{settings.SITE_URL}{path}" if absolute else path
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment Content-Disposition for `filename`, with an ASCII fallback and the exact
+    UTF-8 name (RFC 6266 / RFC 5987), safe inside a presigned URL's response header."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def unsign(token: str) -> tuple[str, str]:

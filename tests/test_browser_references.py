@@ -66,13 +66,14 @@ def test_upload_an_image_and_generate_from_it_as_first_frame(live_server, sim, s
         assert error.startswith("“notes.png” is a text file; we accept images")
         assert page.locator("#asset-grid .tile.asset").count() == 2
 
-        asset = Asset.objects.get(name="boat.png")
-        assert (asset.width, asset.height) == (960, 540)
-        page.click(f"#asset-grid .tile.asset[data-asset='{asset.pk}']")
+        # No ORM inside this block: Playwright's greenlet would get its own connection.
+        asset_id = page.get_attribute("#asset-grid .tile.asset:has-text('boat.png')", "data-asset")
+        assert "960×540" in page.inner_text(f"#asset-grid .tile.asset[data-asset='{asset_id}']")
+        page.click(f"#asset-grid .tile.asset[data-asset='{asset_id}']")
         page.wait_for_selector("img#preview")
         page.click("text=Use in a new generation")
         page.wait_for_selector("#references")
-        assert page.is_checked(f"input[name=first_frame][value='{asset.pk}']")
+        assert page.is_checked(f"input[name=first_frame][value='{asset_id}']")
         page.fill("#id_prompt", "The paper boat from the photo drifts down the rainy street")
         page.select_option("#id_duration", "5")
         page.click("button:has-text('Generate')")
@@ -80,6 +81,8 @@ def test_upload_an_image_and_generate_from_it_as_first_frame(live_server, sim, s
         page.wait_for_selector("video#player", timeout=60_000)
         assert page.locator("#references li[data-role=first_frame]").count() == 1
 
+    asset = Asset.objects.get(pk=asset_id)
+    assert (asset.name, asset.width, asset.height) == ("boat.png", 960, 540)
     task = GenerationTask.objects.get()
     assert task.status == "succeeded", task.error_message
     assert list(task.references.values_list("role", "asset_id")) == [("first_frame", asset.pk)]

@@ -83,6 +83,11 @@ def test_an_upload_lands_in_the_private_bucket_with_its_checksum(s3, project, me
     assert presigned.startswith(f"{s3.endpoint}/{s3.bucket}/{prefix}boat.png?")
     assert "X-Amz-Signature=" in presigned and "X-Amz-Expires=21600" in presigned
     assert httpx.get(presigned).content == path.read_bytes()
+    download = httpx.get(signed_url(asset.file.name, download_as="Mia, 日本.png"))
+    assert download.status_code == 200
+    assert download.headers["content-disposition"] == (
+        "attachment; filename=\"Mia, __.png\"; filename*=UTF-8''Mia%2C%20%E6%97%A5%E6%9C%AC.png"
+    )
     unsigned = httpx.get(f"{s3.endpoint}/{s3.bucket}/{asset.file.name}")
     assert unsigned.status_code == 403  # the bucket is private
 
