@@ -2,9 +2,11 @@
 
 Keys: everything a team owns sits under `teams/<team id>/` (assets, outputs), so a bucket policy
 or a clean-up can work per team. Files are private: a browser or a gateway gets an expiring link,
-presigned on S3 (django-storages `S3Storage`) or signed by Django for local storage (served by
-`views_media.signed_media`). Saving is idempotent per key: a key that already holds the same
-bytes is reused, never silently replaced by different ones.
+presigned on S3 (`MediaS3Storage`, django-storages' `S3Storage` made private, non-overwriting
+and memory-bounded) or signed by Django for local storage (served by
+`views/media.py::signed_media`). Saving is idempotent per key: a key that already holds the same
+bytes is reused; the storage itself never silently overwrites a key (it picks another name,
+which `save_file` reports as a conflict).
 """
 
 from __future__ import annotations

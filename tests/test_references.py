@@ -68,6 +68,10 @@ def test_a_library_first_frame_is_fetched_by_the_gateway(site, sim, project, mem
     [fetch] = sim.engine.media_fetches
     assert fetch["url"] == url and fetch["ok"] and fetch["status"] == 200
     assert fetch["size"] == image.size_bytes and fetch["content_type"] == "image/png"
+    listed = httpx.get(f"{sim.url}/_sim/media").json()["fetches"]
+    assert [(f["url"], f["status"], f["size"], f["content_type"]) for f in listed] == [
+        (url, 200, image.size_bytes, "image/png")
+    ]
     refs = list(task.references.values_list("role", "asset_id", "position"))
     assert refs == [("first_frame", image.pk, 0)]
     assert task.input_video_seconds == 0
