@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from projects.models import GenerationTask, Membership, Project, ProjectMember, Team
+from projects.models import Asset, GenerationTask, Membership, Project, ProjectMember, Team
 
 MEMBER = Membership.Role.MEMBER
 REVIEWER = Membership.Role.REVIEWER
@@ -189,3 +189,23 @@ def tasks_visible_to(user: User, *, min_role: str = MEMBER) -> QuerySet[Generati
     return GenerationTask.objects.filter(
         project__in=projects_visible_to(user, min_role=min_role).values("pk")
     )
+
+
+def access_asset(
+    user: User, asset_id: object, *, min_role: str = MEMBER, include_deleted: bool = False
+) -> Asset:
+    """The library asset with `asset_id` if `user` holds at least `min_role` in its team.
+    Assets removed from the library (kept only for their generations) are 404 unless
+    `include_deleted`."""
+    assets = Asset.objects.select_related("project__team", "team")
+    if not include_deleted:
+        assets = assets.filter(deleted_at__isnull=True)
+    asset = assets.filter(pk=_uuid(asset_id)).first()
+    if asset is None:
+        raise Http404("No such asset.")
+    role = team_role(user, asset.team)
+    if role is None:
+        raise Http404("No such asset.")
+    _check_project_visible(user, asset.project, role)
+    _check_role(user, asset.team, min_role)
+    return asset

@@ -12,6 +12,7 @@ from projects.exceptions import ApplicationError
 from projects.models import (
     Asset,
     AuditEvent,
+    GenerationReference,
     GenerationTask,
     Membership,
     Project,
@@ -21,6 +22,7 @@ from projects.models import (
     Team,
 )
 from projects.services import recovery
+from projects.services.assets import assets_purge_released
 from projects.services.audit import AuditedModelAdmin
 
 
@@ -54,12 +56,30 @@ class ProjectAdmin(AuditedModelAdmin):
 
 @admin.register(Asset)
 class AssetAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "project", "size_bytes", "duration_s", "created_at"]
+    """Admins may edit a name and enter an AllToken portrait asset id (AllToken Portrait
+    guide); the file and its probed facts are read-only."""
+
+    list_display = [
+        "name",
+        "kind",
+        "project",
+        "size_bytes",
+        "duration_s",
+        "alltoken_asset_id",
+        "created_at",
+        "deleted_at",
+    ]
     list_filter = ["kind", "team"]
     search_fields = ["name", "original_filename", "alltoken_asset_id"]
     readonly_fields = [
+        "team",
+        "project",
+        "kind",
         "file",
         "poster",
+        "source_task",
+        "uploaded_by",
+        "deleted_at",
         "sha256",
         "size_bytes",
         "width",
@@ -70,6 +90,16 @@ class AssetAdmin(admin.ModelAdmin):
         "container",
         "content_type",
     ]
+
+
+class GenerationReferenceInline(admin.TabularInline):
+    model = GenerationReference
+    extra = 0
+    can_delete = False
+    readonly_fields = ["position", "role", "asset"]
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class TaskEventInline(admin.TabularInline):
@@ -99,7 +129,7 @@ class GenerationTaskAdmin(admin.ModelAdmin):
     list_filter = ["status", "review_state", "provider", "model"]
     search_fields = ["id", "upstream_task_id", "prompt"]
     date_hierarchy = "created_at"
-    inlines = [TaskEventInline]
+    inlines = [GenerationReferenceInline, TaskEventInline]
     actions = ["poll_now", "resubmit_unconfirmed", "adopt_upstream_id", "mark_failed"]
     exclude = ["callback_token"]
     readonly_fields = [
@@ -107,6 +137,14 @@ class GenerationTaskAdmin(admin.ModelAdmin):
         for f in GenerationTask._meta.fields
         if f.name not in ("upstream_task_id", "callback_token")
     ]
+
+    def delete_model(self, request: HttpRequest, obj: GenerationTask) -> None:
+        super().delete_model(request, obj)
+        assets_purge_released()  # assets removed from a library and kept only for this task
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:
+        super().delete_queryset(request, queryset)
+        assets_purge_released()
 
     @admin.action(description="Check with the gateway now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:

@@ -9,10 +9,16 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from projects.exceptions import InvalidRequest
-from projects.models import Membership, Review, Team
-from projects.providers.capabilities import ModelCapabilities, ProviderCapabilities
+from projects.models import Asset, Membership, Project, Review, Team
+from projects.providers.capabilities import ROLE_KIND, ModelCapabilities, ProviderCapabilities
 from projects.providers.registry import configured_provider_names, get_capabilities
-from projects.services.generation import GenerationParams, generation_params_check
+from projects.selectors import asset_list
+from projects.services.generation import GenerationParams, ReferenceInput
+
+# Reference roles with at most one file (a picker and a file input each) and with several.
+SINGLE_ROLES = ("first_frame", "last_frame")
+MULTI_ROLES = ("reference_image", "reference_video", "reference_audio")
+ACCEPT = {"image": "image/*", "video": "video/mp4,video/quicktime,.m4v", "audio": "audio/*"}
 
 RATIO_LABELS = {
     "16:9": "16:9 landscape",
@@ -40,6 +46,55 @@ class ProjectForm(forms.Form):
             self.fields["team"].initial = teams.first().pk
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django docs, "Uploading multiple files"); cleans to a list."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        # An empty file reaches the probe, which names it ("“x.png” is empty (0 bytes).").
+        kwargs.setdefault("allow_empty_file", True)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data if item]
+        return [single(data, initial)] if data else []
+
+
+class AssetUploadForm(forms.Form):
+    """One or more files for the library (the page's script sends one per request, so each
+    gets its own progress bar)."""
+
+    files = MultipleFileField(label="Files")
+
+    def clean_files(self) -> list:
+        files = self.cleaned_data["files"]
+        if not files:
+            raise forms.ValidationError("Choose at least one file.")
+        if len(files) > 20:
+            raise forms.ValidationError("Upload at most 20 files at a time.")
+        return files
+
+
+class AssetForm(forms.Form):
+    """Rename an asset; set its AllToken portrait asset id (from the AllToken Portrait guide's
+    flow: verify, CreateAsset, then use the id as asset://<id>)."""
+
+    name = forms.CharField(max_length=200)
+    alltoken_asset_id = forms.CharField(
+        max_length=128,
+        required=False,
+        label="AllToken portrait asset id",
+        help_text="When set, AllToken receives this file as asset://<id> (needed for real "
+        "faces); other gateways get the file itself.",
+    )
+
+
 class GenerationForm(forms.Form):
     """A generation request. The choices shown follow the chosen gateway and model; every
     limit is checked by the same capability table the CLI and the worker use, so the error
@@ -62,11 +117,25 @@ class GenerationForm(forms.Form):
     # Set when revising a rejected video (services/reviews.py::generation_revise).
     revised_from = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, data: Any = None, *, initial: dict[str, Any] | None = None) -> None:
-        super().__init__(data, initial=initial)
+    def __init__(
+        self,
+        data: Any = None,
+        files: Any = None,
+        *,
+        project: Project,
+        initial: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(data, files, initial=initial)
         source = data if data is not None else (initial or {})
         self.caps, self.model_caps = self.choose(source.get("provider"), source.get("model"))
+        self.project = project
         self._configure()
+        self._configure_references()
+
+    @staticmethod
+    def initial_from(query: Any) -> dict[str, Any]:
+        """Initial values from a GET QueryDict (htmx re-render, links such as ?first_frame=)."""
+        return {key: query.getlist(key) if key in MULTI_ROLES else query.get(key) for key in query}
 
     @staticmethod
     def choose(
@@ -118,20 +187,92 @@ class GenerationForm(forms.Form):
         if not model.watermark:
             fields["watermark"].widget.attrs["disabled"] = True
 
+    def _configure_references(self) -> None:
+        # The project's library, by kind, for the pickers; a chosen id must be one of these.
+        self.library: dict[str, list[Asset]] = {"image": [], "video": [], "audio": []}
+        for asset in asset_list(project=self.project):
+            self.library[asset.kind].append(asset)
+        self._assets = {str(a.pk): a for assets in self.library.values() for a in assets}
+        roles = self.model_caps.roles
+        for role in SINGLE_ROLES + MULTI_ROLES:
+            kind = ROLE_KIND[role]
+            choices = [(str(a.pk), a.name) for a in self.library[kind]]
+            label = role.replace("_", " ").capitalize()
+            if role in SINGLE_ROLES:
+                self.fields[role] = forms.ChoiceField(
+                    choices=[("", "None")] + choices, required=False, label=label
+                )
+                self.fields[f"{role}_file"] = forms.FileField(
+                    required=False,
+                    allow_empty_file=True,
+                    label=f"or upload {'an' if kind == 'image' else 'a'} {kind}",
+                    widget=forms.ClearableFileInput(attrs={"accept": ACCEPT[kind]}),
+                )
+            else:
+                self.fields[role] = forms.MultipleChoiceField(
+                    choices=choices, required=False, label=label
+                )
+                self.fields[f"{role}_files"] = MultipleFileField(
+                    required=False,
+                    label=f"or upload {kind} files",
+                    widget=MultipleFileInput(attrs={"accept": ACCEPT[kind]}),
+                )
+        self.reference_roles = [r for r in SINGLE_ROLES + MULTI_ROLES if r in roles]
+
+    def reference_blocks(self) -> list[dict[str, Any]]:
+        """What the template needs per reference role the model accepts: the picker's field and
+        its assets (with whether each is chosen), the upload field, and a one-line rule."""
+        model = self.model_caps
+        rules = {
+            "first_frame": "The video starts on this image.",
+            "last_frame": "The video ends on this image; needs a first frame.",
+            "reference_image": f"Style, character or product images, up to {model.max_images}.",
+            "reference_video": f"Motion and camera clips, up to {model.max_videos}.",
+            "reference_audio": f"Rhythm or music, up to {model.max_audios}; not on its own.",
+        }
+        blocks = []
+        for role in self.reference_roles:
+            field = self[role]
+            value = field.value() or ([] if role in MULTI_ROLES else "")
+            chosen = {str(v) for v in value} if isinstance(value, list | tuple) else {str(value)}
+            kind = ROLE_KIND[role]
+            blocks.append(
+                {
+                    "role": role,
+                    "label": field.label,
+                    "kind": kind,
+                    "multi": role in MULTI_ROLES,
+                    "field": field,
+                    "file_field": self[f"{role}_files" if role in MULTI_ROLES else f"{role}_file"],
+                    "assets": [(a, str(a.pk) in chosen) for a in self.library[kind]],
+                    "none_chosen": not (chosen - {""}),
+                    "rule": rules[role],
+                }
+            )
+        return blocks
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if self.errors:
-            return data
-        try:
-            generation_params_check(self.params())
-        except InvalidRequest as exc:
-            for field, message in exc.errors.items():
-                self.add_error(field if field in self.fields else None, message)
+        for role in SINGLE_ROLES:
+            if data.get(role) and data.get(f"{role}_file"):
+                self.add_error(
+                    f"{role}_file", f"Pick a {role.replace('_', ' ')} or upload one, not both."
+                )
         return data
 
     def params(self) -> GenerationParams:
-        """The validated choices as GenerationParams (call after is_valid())."""
+        """The validated choices as GenerationParams (call after is_valid()). References come
+        in role order (first frame, last frame, images, videos, audio), library picks before
+        uploads within a role."""
         data = self.cleaned_data
+        references: list[ReferenceInput] = []
+        for role in SINGLE_ROLES + MULTI_ROLES:
+            picked = data.get(role) or []
+            picked = [picked] if isinstance(picked, str) else picked
+            references += [ReferenceInput(role=role, asset=self._assets[pk]) for pk in picked]
+            uploads = data.get(f"{role}_file" if role in SINGLE_ROLES else f"{role}_files")
+            uploads = [uploads] if uploads and not isinstance(uploads, list) else uploads or []
+            references += [ReferenceInput(role=role, upload=upload) for upload in uploads]
         return GenerationParams(
             provider=data["provider"],
             model=data["model"],
@@ -142,6 +283,7 @@ class GenerationForm(forms.Form):
             generate_audio=bool(data.get("generate_audio")),
             watermark=bool(data.get("watermark")),
             seed=data.get("seed"),
+            references=tuple(references),
         )
 
 

@@ -1,7 +1,14 @@
-"""Probing media files with PyAV: what they are, how long, how large.
+"""Probing media files: what they are (decided by their bytes, never by their name), and their
+shape (pixels, seconds, frames per second, codec), with PyAV for video and audio and Pillow for
+images.
 
-Used on every stored output (duration and pixel size recorded beside the sha256) and on every
-uploaded reference. Raises MediaInvalid with a message a user can act on.
+Used on every stored output (`probe_video`: duration and pixel size recorded beside the sha256)
+and on every uploaded reference (`probe_media`). Accepted reference types are the union of what
+the gateways document: images jpg/jpeg/png/webp/gif/bmp (+ tiff for Ark), video mp4/mov/m4v,
+audio mp3/wav (seedance2.ink image-to-video reference; upstream-research.md §1.6). Whether a
+given gateway takes a given file is checked later, against its `MediaLimits`, when the file is
+used. Everything refused here raises MediaInvalid with a message that names the file and says
+what is wrong with it.
 """
 
 from __future__ import annotations
@@ -10,12 +17,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+from PIL import Image, UnidentifiedImageError
 
 from projects.exceptions import ApplicationError
 
+ACCEPTED = "images jpg/jpeg/png/webp/gif/bmp/tiff, video mp4/mov/m4v, audio mp3/wav"  # for messages
+# Pillow format name -> (our format, extension, content type)
+IMAGE_FORMATS = {
+    "JPEG": ("jpeg", "jpg", "image/jpeg"),
+    "PNG": ("png", "png", "image/png"),
+    "WEBP": ("webp", "webp", "image/webp"),
+    "GIF": ("gif", "gif", "image/gif"),
+    "BMP": ("bmp", "bmp", "image/bmp"),
+    "TIFF": ("tiff", "tiff", "image/tiff"),
+}
+VIDEO_FORMATS = {
+    "mp4": ("mp4", "video/mp4"),
+    "mov": ("mov", "video/quicktime"),
+    "m4v": ("m4v", "video/x-m4v"),
+}
+AUDIO_FORMATS = {"mp3": ("mp3", "audio/mpeg"), "wav": ("wav", "audio/wav")}
+# A decoded image costs width*height*4 bytes; past this we refuse before decoding.
+MAX_IMAGE_PIXELS = 100_000_000
+# ISO base media (MP4/MOV) top-level boxes a QuickTime file may start with when it has no ftyp.
+_QT_FIRST_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
+
 
 class MediaInvalid(ApplicationError):
-    """The file is empty, corrupt, truncated or not the media it claims to be."""
+    """The file is empty, corrupt, truncated, or not a type we accept; `message` says which."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +58,119 @@ class VideoInfo:
     duration_s: float
     fps: float | None
     has_audio: bool
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What an uploaded file is. `kind` image|video|audio; `format` one of jpeg png webp gif bmp
+    tiff mp4 mov m4v mp3 wav; `extension` the one its stored name gets; `width`/`height` pixels
+    (images, video), `duration_s` seconds and `codec` (video, audio), `fps` (video)."""
+
+    kind: str
+    format: str
+    extension: str
+    content_type: str
+    width: int | None = None
+    height: int | None = None
+    duration_s: float | None = None
+    fps: float | None = None
+    codec: str = ""
+    has_audio: bool = False
+    frames: int | None = None
+
+    @property
+    def format_label(self) -> str:
+        """'PNG image', 'MP4 video', 'WAV audio'."""
+        return f"{self.format.upper()} {self.kind}"
+
+
+def sniff(head: bytes) -> tuple[str, str]:
+    """(kind, format) from a file's first bytes, by signature. kind is image, video, audio, or
+    'other' with a description of what it is (for the refusal message), e.g.
+    ('other', 'a WebM/Matroska video')."""
+    if head[:3] == b"\xff\xd8\xff":
+        return "image", "jpeg"
+    if head[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image", "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "image", "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image", "webp"
+    if head[:2] == b"BM" and len(head) >= 26:
+        return "image", "bmp"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image", "tiff"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio", "wav"
+    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
+        return "other", "an AVI video"
+    if head[:3] == b"ID3" or _mp3_frame_sync(head):
+        return "audio", "mp3"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand == b"qt  ":
+            return "video", "mov"
+        if brand in (b"M4V ", b"M4VH", b"M4VP"):
+            return "video", "m4v"
+        if brand in (b"M4A ", b"M4B ", b"M4P "):
+            return "other", "an M4A/AAC audio file"
+        if brand in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
+            return "other", "a HEIC/HEIF image"
+        if brand in (b"avif", b"avis"):
+            return "other", "an AVIF image"
+        if brand[:3] in (b"3gp", b"3g2"):
+            return "other", "a 3GP video"
+        return "video", "mp4"
+    if head[4:8] in _QT_FIRST_BOXES:
+        return "video", "mov"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "other", "a WebM/Matroska video"
+    if head[:4] == b"OggS":
+        return "other", "an Ogg file"
+    if head[:4] == b"fLaC":
+        return "other", "a FLAC audio file"
+    if head[:5] == b"%PDF-":
+        return "other", "a PDF document"
+    if head[:4] == b"PK\x03\x04":
+        return "other", "a ZIP archive (or an office document)"
+    if head[:2] == b"\xff\xf1" or head[:2] == b"\xff\xf9":
+        return "other", "a raw AAC audio stream"
+    stripped = head.lstrip()[:256].lower()
+    if stripped.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
+        return "other", "an SVG drawing"
+    if stripped.startswith((b"<!doctype html", b"<html")):
+        return "other", "an HTML page"
+    if head and _looks_like_text(head):
+        return "other", "a text file"
+    return "other", ""
+
+
+def probe_media(path: Path, *, name: str = "") -> MediaInfo:
+    """Decide what the file at `path` is from its content and measure it.
+
+    `name` is how the user knows the file (its original filename), used in messages only.
+    Refuses, with MediaInvalid: empty files, unknown or unaccepted types (whatever the name
+    says), undecodable or truncated images, video without a video stream, without an index
+    (moov) or cut short, audio without an audio stream or cut short.
+    """
+    label = f"“{name}”" if name else "The file"
+    size = path.stat().st_size if path.exists() else 0
+    if size == 0:
+        raise MediaInvalid(f"{label} is empty (0 bytes).")
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    kind, fmt = sniff(head)
+    if kind == "other":
+        what = f"is {fmt}" if fmt else "is not any media type we know"
+        raise MediaInvalid(
+            f"{label} {what}; we accept {ACCEPTED} (the type is read from the content, not the "
+            "name)."
+        )
+    if kind == "image":
+        return _probe_image(path, fmt, label)
+    if kind == "video":
+        return _probe_video_file(path, fmt, label, size)
+    return _probe_audio(path, fmt, label, size)
 
 
 def probe_video(path: Path) -> VideoInfo:
@@ -59,9 +201,214 @@ def probe_video(path: Path) -> VideoInfo:
         raise MediaInvalid(f"The video cannot be read ({exc.__class__.__name__}).") from exc
 
 
-def _duration(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> float:
+def make_poster(path: Path, info: MediaInfo, out: Path, *, max_side: int = 480) -> bool:
+    """Write a JPEG thumbnail (images) or first-frame poster (video) of at most `max_side`
+    pixels to `out`. Returns False when the kind has no picture (audio)."""
+    if info.kind == "image":
+        with Image.open(path) as image:
+            image.seek(0)
+            # Shrink first (JPEG even decodes at a reduced scale): no full-size RGB copy.
+            image.thumbnail((max_side, max_side))
+            picture = image.convert("RGB")
+    elif info.kind == "video":
+        with av.open(str(path)) as container:
+            frame = next(container.decode(container.streams.video[0]))
+            picture = frame.to_image()
+    else:
+        return False
+    picture.thumbnail((max_side, max_side))
+    picture.save(out, format="JPEG", quality=82)
+    return True
+
+
+# --- images ---------------------------------------------------------------------------------
+def _probe_image(path: Path, fmt: str, label: str) -> MediaInfo:
+    what = f"{label} looks like {_a(fmt)} {fmt.upper()} image but"
+    try:
+        with Image.open(path, formats=list(IMAGE_FORMATS)) as image:
+            width, height = image.size
+            if width < 1 or height < 1:
+                raise MediaInvalid(f"{what} has no pixels.")
+            if width * height > MAX_IMAGE_PIXELS:
+                raise MediaInvalid(
+                    f"{label} is {width}×{height} px; images above "
+                    f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels are refused."
+                )
+            our_format, extension, content_type = IMAGE_FORMATS[image.format]
+            frames = getattr(image, "n_frames", 1)
+            image.load()  # decodes every byte: a truncated or corrupt file fails here
+    except MediaInvalid:
+        raise
+    except UnidentifiedImageError as exc:
+        raise MediaInvalid(f"{what} cannot be decoded.") from exc
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        detail = str(exc) or type(exc).__name__
+        if "truncated" in detail:
+            raise MediaInvalid(f"{what} is truncated: its data ends early.") from exc
+        raise MediaInvalid(f"{what} cannot be decoded ({detail}).") from exc
+    return MediaInfo(
+        kind="image",
+        format=our_format,
+        extension=extension,
+        content_type=content_type,
+        width=width,
+        height=height,
+        frames=frames,
+    )
+
+
+# --- video ----------------------------------------------------------------------------------
+def _probe_video_file(path: Path, fmt: str, label: str, size: int) -> MediaInfo:
+    what = f"{label} looks like {_a(fmt)} {fmt.upper()} video but"
+    boxes = _iso_boxes(path, size)
+    if boxes.truncated_by:
+        raise MediaInvalid(
+            f"{what} is truncated: it ends {boxes.truncated_by} bytes before the end of its "
+            f"“{boxes.truncated_box}” box (the upload was probably cut off)."
+        )
+    if b"moov" not in boxes.types:
+        raise MediaInvalid(
+            f"{what} has no index (no “moov” box); it was probably cut off or is not finished."
+        )
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise MediaInvalid(f"{label} has no video stream (audio only?).")
+            stream = container.streams.video[0]
+            duration = _duration(container, stream)
+            if duration <= 0:
+                raise MediaInvalid(f"{what} has no duration.")
+            frame = next(container.decode(stream), None)
+            if frame is None:
+                raise MediaInvalid(f"{what} has no decodable frame.")
+            rate = stream.average_rate or stream.guessed_rate
+            extension, content_type = VIDEO_FORMATS[fmt]
+            return MediaInfo(
+                kind="video",
+                format=fmt,
+                extension=extension,
+                content_type=content_type,
+                width=stream.codec_context.width,
+                height=stream.codec_context.height,
+                duration_s=round(duration, 3),
+                fps=round(float(rate), 3) if rate else None,
+                codec=stream.codec_context.name,
+                has_audio=bool(container.streams.audio),
+            )
+    except av.FFmpegError as exc:
+        raise MediaInvalid(f"{what} cannot be decoded ({exc.__class__.__name__}).") from exc
+
+
+@dataclass(frozen=True)
+class _Boxes:
+    types: frozenset[bytes]
+    truncated_by: int = 0
+    truncated_box: str = ""
+
+
+def _iso_boxes(path: Path, size: int) -> _Boxes:
+    """Walk the top-level boxes of an MP4/MOV file (ISO/IEC 14496-12 §4.2: 32-bit size + type,
+    size 1 = 64-bit size follows, size 0 = to the end of the file)."""
+    types: set[bytes] = set()
+    offset = 0
+    with open(path, "rb") as handle:
+        while offset + 8 <= size:
+            handle.seek(offset)
+            header = handle.read(16)
+            box_size = int.from_bytes(header[:4], "big")
+            box_type = header[4:8]
+            if box_size == 1:
+                if len(header) < 16:
+                    return _Boxes(frozenset(types), 16 - len(header), box_type.decode("latin-1"))
+                box_size = int.from_bytes(header[8:16], "big")
+            elif box_size == 0:
+                box_size = size - offset
+            if box_size < 8:
+                break  # not a box: let the decoder judge the rest
+            types.add(box_type)
+            if offset + box_size > size:
+                return _Boxes(
+                    frozenset(types), offset + box_size - size, box_type.decode("latin-1")
+                )
+            offset += box_size
+    return _Boxes(frozenset(types))
+
+
+def _duration(container: av.container.InputContainer, stream: av.stream.Stream) -> float:
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
     if container.duration is not None:
         return container.duration / av.time_base
     return 0.0
+
+
+# --- audio ----------------------------------------------------------------------------------
+def _probe_audio(path: Path, fmt: str, label: str, size: int) -> MediaInfo:
+    what = f"{label} looks like {fmt.upper()} audio but"
+    if fmt == "wav":
+        with open(path, "rb") as handle:
+            declared = int.from_bytes(handle.read(8)[4:8], "little") + 8
+        # 0 and 0xFFFFFFFF mean "unknown length" (written by streaming encoders).
+        if declared not in (8, 0xFFFFFFFF + 8) and declared > size:
+            raise MediaInvalid(
+                f"{what} is truncated: its header announces {declared} bytes, the file has {size}."
+            )
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise MediaInvalid(f"{what} has no audio stream.")
+            stream = container.streams.audio[0]
+            codec = stream.codec_context.name
+            announced = _duration(container, stream)
+            if announced <= 0:
+                raise MediaInvalid(f"{what} has no duration.")
+            if next(container.decode(stream), None) is None:
+                raise MediaInvalid(f"{what} has no decodable sound.")
+        held = _packet_seconds(path)
+    except av.FFmpegError as exc:
+        raise MediaInvalid(f"{what} cannot be decoded ({exc.__class__.__name__}).") from exc
+    # Headers (an MP3's Xing frame count, a bitrate estimate) can promise more than the file
+    # holds: a cut-off file still announces its full length.
+    if held and announced - held > max(0.5, 0.1 * announced):
+        raise MediaInvalid(
+            f"{what} is truncated: it announces {announced:.1f} s but holds {held:.1f} s."
+        )
+    extension, content_type = AUDIO_FORMATS[fmt]
+    return MediaInfo(
+        kind="audio",
+        format=fmt,
+        extension=extension,
+        content_type=content_type,
+        duration_s=round(min(announced, held) if held else announced, 3),
+        codec=codec,
+        has_audio=True,
+    )
+
+
+def _packet_seconds(path: Path) -> float:
+    """Seconds of audio the file's packets really cover (demuxed, not decoded: cheap)."""
+    end = 0.0
+    with av.open(str(path)) as container:
+        stream = container.streams.audio[0]
+        for packet in container.demux(stream):
+            if packet.pts is not None and packet.time_base is not None:
+                end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
+    return end
+
+
+def _a(word: str) -> str:
+    """The article for an upper-cased format name: 'an MP4', 'a PNG'."""
+    return "an" if word.upper()[:1] in "AEFHILMNORSX" else "a"
+
+
+def _mp3_frame_sync(head: bytes) -> bool:
+    # MPEG audio frame header: 11 sync bits, then version, then layer != 00 (00 is ADTS AAC).
+    return len(head) >= 4 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 != 0
+
+
+def _looks_like_text(head: bytes) -> bool:
+    # The first bytes may end inside a multi-byte character: allow a few dropped bytes.
+    text = head.decode("utf-8", "ignore")
+    if len(text.encode()) < len(head) - 3:
+        return False
+    return all(ch.isprintable() or ch in "\r\n\t" for ch in text)

@@ -11,7 +11,9 @@ from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subque
 
 from projects.access import projects_visible_to, roles_at_least
 from projects.models import (
+    Asset,
     AuditEvent,
+    GenerationReference,
     GenerationTask,
     Membership,
     Project,
@@ -134,3 +136,29 @@ def team_projects_with_members(*, team: Team) -> QuerySet[Project]:
 def audit_event_list(*, team: Team) -> QuerySet[AuditEvent]:
     """The team's audit trail, newest first."""
     return AuditEvent.objects.filter(team=team).order_by("-created_at", "-id")
+
+
+def asset_list(*, project: Project, kind: str = "") -> QuerySet[Asset]:
+    """The project's library (assets not deleted), newest first, optionally of one kind, each
+    with `use_count`: how many generations use it."""
+    assets = project.assets.filter(deleted_at__isnull=True)
+    if kind:
+        assets = assets.filter(kind=kind)
+    return assets.annotate(use_count=Count("references__task", distinct=True)).order_by(
+        "-created_at"
+    )
+
+
+def reference_list(*, task: GenerationTask) -> QuerySet[GenerationReference]:
+    """The task's reference files in request order, with their assets."""
+    return task.references.select_related("asset").order_by("position")
+
+
+def asset_generation_list(*, asset: Asset, limit: int = 50) -> QuerySet[GenerationTask]:
+    """The generations that use `asset`, newest first."""
+    return (
+        GenerationTask.objects.filter(references__asset=asset)
+        .distinct()
+        .select_related("created_by")
+        .order_by("-created_at")[:limit]
+    )

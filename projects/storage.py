@@ -2,24 +2,100 @@
 
 Keys: everything a team owns sits under `teams/<team id>/` (assets, outputs), so a bucket policy
 or a clean-up can work per team. Files are private: a browser or a gateway gets an expiring link,
-presigned on S3 (django-storages `S3Storage`) or signed by Django for local storage (served by
-`views_media.signed_media`). Saving is idempotent per key: a key that already holds the same
-bytes is reused, never silently replaced by different ones.
+presigned on S3 (`MediaS3Storage`, django-storages' `S3Storage` made private, non-overwriting
+and memory-bounded) or signed by Django for local storage (served by
+`views/media.py::signed_media`). Saving is idempotent per key: a key that already holds the same
+bytes is reused; the storage itself never silently overwrites a key (it picks another name,
+which `save_file` reports as a conflict).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 
+from boto3.s3.transfer import TransferConfig
 from django.conf import settings
 from django.core import signing
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.urls import reverse
+from storages.backends.s3 import S3Storage
+
+logger = logging.getLogger(__name__)
 
 _SALT = "projects.storage.signed-media"
+MB = 1024 * 1024
+# Memory one S3 transfer may hold: multipart parts of PART_BYTES, at most PARTS_IN_MEMORY read
+# ahead (s3transfer reads each part of a file object into memory before sending it), sent by
+# TRANSFER_THREADS threads. 8 MiB x 4 = 32 MiB, whatever the file size.
+PART_BYTES = 8 * MB
+PARTS_IN_MEMORY = 4
+TRANSFER_THREADS = 4
+# SigV4 presigned URLs live at most 7 days (AWS S3 docs, "Sharing objects with presigned URLs").
+MAX_PRESIGN_SECONDS = 7 * 24 * 3600
+
+
+def bounded_transfer_config() -> TransferConfig:
+    """A boto3 TransferConfig whose uploads and downloads hold about 32 MiB at most."""
+    config = TransferConfig(
+        multipart_threshold=PART_BYTES,
+        multipart_chunksize=PART_BYTES,
+        max_concurrency=TRANSFER_THREADS,
+        max_io_queue=PARTS_IN_MEMORY * 8,
+        io_chunksize=256 * 1024,
+        preferred_transfer_client="classic",
+    )
+    config.max_in_memory_upload_chunks = PARTS_IN_MEMORY
+    config.max_in_memory_download_chunks = PARTS_IN_MEMORY
+    return config
+
+
+class MediaS3Storage(S3Storage):
+    """django-storages' S3Storage with the rules media storage needs, whatever the settings:
+
+    * private: no ACL is set (the bucket owner's private default) and every URL is presigned;
+    * never overwrites: a taken key gets another name, which `save_file` treats as a conflict;
+    * bounded memory: transfers use `bounded_transfer_config()`, and files opened for reading
+      spool to disk past 8 MiB;
+    * each object saved by `save_file` carries its sha256 as user metadata
+      (`x-amz-meta-sha256`), so checking an existing key is a HEAD, not a download.
+    """
+
+    def __init__(self, **options) -> None:
+        options.setdefault("transfer_config", bounded_transfer_config())
+        options.setdefault("max_memory_size", 8 * MB)
+        options.update(default_acl=None, querystring_auth=True, file_overwrite=False)
+        options.setdefault("signature_version", "s3v4")
+        super().__init__(**options)
+
+    def _get_write_parameters(self, name, content=None):
+        params = super()._get_write_parameters(name, content)
+        sha256 = getattr(content, "sha256", "")
+        if sha256:
+            params["Metadata"] = {**params.get("Metadata", {}), "sha256": sha256}
+        return params
+
+    def stored_sha256(self, name: str) -> str:
+        """The object's sha256: its metadata when `save_file` wrote it, else hashed while
+        streaming the body in 1 MiB chunks."""
+        obj = self.bucket.Object(self._normalize_name(name))
+        recorded = (obj.metadata or {}).get("sha256", "")
+        if recorded:
+            return recorded
+        digest = hashlib.sha256()
+        for chunk in obj.get()["Body"].iter_chunks(MB):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+
+def is_local() -> bool:
+    """Whether media lives on the local filesystem (else S3)."""
+    return isinstance(default_storage, FileSystemStorage)
 
 
 class StorageConflict(Exception):
@@ -58,7 +134,10 @@ class _DiskFile(File):
 
 
 def stored_sha256(name: str) -> str:
-    """sha256 hex of a stored file, read in 1 MiB chunks."""
+    """sha256 hex of a stored file, read in 1 MiB chunks (on S3: from its metadata)."""
+    from_metadata = getattr(default_storage, "stored_sha256", None)
+    if from_metadata is not None:
+        return from_metadata(name)
     digest = hashlib.sha256()
     with default_storage.open(name, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -84,6 +163,7 @@ def save_file(path: Path, key: str, *, sha256: str, move: bool = True) -> str:
         handle = _DiskFile(path, key)
     else:
         handle = File(open(path, "rb"), name=key)
+    handle.sha256 = sha256  # recorded as object metadata on S3 (MediaS3Storage)
     try:
         name = storage.save(key, handle)
     finally:
@@ -96,6 +176,18 @@ def save_file(path: Path, key: str, *, sha256: str, move: bool = True) -> str:
     return name
 
 
+def delete_quietly(names: Iterable[str]) -> None:
+    """Delete the stored files `names` (empty names skipped); a failure is logged, not raised:
+    this runs while undoing something that already failed."""
+    for name in names:
+        if not name:
+            continue
+        try:
+            default_storage.delete(name)
+        except Exception:
+            logger.exception("could not delete stored file %s", name)
+
+
 def signed_url(
     name: str, *, ttl: int | None = None, absolute: bool = False, download_as: str = ""
 ) -> str:
@@ -106,9 +198,10 @@ def signed_url(
     name instead of showing it.
     """
     ttl = ttl or settings.SEEDANCE_LINK_TTL
-    if not isinstance(default_storage, FileSystemStorage):
+    if not is_local():
+        ttl = min(ttl, MAX_PRESIGN_SECONDS)
         parameters = (
-            {"ResponseContentDisposition": f'attachment; filename="{download_as}"'}
+            {"ResponseContentDisposition": content_disposition(download_as)}
             if download_as
             else None
         )
@@ -119,6 +212,13 @@ def signed_url(
     token = signing.dumps(payload, salt=_SALT, compress=True)
     path = reverse("signed_media", kwargs={"token": token})
     return f"{settings.SITE_URL}{path}" if absolute else path
+
+
+def content_disposition(filename: str) -> str:
+    """An attachment Content-Disposition for `filename`, with an ASCII fallback and the exact
+    UTF-8 name (RFC 6266 / RFC 5987), safe inside a presigned URL's response header."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def unsign(token: str) -> tuple[str, str]:

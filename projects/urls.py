@@ -7,7 +7,7 @@ role. A new URL keyword argument must be added to that test's KWARGS.
 
 from django.urls import path
 
-from projects.views import generations, projects, reviews, teams
+from projects.views import assets, generations, projects, reviews, teams
 
 app_name = "projects"
 
@@ -17,6 +17,10 @@ urlpatterns = [
     path("p/<uuid:project_id>/", projects.project_detail, name="project_detail"),
     path("p/<uuid:project_id>/access/", projects.project_access, name="project_access"),
     path("p/<uuid:project_id>/generate/", generations.generation_new, name="generation_new"),
+    path("p/<uuid:project_id>/assets/", assets.asset_library, name="asset_library"),
+    path("p/<uuid:project_id>/assets/upload/", assets.asset_upload, name="asset_upload"),
+    path("a/<uuid:asset_id>/", assets.asset_detail, name="asset_detail"),
+    path("a/<uuid:asset_id>/delete/", assets.asset_remove, name="asset_delete"),
     path("g/<uuid:task_id>/", generations.generation_detail, name="generation_detail"),
     path("g/<uuid:task_id>/download/", generations.generation_download, name="generation_download"),
     path("g/<uuid:task_id>/cancel/", generations.generation_cancel, name="generation_cancel"),
@@ -27,6 +31,11 @@ urlpatterns = [
     path("t/<uuid:team_id>/members/remove/", teams.team_member_delete, name="team_member_delete"),
     path("t/<uuid:team_id>/settings/", teams.team_settings, name="team_settings"),
     path("t/<uuid:team_id>/audit/", teams.team_audit, name="team_audit"),
+    path(
+        "g/<uuid:task_id>/last-frame/",
+        generations.generation_use_last_frame,
+        name="generation_use_last_frame",
+    ),
     path(
         "callbacks/<str:task_id>/<str:token>/",
         generations.generation_callback,

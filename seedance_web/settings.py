@@ -120,19 +120,43 @@ WHITENOISE_USE_FINDERS = True  # serve straight from static/ without collectstat
 # --- Media storage ----------------------------------------------------------------------------
 # django-storages S3 when SEEDANCE_S3_BUCKET is set, local files under var/media otherwise.
 # Either way the files are private: browsers and gateways get expiring links (projects/storage.py).
+# Keys: teams/<team>/assets/<asset>/<file> and teams/<team>/outputs/<task>/<file>.
 MEDIA_ROOT = VAR_DIR / "media"
 SEEDANCE_S3_BUCKET = env.str("SEEDANCE_S3_BUCKET", default="")
-SEEDANCE_LINK_TTL = env.int("SEEDANCE_LINK_TTL", default=6 * 3600)  # seconds a shared link lives
+SEEDANCE_LINK_TTL = env.int("SEEDANCE_LINK_TTL", default=6 * 3600)  # seconds a browser link lives
+# Seconds a reference link handed to a gateway lives. A gateway may fetch a reference when the
+# task leaves its queue, not only at create, and a task may wait upstream up to Ark's default
+# execution_expires_after (48 h, upstream-research §1.3) before our own deadline (49 h) ends it:
+# the link must outlive that, and no more. SigV4 presigned URLs cannot exceed 7 days.
+SEEDANCE_REFERENCE_LINK_TTL = env.int("SEEDANCE_REFERENCE_LINK_TTL", default=49 * 3600)
+# Largest file accepted by an upload (the gateways' own limits are checked when it is used).
+SEEDANCE_UPLOAD_MAX_MB = env.int("SEEDANCE_UPLOAD_MAX_MB", default=200)
 if SEEDANCE_S3_BUCKET:
+    # https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
+    _s3_endpoint = env.str("SEEDANCE_S3_ENDPOINT_URL", default="")
+    for _ttl_name in ("SEEDANCE_LINK_TTL", "SEEDANCE_REFERENCE_LINK_TTL"):
+        if not 1 <= globals()[_ttl_name] <= 7 * 24 * 3600:
+            raise ImproperlyConfigured(
+                f"{_ttl_name} must be 1-604800 seconds on S3 (SigV4 presigned URLs last 7 days "
+                "at most)."
+            )
     _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        # S3Storage made private, non-overwriting and memory-bounded (projects/storage.py).
+        "BACKEND": "projects.storage.MediaS3Storage",
         "OPTIONS": {
             "bucket_name": SEEDANCE_S3_BUCKET,
-            "endpoint_url": env.str("SEEDANCE_S3_ENDPOINT_URL", default="") or None,
-            "region_name": env.str("SEEDANCE_S3_REGION", default="") or None,
+            "endpoint_url": _s3_endpoint or None,
+            # SigV4 signs the region into every request and link; S3-compatible servers
+            # (SeaweedFS, MinIO) accept us-east-1.
+            "region_name": env.str("SEEDANCE_S3_REGION", default="") or "us-east-1",
             "access_key": env.str("SEEDANCE_S3_ACCESS_KEY_ID", default="") or None,
             "secret_key": env.str("SEEDANCE_S3_SECRET_ACCESS_KEY", default="") or None,
-            "addressing_style": env.str("SEEDANCE_S3_ADDRESSING_STYLE", default="") or None,
+            # Path style (endpoint/bucket/key) for S3-compatible servers, which rarely have
+            # wildcard DNS for bucket subdomains; boto3's own choice (virtual) on AWS.
+            "addressing_style": env.str(
+                "SEEDANCE_S3_ADDRESSING_STYLE", default="path" if _s3_endpoint else ""
+            )
+            or None,
             "default_acl": None,
             "querystring_auth": True,
             "querystring_expire": SEEDANCE_LINK_TTL,

@@ -73,7 +73,7 @@ def test_accepted_in_progress_succeeded_with_the_documented_body(sim, project, m
             }
         ],
         "async": True,  # no callback_url here (callbacks off): asynchronous mode instead
-        "return_last_frame": False,
+        "return_last_frame": True,  # the model returns a last frame: kept for chaining
         "service_tier": "default",
         "execution_expires_after": 172800,
     }
@@ -178,7 +178,7 @@ def test_generate_with_acedata_sends_the_documented_body(sim, settings):
             }
         ],
         "callback_url": callback_url_for(task),
-        "return_last_frame": False,
+        "return_last_frame": True,  # the model returns a last frame: kept for chaining
         "service_tier": "default",
         "execution_expires_after": 172800,
     }

@@ -59,7 +59,7 @@ def test_queued_running_succeeded_with_usage_and_the_body_ark_documents(sim, pro
         "content": [{"type": "text", "text": "A red kite over the dunes"}],
         # No callback_url: callbacks are off here (nothing serves SITE_URL); see the
         # generate test below for the body with one.
-        "return_last_frame": False,
+        "return_last_frame": True,  # the model returns a last frame: kept for chaining
         "service_tier": "default",
         "execution_expires_after": 172800,
         "generate_audio": True,
@@ -159,7 +159,7 @@ def test_generate_with_ark_sends_the_documented_body(sim, settings):
         "model": MODEL,
         "content": [{"type": "text", "text": "A harbour at dawn"}],
         "callback_url": callback_url_for(task),
-        "return_last_frame": False,
+        "return_last_frame": True,  # the model returns a last frame: kept for chaining
         "service_tier": "default",
         "execution_expires_after": 172800,
         "generate_audio": True,

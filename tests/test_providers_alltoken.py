@@ -345,9 +345,9 @@ def test_portraits_are_refused_for_seedance_1_5_pro_before_anything_is_sent():
         CAPABILITIES, doc_request(model="seedance-1.5-pro", references=portrait)
     )
     assert refused == {
-        "references": "seedance-1.5-pro rejects asset:// portrait references; use a plain "
-        "file (AllToken video guide; durations and 2.0-fast resolutions: "
-        "upstream-research.md §1.2)."
+        "references": "seedance-1.5-pro rejects asset:// portrait references; choose a model "
+        "that takes them, or clear the asset's portrait id to send the file itself (AllToken "
+        "video guide; durations and 2.0-fast resolutions: upstream-research.md §1.2)."
     }
     for model in ("seedance-2.0", "seedance-2.0-fast"):
         assert check_request(CAPABILITIES, doc_request(model=model, references=portrait)) == {}

@@ -31,7 +31,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import RegexPattern, RoutePattern
 
 from projects.access import ROLE_RANK
-from projects.models import AuditEvent, GenerationTask, Membership, Project, Review, Team
+from projects.models import (
+    Asset,
+    AuditEvent,
+    GenerationTask,
+    Membership,
+    Project,
+    Review,
+    Team,
+)
 from projects.storage import signed_url
 from tests.factories import (
     GenerationTaskFactory,
@@ -51,6 +59,7 @@ class World:
     team: Team
     project: Project
     task: GenerationTask
+    asset: Asset
     other_task: GenerationTask  # in another team: its callback token must not open ours
     member: Any
     reviewer: Any
@@ -68,6 +77,8 @@ class World:
             str(self.project.pk),
             str(self.task.pk),
             self.task.callback_token,
+            self.asset.name,
+            str(self.asset.pk),
         ]
 
     def user_for(self, role: str) -> Any:
@@ -81,6 +92,7 @@ def _admin_object_id(world: World, pattern_id: str) -> str:
         ("projects", "team"): world.team,
         ("projects", "project"): world.project,
         ("projects", "generationtask"): world.task,
+        ("projects", "asset"): world.asset,
         ("projects", "review"): Review.objects.first(),
         ("projects", "auditevent"): AuditEvent.objects.first(),
         ("auth", "user"): world.member,
@@ -103,6 +115,7 @@ KWARGS: dict[str, Callable[[World, str], object]] = {
     "project_id": lambda world, _: world.project.pk,
     "task_id": lambda world, _: world.task.pk,
     "team_id": lambda world, _: world.team.pk,
+    "asset_id": lambda world, _: world.asset.pk,
     "token": _token,
     # Django admin's own URLs.
     "object_id": _admin_object_id,
@@ -112,7 +125,7 @@ KWARGS: dict[str, Callable[[World, str], object]] = {
     "url": lambda world, _: "projects/nothing-here/",
 }
 # Keywords naming one of a team's objects: an outsider must get 404 for these.
-OBJECT_KWARGS = {"project_id", "task_id", "team_id"}
+OBJECT_KWARGS = {"project_id", "task_id", "team_id", "asset_id"}
 
 # Views marked login_not_required, and how each refuses a stranger without its secret.
 PUBLIC: dict[str, dict[str, int]] = {
@@ -220,6 +233,16 @@ def world() -> World:
         video=f"teams/{team.pk}/outputs/t/video.mp4",
         video_sha256="c" * 64,
     )
+    asset = Asset.objects.create(
+        team=team,
+        project=project,
+        kind="image",
+        name="ASSET moonwalk Z3",
+        file=f"teams/{team.pk}/assets/a/moon.png",
+        uploaded_by=member,
+        width=640,
+        height=360,
+    )
     outsider = UserFactory(username="o-outsider")
     other_team = TeamFactory(name="Elsewhere", slug="elsewhere")
     MembershipFactory(team=other_team, user=outsider, role=Membership.Role.ADMIN)
@@ -229,6 +252,7 @@ def world() -> World:
         team=team,
         project=project,
         task=task,
+        asset=asset,
         other_task=other_task,
         member=member,
         reviewer=reviewer,
@@ -347,11 +371,11 @@ def test_an_unknown_url_keyword_fails_with_a_clear_message(world: World) -> None
     from django.urls import path as make_path
 
     fake = Pattern(
-        id="x/<uuid:asset_id>/",
-        name="projects:asset_detail",
+        id="x/<uuid:storyboard_id>/",
+        name="projects:storyboard_detail",
         namespace="projects",
-        pieces=(make_path("x/<uuid:asset_id>/", lambda r: None).pattern,),
+        pieces=(make_path("x/<uuid:storyboard_id>/", lambda r: None).pattern,),
         callback=lambda r: None,
     )
-    with pytest.raises(pytest.fail.Exception, match="'asset_id'.*add it to KWARGS"):
+    with pytest.raises(pytest.fail.Exception, match="'storyboard_id'.*add it to KWARGS"):
         build_path(fake, world)

@@ -1,6 +1,6 @@
 """Domain models, one module per sub-domain; import them from here."""
 
-from projects.models.assets import Asset
+from projects.models.assets import Asset, GenerationReference
 from projects.models.audit import AuditEvent
 from projects.models.generation import GenerationTask, TaskEvent
 from projects.models.project_members import ProjectMember
@@ -10,6 +10,7 @@ from projects.models.teams import Membership, Project, Team
 __all__ = [
     "Asset",
     "AuditEvent",
+    "GenerationReference",
     "GenerationTask",
     "Membership",
     "Project",

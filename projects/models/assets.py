@@ -38,13 +38,25 @@ class Asset(models.Model):
     fps = models.FloatField(null=True, blank=True)
     # An AllToken Portrait library id; when set the asset is sent as asset://<id>.
     alltoken_asset_id = models.CharField(max_length=120, blank=True)
+    # The generation whose last frame this asset is ("use last frame as first frame").
+    source_task = models.ForeignKey(
+        "projects.GenerationTask",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="derived_assets",
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Deleted from the library while generations still use it: hidden, its file kept until
+    # the last of them is deleted (services/assets.py: asset_delete, assets_purge_released).
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="asset_project_recent")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=["image", "video", "audio"]), name="asset_kind_valid"
@@ -53,3 +65,48 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+class GenerationReference(models.Model):
+    """One reference file a generation was asked with: which asset, in which Seedance role,
+    and its place in the request (`position`, from 0; prompts name references by order, e.g.
+    [Image 1]). An asset in use cannot be deleted (RESTRICT) until its generations are."""
+
+    class Role(models.TextChoices):
+        FIRST_FRAME = "first_frame", "First frame"
+        LAST_FRAME = "last_frame", "Last frame"
+        REFERENCE_IMAGE = "reference_image", "Reference image"
+        REFERENCE_VIDEO = "reference_video", "Reference video"
+        REFERENCE_AUDIO = "reference_audio", "Reference audio"
+
+    task = models.ForeignKey(
+        "projects.GenerationTask", on_delete=models.CASCADE, related_name="references"
+    )
+    asset = models.ForeignKey(Asset, on_delete=models.RESTRICT, related_name="references")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["task", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "position"], name="reference_unique_position"),
+            models.CheckConstraint(
+                condition=Q(
+                    role__in=[
+                        "first_frame",
+                        "last_frame",
+                        "reference_image",
+                        "reference_video",
+                        "reference_audio",
+                    ]
+                ),
+                name="reference_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} #{self.position}: {self.asset_id}"

@@ -35,12 +35,23 @@ class UpstreamStatus(enum.StrEnum):
 class MediaReference:
     """A reference file the gateway fetches: `kind` image|video|audio, `role` a Seedance role
     (first_frame, last_frame, reference_image, reference_video, reference_audio), `url` an
-    expiring https/http link or `asset://<id>`, `duration_s` seconds for video and audio."""
+    expiring https/http link or `asset://<id>`, `duration_s` seconds for video and audio.
+
+    The probed facts below let `check_request` hold the file to a gateway's MediaLimits before
+    anything is sent: `name` (how the user knows it), `format` (jpeg, png, mp4, wav, ...),
+    `width`/`height` pixels, `fps` frames per second, `size_bytes` bytes. Adapters ignore them.
+    """
 
     kind: str
     role: str
     url: str
     duration_s: float | None = None
+    name: str = ""
+    format: str = ""
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    size_bytes: int | None = None
 
 
 @dataclass(frozen=True)

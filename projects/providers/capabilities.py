@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from projects.providers.base import GenerationRequest
+    from projects.providers.base import GenerationRequest, MediaReference
 
 ROLES = ("first_frame", "last_frame", "reference_image", "reference_video", "reference_audio")
 ROLE_KIND = {
@@ -25,6 +25,80 @@ ROLE_KIND = {
     "reference_audio": "audio",
 }
 SEEDANCE_2_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive")
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MediaLimits:
+    """What a gateway accepts in each reference file it fetches, and in all of them together.
+
+    Units: pixels, width/height ratios, seconds, bytes, frames per second; ranges are
+    inclusive, `*_max_bytes` exclusive ("< 30 MB"). Formats are `projects.media` names (jpeg,
+    png, mp4, mov, wav, mp3, ...). `video_pixels` is width×height for 480p/720p output;
+    `video_max_pixels_at` raises the upper bound for other output resolutions. `label` says
+    whose limits these are in messages ("Ark"), `source` where they are documented.
+    """
+
+    label: str
+    source: str
+    image_formats: tuple[str, ...]
+    image_side_px: tuple[int, int]
+    image_ratio: tuple[float, float]
+    image_max_bytes: int
+    video_formats: tuple[str, ...]
+    video_seconds: tuple[float, float]
+    video_total_seconds: float
+    video_max_bytes: int
+    video_fps: tuple[float, float]
+    video_side_px: tuple[int, int]
+    video_ratio: tuple[float, float]
+    video_pixels: tuple[int, int]
+    audio_formats: tuple[str, ...]
+    audio_seconds: tuple[float, float]
+    audio_total_seconds: float
+    audio_max_bytes: int
+    video_max_pixels_at: tuple[tuple[str, int], ...] = ()
+
+    def summary(self) -> str:
+        """One line for forms: 'images 300-6000 px a side, W/H 0.4-2.5, under 30 MB; ...'."""
+        return (
+            f"images {'/'.join(self.image_formats)}, {self.image_side_px[0]}-"
+            f"{self.image_side_px[1]} px a side, W/H {self.image_ratio[0]}-{self.image_ratio[1]}, "
+            f"under {round(self.image_max_bytes / MB)} MB; video {'/'.join(self.video_formats)}, "
+            f"{self.video_seconds[0]:g}-{self.video_seconds[1]:g} s each "
+            f"({self.video_total_seconds:g} s in all), {self.video_fps[0]:g}-"
+            f"{self.video_fps[1]:g} fps, up to {round(self.video_max_bytes / MB)} MB; audio "
+            f"{'/'.join(self.audio_formats)}, {self.audio_seconds[0]:g}-"
+            f"{self.audio_seconds[1]:g} s each ({self.audio_total_seconds:g} s in all), up to "
+            f"{round(self.audio_max_bytes / MB)} MB"
+        )
+
+
+# Ark's input limits for Seedance 2.x (upstream-research.md §1.6, from the official doc and its
+# mirrors): images jpeg/png/webp/bmp/tiff/gif, sides 300-6000 px, W/H 0.4-2.5, < 30 MB; video
+# mp4/mov, 2-15 s each and 15 s in all, <= 50 MB, 24-60 fps, 409,600-927,408 px (480p/720p
+# output; 2,073,600 at 1080p); audio wav/mp3, 2-15 s each and 15 s in all, <= 15 MB.
+ARK_MEDIA_LIMITS = MediaLimits(
+    label="Ark",
+    source="upstream-research §1.6",
+    image_formats=("jpeg", "png", "webp", "bmp", "tiff", "gif"),
+    image_side_px=(300, 6000),
+    image_ratio=(0.4, 2.5),
+    image_max_bytes=30 * MB,
+    video_formats=("mp4", "mov"),
+    video_seconds=(2, 15),
+    video_total_seconds=15,
+    video_max_bytes=50 * MB + 1,
+    video_fps=(24, 60),
+    video_side_px=(300, 6000),
+    video_ratio=(0.4, 2.5),
+    video_pixels=(409_600, 927_408),
+    video_max_pixels_at=(("1080p", 2_073_600),),
+    audio_formats=("wav", "mp3"),
+    audio_seconds=(2, 15),
+    audio_total_seconds=15,
+    audio_max_bytes=15 * MB + 1,
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +137,7 @@ class ModelCapabilities:
     # `resolutions` (Ark 1.0 lite i2v has no 1080p in reference-image mode).
     reference_resolutions: tuple[str, ...] | None = None
     source: str = ""
+    media_limits: MediaLimits | None = None  # per-file limits on references; None = unchecked
 
     @property
     def max_duration(self) -> int:
@@ -174,9 +249,16 @@ def _check_references(model: ModelCapabilities, request: GenerationRequest, wher
             return f"{model.id} does not take a {role} reference (it takes: {accepted}) {where}."
     for ref in refs:
         if ROLE_KIND.get(ref.role) != ref.kind:
-            return f"A {ref.kind} cannot be used as {ref.role}."
+            nouns = {"image": "an image", "video": "a video", "audio": "an audio file"}
+            noun = nouns.get(ref.kind, "a file")
+            what = f"“{ref.name}” is {noun}" if ref.name else f"This is {noun}"
+            return f"{what}; {ref.role} needs {nouns.get(ROLE_KIND.get(ref.role, ''), 'a file')}."
         if ref.url.startswith("asset://") and not model.portraits:
-            return f"{model.id} rejects asset:// portrait references; use a plain file {where}."
+            what = f"“{ref.name}” is a portrait ({ref.url}): " if ref.name else ""
+            return (
+                f"{what}{model.id} rejects asset:// portrait references; choose a model that "
+                f"takes them, or clear the asset's portrait id to send the file itself {where}."
+            )
     for role in ("first_frame", "last_frame"):
         if roles[role] > 1:
             return f"At most one {role} image {where}."
@@ -227,4 +309,149 @@ def _check_references(model: ModelCapabilities, request: GenerationRequest, wher
         and len(refs) == roles["reference_audio"]
     ):
         return f"Reference audio cannot be the only reference; add an image or a video {where}."
+    if model.media_limits is not None:
+        problems = check_media_limits(model.media_limits, refs, resolution=request.resolution)
+        if problems:
+            return " ".join(problems)
     return ""
+
+
+def check_media_limits(
+    limits: MediaLimits, refs: tuple[MediaReference, ...] | list, *, resolution: str
+) -> list[str]:
+    """Every way `refs` break `limits`, one message each, naming the file, the limit and by
+    how much (e.g. "Image “big.png” is 7000 px wide, 1000 px too wide; Ark accepts
+    300-6000 px (upstream-research §1.6)."). References sent as asset:// ids live at the
+    gateway and are not checked; facts a reference lacks (None) are not checked."""
+    problems: list[str] = []
+    who, src = limits.label, f"({limits.source})"
+    totals = {"video": 0.0, "audio": 0.0}
+    for ref in refs:
+        if ref.url.startswith("asset://"):
+            continue
+        what = f"{ref.kind.capitalize()} “{ref.name}”" if ref.name else f"The {ref.role} file"
+        formats = {
+            "image": limits.image_formats,
+            "video": limits.video_formats,
+            "audio": limits.audio_formats,
+        }[ref.kind]
+        if ref.format and ref.format not in formats:
+            problems.append(
+                f"{what} is {ref.format.upper()}; {who} accepts "
+                f"{', '.join(f.upper() for f in formats)} {ref.kind} {src}."
+            )
+            continue
+        if ref.kind == "image":
+            problems += _check_picture(
+                ref, what, limits.image_side_px, limits.image_ratio, who, src
+            )
+            problems += _check_bytes(ref, what, limits.image_max_bytes, who, src)
+        elif ref.kind == "video":
+            problems += _check_picture(
+                ref, what, limits.video_side_px, limits.video_ratio, who, src
+            )
+            problems += _check_pixels(ref, what, limits, resolution, src)
+            problems += _check_seconds(ref, what, limits.video_seconds, who, src)
+            problems += _check_fps(ref, what, limits.video_fps, who, src)
+            problems += _check_bytes(ref, what, limits.video_max_bytes, who, src)
+        else:
+            problems += _check_seconds(ref, what, limits.audio_seconds, who, src)
+            problems += _check_bytes(ref, what, limits.audio_max_bytes, who, src)
+        if ref.kind in totals and ref.duration_s:
+            totals[ref.kind] += ref.duration_s
+    for kind, ceiling in (
+        ("video", limits.video_total_seconds),
+        ("audio", limits.audio_total_seconds),
+    ):
+        if totals[kind] > ceiling + 0.05:
+            problems.append(
+                f"The reference {kind} files add up to {totals[kind]:.1f} s, "
+                f"{totals[kind] - ceiling:.1f} s too long; {who} accepts at most {ceiling:g} s "
+                f"of {kind} in all {src}."
+            )
+    return problems
+
+
+def _check_picture(ref, what, sides, ratios, who, src) -> list[str]:
+    if not ref.width or not ref.height:
+        return []
+    problems = []
+    low, high = sides
+    for value, noun, big, small in (
+        (ref.width, "wide", "too wide", "too narrow"),
+        (ref.height, "high", "too high", "too low"),
+    ):
+        if value > high:
+            problems.append(
+                f"{what} is {value} px {noun}, {value - high} px {big}; {who} accepts "
+                f"{low}-{high} px {src}."
+            )
+        elif value < low:
+            problems.append(
+                f"{what} is {value} px {noun}, {low - value} px {small}; {who} accepts "
+                f"{low}-{high} px {src}."
+            )
+    ratio = ref.width / ref.height
+    low_r, high_r = ratios
+    if ratio > high_r or ratio < low_r:
+        how = f"{ratio - high_r:.2f} above" if ratio > high_r else f"{low_r - ratio:.2f} below"
+        problems.append(
+            f"{what} is {ref.width}×{ref.height} px, a width/height ratio of {ratio:.2f}, "
+            f"{how} the range; {who} accepts {low_r}-{high_r} {src}."
+        )
+    return problems
+
+
+def _check_pixels(ref, what, limits: MediaLimits, resolution: str, src: str) -> list[str]:
+    if not ref.width or not ref.height:
+        return []
+    low, high = limits.video_pixels
+    high = dict(limits.video_max_pixels_at).get(resolution, high)
+    pixels = ref.width * ref.height
+    if low <= pixels <= high:
+        return []
+    how = f"{pixels - high:,} too many" if pixels > high else f"{low - pixels:,} too few"
+    return [
+        f"{what} has {pixels:,} pixels ({ref.width}×{ref.height}), {how}; {limits.label} "
+        f"accepts {low:,}-{high:,} pixels per frame for {resolution} output {src}."
+    ]
+
+
+def _check_seconds(ref, what, seconds, who, src) -> list[str]:
+    if ref.duration_s is None:
+        return []
+    low, high = seconds
+    if ref.duration_s > high:
+        how = f"{ref.duration_s - high:.1f} s too long"
+    elif ref.duration_s < low:
+        how = f"{low - ref.duration_s:.1f} s too short"
+    else:
+        return []
+    return [
+        f"{what} is {ref.duration_s:.1f} s long, {how}; {who} accepts {low:g}-{high:g} s {src}."
+    ]
+
+
+def _check_fps(ref, what, rates, who, src) -> list[str]:
+    if not ref.fps:
+        return []
+    low, high = rates
+    if low - 0.01 <= ref.fps <= high + 0.01:
+        return []
+    how = f"{ref.fps - high:g} fps too many" if ref.fps > high else f"{low - ref.fps:g} fps too few"
+    return [f"{what} runs at {ref.fps:g} fps, {how}; {who} accepts {low:g}-{high:g} fps {src}."]
+
+
+def _check_bytes(ref, what, ceiling, who, src) -> list[str]:
+    if ref.size_bytes is None or ref.size_bytes < ceiling:
+        return []
+    limit_mb = round(ceiling / MB)
+    over = (ref.size_bytes - ceiling + 1) / MB
+    return [
+        f"{what} is {ref.size_bytes / MB:.1f} MB, {over:.1f} MB too large; {who} accepts "
+        f"files under {limit_mb} MB {src}."
+    ]
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"

@@ -25,6 +25,7 @@ from projects.providers.base import (
     VideoProvider,
 )
 from projects.providers.capabilities import (
+    ARK_MEDIA_LIMITS,
     SEEDANCE_2_RATIOS,
     ModelCapabilities,
     ProviderCapabilities,
@@ -51,6 +52,10 @@ _COMMON = dict(
     max_videos=3,
     max_audios=3,
     source=SOURCE,
+    # TokenHub relays to Volcengine Ark: its model ids are Ark's (`doubao-seedance-2.0`) and
+    # its guide's outputs are Ark's (`https://xxx.volces.com/...`), so Ark fetches and judges
+    # the references. Checking Ark's input limits here refuses a bad file before a round trip.
+    media_limits=ARK_MEDIA_LIMITS,
 )
 CAPABILITIES = ProviderCapabilities(
     name="tokenhub",

@@ -9,26 +9,32 @@ calls the gateway once, and records the outcome; a lost answer is never resubmit
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
 from projects.exceptions import InvalidRequest
-from projects.models import GenerationTask, Project
+from projects.media import MediaInvalid
+from projects.models import Asset, GenerationReference, GenerationTask, Project
 from projects.providers.base import (
     GenerationRequest,
+    MediaReference,
     ProviderOutcomeUnknown,
     ProviderRejectedError,
     ProviderTransientError,
 )
-from projects.providers.capabilities import check_request
+from projects.providers.capabilities import ROLES, check_request
 from projects.providers.registry import (
     UnknownProvider,
     configured_provider_names,
@@ -37,9 +43,16 @@ from projects.providers.registry import (
     uses_callbacks,
 )
 from projects.queue import enqueue_on_commit
+from projects.services.assets import (
+    ProbedUpload,
+    asset_files_delete,
+    asset_store_files,
+    upload_probed,
+)
 from projects.services.audit import audit_record
 from projects.services.poll_schedule import next_poll_time
 from projects.services.task_state import task_event_add, task_finish, task_transition
+from projects.storage import signed_url
 
 logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
@@ -51,10 +64,29 @@ MAX_SUBMIT_ATTEMPTS = 8
 DEADLINE = timedelta(hours=49)  # Ark's default execution_expires_after (48 h) plus a margin
 
 
+# Which Asset field holds a gateway's portrait ids: an asset with one is sent to that gateway as
+# asset://<id> (AllToken video guide, "Portrait 를 입력으로 사용"). The ids live in that
+# gateway's account, so no other gateway can resolve them.
+PORTRAIT_ID_FIELDS = {"alltoken": "alltoken_asset_id"}
+
+
+@dataclass(frozen=True)
+class ReferenceInput:
+    """One reference file the user chose, in Seedance `role` (first_frame, last_frame,
+    reference_image, reference_video, reference_audio): either `asset`, from the project's
+    library (access-checked by the caller), or `upload`, a new file (a Django UploadedFile, or a
+    local path from the CLI) that joins the library only if the generation is accepted."""
+
+    role: str
+    asset: Asset | None = None
+    upload: UploadedFile | Path | None = None
+
+
 @dataclass(frozen=True)
 class GenerationParams:
     """The user's choices, as the form and the CLI collect them. `duration` in seconds
-    (-1 = auto), `seed` None when not given."""
+    (-1 = auto), `seed` None when not given, `references` in the order the prompt names them
+    ([Image 1], [Video 1], ...)."""
 
     provider: str
     model: str
@@ -65,15 +97,43 @@ class GenerationParams:
     generate_audio: bool = True
     watermark: bool = False
     seed: int | None = None
+    references: tuple[ReferenceInput, ...] = ()
 
 
-def generation_params_check(params: GenerationParams) -> GenerationRequest:
-    """The GenerationRequest for `params`, or InvalidRequest naming every broken limit."""
+def generation_params_check(
+    params: GenerationParams,
+    *,
+    project: Project | None = None,
+    uploads: Sequence[ProbedUpload | None] = (),
+) -> GenerationRequest:
+    """The GenerationRequest for `params`, or InvalidRequest naming every broken limit.
+
+    `uploads[i]` is the probed file of `params.references[i]` when that reference is an upload
+    (see `generation_task_create`); library assets must belong to `project`. References are
+    checked for roles, counts, exclusive modes, portraits and the gateway's MediaLimits; their
+    links are only made when the task is sent (`request_for_task`).
+    """
     if params.provider not in configured_provider_names():
         offered = ", ".join(configured_provider_names()) or "none (no gateway key is set)"
         raise InvalidRequest(
             {"provider": f"{params.provider!r} is not available here; configured: {offered}."}
         )
+    references = []
+    for index, ref in enumerate(params.references):
+        if ref.role not in ROLES:
+            raise InvalidRequest(
+                {"references": f"{ref.role!r} is not a reference role; use {', '.join(ROLES)}."}
+            )
+        probed = uploads[index] if index < len(uploads) else None
+        if probed is not None:
+            references.append(_upload_reference(probed, role=ref.role))
+        elif ref.asset is not None:
+            _check_library_asset(ref.asset, project)
+            references.append(
+                media_reference(ref.asset, role=ref.role, provider=params.provider, url="")
+            )
+        else:
+            raise InvalidRequest({ref.role: f"Choose a file for {ref.role}."})
     request = GenerationRequest(
         model=params.model,
         prompt=params.prompt.strip(),
@@ -83,11 +143,53 @@ def generation_params_check(params: GenerationParams) -> GenerationRequest:
         generate_audio=params.generate_audio,
         watermark=params.watermark,
         seed=params.seed,
+        references=tuple(references),
     )
     errors = check_request(get_capabilities(params.provider), request)
     if errors:
         raise InvalidRequest(errors)
     return request
+
+
+def media_reference(asset: Asset, *, role: str, provider: str, url: str) -> MediaReference:
+    """The MediaReference for a library asset in `role`: asset://<portrait id> when `provider`
+    resolves the asset's portrait id, else `url` (an expiring link; '' while only checking)."""
+    portrait = getattr(asset, PORTRAIT_ID_FIELDS.get(provider, ""), "") or ""
+    return MediaReference(
+        kind=asset.kind,
+        role=role,
+        url=f"asset://{portrait}" if portrait else url,
+        duration_s=asset.duration_s,
+        name=asset.name,
+        format=asset.container,
+        width=asset.width,
+        height=asset.height,
+        fps=asset.fps,
+        size_bytes=asset.size_bytes,
+    )
+
+
+def _upload_reference(probed: ProbedUpload, *, role: str) -> MediaReference:
+    info = probed.info
+    return MediaReference(
+        kind=info.kind,
+        role=role,
+        url="",
+        duration_s=info.duration_s,
+        name=probed.name,
+        format=info.format,
+        width=info.width,
+        height=info.height,
+        fps=info.fps,
+        size_bytes=probed.size_bytes,
+    )
+
+
+def _check_library_asset(asset: Asset, project: Project | None) -> None:
+    if project is not None and asset.project_id != project.pk:
+        raise InvalidRequest({"references": f"“{asset.name}” is not in this project's library."})
+    if asset.deleted_at is not None:
+        raise InvalidRequest({"references": f"“{asset.name}” was deleted from the library."})
 
 
 def expected_render_seconds(*, duration: int, resolution: str) -> float:
@@ -107,14 +209,51 @@ def generation_task_create(
 ) -> GenerationTask:
     """Validate `params`, store a pending task and enqueue its submission after commit.
 
-    Raises InvalidRequest (nothing stored, nothing enqueued). The caller must already have
-    checked the user's access to `project` (projects/access.py). `revised_from` links a
-    revision to the rejected video it redoes (services/reviews.py::generation_revise).
-    The submit is written to the audit trail in the same transaction.
+    Uploaded references are probed first and checked with everything else; only an accepted
+    request stores them (as new library assets) and writes the task and its references, in
+    one transaction, with the submit's audit row. Raises InvalidRequest: nothing stored,
+    nothing enqueued, no scratch file left. The caller must already have checked the user's
+    access to `project` (projects/access.py). `revised_from` links a revision to the rejected
+    video it redoes (services/reviews.py::generation_revise).
     """
-    request = generation_params_check(params)
+    with ExitStack() as scratch:
+        uploads = [
+            _probe_reference(scratch, ref) if ref.upload is not None else None
+            for ref in params.references
+        ]
+        request = generation_params_check(params, project=project, uploads=uploads)
+        new_assets: dict[int, Asset] = {}
+        try:
+            for index, probed in enumerate(uploads):
+                if probed is not None:
+                    new_assets[index] = asset_store_files(project=project, user=user, probed=probed)
+            return _task_write(project, user, params, request, new_assets, revised_from)
+        except BaseException:
+            for asset in new_assets.values():
+                asset_files_delete(asset)
+            raise
+
+
+def _probe_reference(scratch: ExitStack, ref: ReferenceInput) -> ProbedUpload:
+    try:
+        return scratch.enter_context(upload_probed(ref.upload))
+    except MediaInvalid as exc:
+        raise InvalidRequest({ref.role: exc.message}) from exc
+
+
+def _task_write(
+    project: Project,
+    user: AbstractBaseUser,
+    params: GenerationParams,
+    request: GenerationRequest,
+    new_assets: dict[int, Asset],
+    revised_from: GenerationTask | None,
+) -> GenerationTask:
     now = timezone.now()
+    assets = [new_assets.get(i) or ref.asset for i, ref in enumerate(params.references)]
     with transaction.atomic():
+        for asset in new_assets.values():
+            asset.save(force_insert=True)
         task = GenerationTask.objects.create(
             project=project,
             created_by=user,
@@ -133,6 +272,15 @@ def generation_task_create(
             expected_render_s=expected_render_seconds(
                 duration=request.duration, resolution=request.resolution
             ),
+            # Billed as input seconds beside the output's (TokenHub guide; Ark billing).
+            input_video_seconds=round(
+                sum(r.duration_s or 0.0 for r in request.references if r.kind == "video"), 3
+            ),
+        )
+        pairs = list(zip(params.references, assets, strict=True))
+        GenerationReference.objects.bulk_create(
+            GenerationReference(task=task, asset=asset, role=ref.role, position=position)
+            for position, (ref, asset) in enumerate(pairs)
         )
         task_event_add(
             task_id=task.pk,
@@ -140,6 +288,7 @@ def generation_task_create(
             message=f"Created by {user.get_username()}.",
             provider=params.provider,
             model=request.model,
+            references=[f"{ref.role}:{asset.pk}" for ref, asset in pairs],
         )
         audit_record(
             actor=user,
@@ -169,7 +318,23 @@ def callback_url_for(task: GenerationTask) -> str:
 
 
 def request_for_task(task: GenerationTask) -> GenerationRequest:
-    """Rebuild the structured request from a stored task."""
+    """Rebuild the structured request from a stored task, with a fresh absolute link for each
+    reference that lives SEEDANCE_REFERENCE_LINK_TTL seconds (presigned on S3, signed by
+    Django on local storage, under SITE_URL), or asset://<id> for a portrait the gateway
+    resolves. Asks for the last frame where the model returns one."""
+    caps = get_capabilities(task.provider)
+    model = caps.model(task.model)
+    references = tuple(
+        media_reference(
+            ref.asset,
+            role=ref.role,
+            provider=task.provider,
+            url=signed_url(
+                ref.asset.file.name, ttl=settings.SEEDANCE_REFERENCE_LINK_TTL, absolute=True
+            ),
+        )
+        for ref in task.references.select_related("asset").order_by("position")
+    )
     return GenerationRequest(
         model=task.model,
         prompt=task.prompt,
@@ -179,7 +344,9 @@ def request_for_task(task: GenerationTask) -> GenerationRequest:
         generate_audio=task.generate_audio,
         watermark=task.watermark,
         seed=task.seed,
+        references=references,
         callback_url=callback_url_for(task) if uses_callbacks(task.provider) else None,
+        return_last_frame=bool(model and model.last_frame_output),
         client_ref=str(task.pk),
     )
 

@@ -132,7 +132,19 @@ def generation_revise_initial(*, task: GenerationTask) -> dict[str, Any]:
         "watermark": task.watermark,
         "seed": task.seed,
         "revised_from": str(task.pk),
+        **_reference_initial(task),
     }
+
+
+def _reference_initial(task: GenerationTask) -> dict[str, Any]:
+    # The revision starts from the same reference files, in the same roles and order.
+    values: dict[str, Any] = {}
+    for ref in task.references.select_related("asset").order_by("position"):
+        if ref.role in ("first_frame", "last_frame"):
+            values[ref.role] = str(ref.asset_id)
+        else:
+            values.setdefault(ref.role, []).append(str(ref.asset_id))
+    return values
 
 
 def generation_revise(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import hmac
 import logging
 import uuid
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -19,7 +21,8 @@ from projects.exceptions import ApplicationError, InvalidRequest
 from projects.forms import GenerationForm, ReviewForm
 from projects.models import GenerationTask, Project
 from projects.ratelimits import SUBMIT_LIMITED, submit_limited
-from projects.selectors import review_list, task_event_list
+from projects.selectors import reference_list, review_list, task_event_list
+from projects.services.assets import asset_from_last_frame
 from projects.services.callbacks import generation_task_callback
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import generation_task_create
@@ -42,12 +45,15 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
     revised_from = _revised_task(request, project)
     try:
         if request.method == "POST":
-            form = GenerationForm(request.POST)
+            form = GenerationForm(request.POST, request.FILES, project=project)
         elif revised_from is not None and "revise" in request.GET:
-            form = GenerationForm(initial=generation_revise_initial(task=revised_from))
+            form = GenerationForm(
+                project=project, initial=generation_revise_initial(task=revised_from)
+            )
         else:
-            # A GET with values (htmx, on provider/model change) re-renders the fields.
-            form = GenerationForm(initial=request.GET.dict())
+            # A GET with values (htmx on provider/model change, ?first_frame=<asset id> from
+            # "use last frame") pre-fills the fields.
+            form = GenerationForm(project=project, initial=GenerationForm.initial_from(request.GET))
     except InvalidRequest as exc:
         return render(
             request,
@@ -114,6 +120,7 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         "approve_refusal": review_permission_error(task=task, user=user, decision="approved"),
         "reject_refusal": review_permission_error(task=task, user=user, decision="rejected"),
         "review_form": ReviewForm(),
+        "references": reference_list(task=task),
     }
     if request.htmx:
         return render(request, "projects/generation_detail.html#live", context)
@@ -169,3 +176,21 @@ def generation_cancel(request: HttpRequest, task_id: str) -> HttpResponse:
     else:
         messages.info(request, message)
     return redirect("projects:generation_detail", task_id=task.pk)
+
+
+@min_role(MEMBER)
+@require_POST
+def generation_use_last_frame(request: HttpRequest, task_id: str) -> HttpResponse:
+    """Make the task's last frame an asset of its project and open a new generation with it
+    as the first frame."""
+    task = access_generation_task(request.user, task_id)
+    try:
+        asset = asset_from_last_frame(task=task, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("projects:generation_detail", task_id=task.pk)
+    url = reverse("projects:generation_new", args=[task.project_id])
+    query = urlencode(
+        {"provider": task.provider, "model": task.model, "first_frame": str(asset.pk)}
+    )
+    return redirect(f"{url}?{query}")

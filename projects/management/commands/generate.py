@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+import uuid
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -20,11 +22,15 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from django.test.utils import override_settings
 
-from projects.access import access_project_by_slug
+from projects.access import access_asset, access_project_by_slug
 from projects.exceptions import InvalidRequest
 from projects.models import GenerationTask
 from projects.providers.registry import configured_provider_names, get_capabilities
-from projects.services.generation import GenerationParams, generation_task_create
+from projects.services.generation import (
+    GenerationParams,
+    ReferenceInput,
+    generation_task_create,
+)
 from projects.services.polling import generation_tasks_sweep
 from projects.storage import signed_url
 
@@ -49,9 +55,25 @@ def task_summary(task: GenerationTask) -> dict:
         "video_url": signed_url(task.video.name, absolute=True) if task.video else None,
         "video_sha256": task.video_sha256 or None,
         "cover": task.cover.name or None,
+        "last_frame": task.last_frame.name or None,
+        "references": [
+            {"role": ref.role, "asset_id": str(ref.asset_id), "name": ref.asset.name}
+            for ref in task.references.select_related("asset").order_by("position")
+        ],
+        "input_video_seconds": task.input_video_seconds,
         "error": task.error_message or None,
         "error_code": task.error_code or None,
     }
+
+
+# (flag, Seedance role, repeatable): first and last frame take one file each.
+REFERENCE_FLAGS = (
+    ("--first-frame", "first_frame", False),
+    ("--last-frame", "last_frame", False),
+    ("--reference-image", "reference_image", True),
+    ("--reference-video", "reference_video", True),
+    ("--reference-audio", "reference_audio", True),
+)
 
 
 class Command(BaseCommand):
@@ -71,6 +93,18 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument("--watermark", action="store_true")
         parser.add_argument("--no-audio", action="store_true", help="Do not generate audio.")
+        # References: a file path (stored in the project's library if the request is accepted,
+        # through the same probing and checks as an upload) or the id of a library asset.
+        for flag, role, repeatable in REFERENCE_FLAGS:
+            parser.add_argument(
+                flag,
+                dest=role,
+                action="append" if repeatable else "store",
+                default=[] if repeatable else None,
+                metavar="PATH_OR_ASSET_ID",
+                help=f"{role} reference{' (repeatable)' if repeatable else ''}: a file or an "
+                "asset id.",
+            )
         parser.add_argument("--wait", action="store_true", help="Follow the task to its end.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument(
@@ -89,7 +123,7 @@ class Command(BaseCommand):
             project = access_project_by_slug(user, options["project"])
         except (Http404, PermissionDenied) as exc:
             raise CommandError(str(exc)) from exc
-        params = self._params(options)
+        params = self._params(options, user=user)
         with override_settings(
             SEEDANCE_JOBS_INLINE=options["wait"] or settings.SEEDANCE_JOBS_INLINE
         ):
@@ -106,7 +140,28 @@ class Command(BaseCommand):
         if task.status != GenerationTask.Status.SUCCEEDED:
             sys.exit(1)
 
-    def _params(self, options) -> GenerationParams:
+    def _references(self, options, *, user) -> tuple[ReferenceInput, ...]:
+        references = []
+        for flag, role, repeatable in REFERENCE_FLAGS:
+            values = options[role] if repeatable else [options[role]] if options[role] else []
+            for value in values:
+                references.append(self._reference(flag, role, value, user=user))
+        return tuple(references)
+
+    def _reference(self, flag: str, role: str, value: str, *, user) -> ReferenceInput:
+        try:
+            asset_id = uuid.UUID(value)
+        except ValueError:
+            path = Path(value).expanduser()
+            if not path.is_file():
+                raise CommandError(f"{flag} {value}: no such file (or asset id).") from None
+            return ReferenceInput(role=role, upload=path)
+        try:
+            return ReferenceInput(role=role, asset=access_asset(user, asset_id))
+        except (Http404, PermissionDenied) as exc:
+            raise CommandError(f"{flag} {value}: no such asset in your teams.") from exc
+
+    def _params(self, options, *, user) -> GenerationParams:
         provider = options["provider"] or settings.SEEDANCE_DEFAULT_PROVIDER
         if provider not in configured_provider_names():
             configured = ", ".join(configured_provider_names()) or "none"
@@ -133,6 +188,7 @@ class Command(BaseCommand):
             generate_audio=model.audio and not options["no_audio"],
             watermark=options["watermark"],
             seed=options["seed"],
+            references=self._references(options, user=user),
         )
 
     def _follow(self, task: GenerationTask, timeout: float) -> GenerationTask:
@@ -165,6 +221,7 @@ class Command(BaseCommand):
                 "id",
                 "status",
                 "upstream_task_id",
+                "input_video_seconds",
                 "duration_s",
                 "video",
                 "video_sha256",
