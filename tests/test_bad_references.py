@@ -359,3 +359,12 @@ def test_a_bad_reference_is_refused_and_leaves_nothing(
     assert GenerationTask.objects.count() == 0
     assert ledger_entries() == 0
     assert sim.engine.requests == [] and sim.engine.media_fetches == []
+
+
+def test_ark_and_acedata_hold_references_to_the_ark_media_limits():
+    from projects.providers.acedata import CAPABILITIES as ACEDATA
+    from projects.providers.ark import CAPABILITIES as ARK
+    from projects.providers.capabilities import ARK_MEDIA_LIMITS
+
+    assert {m.media_limits for m in ARK.models} == {ARK_MEDIA_LIMITS}
+    assert {m.media_limits for m in ACEDATA.models} == {ARK_MEDIA_LIMITS}

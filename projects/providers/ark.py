@@ -35,6 +35,7 @@ from projects.providers.base import (
     VideoProvider,
 )
 from projects.providers.capabilities import (
+    ARK_MEDIA_LIMITS,
     SEEDANCE_2_RATIOS,
     ModelCapabilities,
     ProviderCapabilities,
@@ -75,6 +76,7 @@ _1X = dict(
     seed=True,
     watermark=True,
     last_frame_output=True,
+    media_limits=ARK_MEDIA_LIMITS,  # §1.6
     source=SOURCE,
 )
 _2X = dict(
@@ -96,6 +98,7 @@ _2X = dict(
     audio_needs_visual=True,  # "audio can't be the only reference on 2.0", §1.4
     portraits=True,  # verified asset:// portraits, §1.4
     last_frame_output=True,
+    media_limits=ARK_MEDIA_LIMITS,  # §1.6
     source=SOURCE,
 )
 
