@@ -168,3 +168,18 @@ def test_an_expired_output_link_is_refreshed_once_then_fails_clearly(sim, projec
     assert "link expired" in task.error_message
     assert task.events.filter(kind="links_refreshed").count() == 1
     assert not default_storage.exists(f"teams/{project.team_id}/outputs/{task.pk}/video.mp4")
+
+
+def test_an_output_link_expired_before_the_download_is_fetched_again(sim, project, member):
+    sim.engine.inject(Fault(kind="link_expired_once"))
+    task = drive(create_task(project=project, user=member, params=params(duration=4)))
+    assert task.status == Status.SUCCEEDED, task.error_message
+    assert task.events.filter(kind="links_refreshed").count() == 1
+    assert default_storage.exists(task.video.name)
+
+
+def test_the_simulator_accounts_each_status_request_to_the_tasks_it_answered(sim, project, member):
+    task = drive(create_task(project=project, user=member, params=params(duration=4)))
+    asks = sim.engine.status_asks[task.upstream_task_id]
+    assert asks == task.poll_count == sim.engine.counters["tokenhub:get"] >= 1
+    assert sim.engine.status_share[task.upstream_task_id] == asks  # one task per request

@@ -43,7 +43,9 @@ REQUEST_FAULTS = {
     "lost_create",
     "drop",
 }
-TASK_FAULTS = {"moderation_output", "fail", "expire", "link_expired"}
+# link_expired: every output link handed out is already expired (the re-fetch fails too);
+# link_expired_once: only the first answer's links are (a re-fetch gets fresh ones).
+TASK_FAULTS = {"moderation_output", "fail", "expire", "link_expired", "link_expired_once"}
 FAULT_KINDS = REQUEST_FAULTS | TASK_FAULTS
 
 
@@ -87,6 +89,7 @@ class SimTask:
     callback_url: str = ""
     return_last_frame: bool = False
     link_expired: bool = False
+    expired_link_rounds: int = 0  # answers whose output links come out already expired
     pad_bytes: int = 0
     cancelled_at: float | None = None
     expires_after: float | None = None
@@ -147,6 +150,8 @@ class SimEngine:
         self.faults: list[Fault] = []
         self.requests: list[dict[str, Any]] = []
         self.counters: Counter[str] = Counter()
+        self.status_asks: Counter[str] = Counter()
+        self.status_share: Counter[str] = Counter()
         self.callbacks_sent: list[dict[str, Any]] = []
         self.media_fetches: list[dict[str, Any]] = []
         self._stop = threading.Event()
@@ -179,6 +184,8 @@ class SimEngine:
             self.faults.clear()
             self.requests.clear()
             self.counters.clear()
+            self.status_asks.clear()
+            self.status_share.clear()
             self.callbacks_sent.clear()
             self.media_fetches.clear()
 
@@ -226,6 +233,16 @@ class SimEngine:
         return set()
 
     # --- request log -----------------------------------------------------------------------
+    def count_status(self, task_ids: list[str]) -> None:
+        """Account one status request that answered about `task_ids`: each task is asked once
+        (`status_asks`) and bears 1/len share of the request (`status_share`)."""
+        if not task_ids:
+            return
+        with self._lock:
+            for task_id in task_ids:
+                self.status_asks[task_id] += 1
+                self.status_share[task_id] += 1 / len(task_ids)
+
     def record(self, *, dialect: str, op: str, method: str, path: str, body: Any) -> None:
         with self._lock:
             self.counters[f"{dialect}:{op}"] += 1
@@ -303,6 +320,8 @@ class SimEngine:
             task.error_message = "The task exceeded execution_expires_after."
         elif kind == "link_expired":
             task.link_expired = True
+        elif kind == "link_expired_once":
+            task.expired_link_rounds = 1
 
     def get_task(self, task_id: str) -> SimTask | None:
         with self._lock:
@@ -339,12 +358,15 @@ class SimEngine:
             audio=task.audio,
             pad_bytes=task.pad_bytes,
         )
+        with self._lock:
+            expired = task.link_expired or task.expired_link_rounds > 0
+            task.expired_link_rounds = max(0, task.expired_link_rounds - 1)
         urls = {
-            "video": self.signed_url(task, "video.mp4"),
-            "cover": self.signed_url(task, "cover.jpg"),
+            "video": self.signed_url(task, "video.mp4", expired=expired),
+            "cover": self.signed_url(task, "cover.jpg", expired=expired),
         }
         if task.return_last_frame:
-            urls["last_frame"] = self.signed_url(task, "last_frame.png")
+            urls["last_frame"] = self.signed_url(task, "last_frame.png", expired=expired)
         return urls
 
     def file_for(self, task: SimTask, name: str) -> Path | None:
@@ -364,9 +386,9 @@ class SimEngine:
             return render.render_last_frame(self.cache_dir, width=width, height=height)
         return None
 
-    def signed_url(self, task: SimTask, name: str) -> str:
+    def signed_url(self, task: SimTask, name: str, *, expired: bool | None = None) -> str:
         expires = int(time.time() + self.link_ttl)
-        if task.link_expired:
+        if task.link_expired if expired is None else expired:
             expires = int(time.time()) - 1
         return f"{self.public_url}/_files/{task.id}/{name}?expires={expires}&sig=" + self._sign(
             task.id, name, expires
@@ -491,4 +513,6 @@ class SimEngine:
                 "counters": dict(self.counters),
                 "callbacks_sent": len(self.callbacks_sent),
                 "finished_wall": finished,
+                "status_asks": dict(self.status_asks),
+                "status_share": dict(self.status_share),
             }

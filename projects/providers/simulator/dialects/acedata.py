@@ -235,12 +235,15 @@ class AceDataDialect(Dialect):
             task = self._find(engine, body)
             if task is None:
                 return self.error(404, "not_found", "The task does not exist.")
+            engine.count_status([task.id])
             return SimResponse(body=self.record_body(engine, task))
         if action == "retrieve_batch":
             ids = body.get("ids")
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 return self.error(400, "bad_request", "`ids` must be an array of task ids.")
-            items = [self.record_body(engine, t) for t in map(engine.get_task, ids) if t]
+            found = [t for t in map(engine.get_task, ids) if t]
+            engine.count_status([t.id for t in found])
+            items = [self.record_body(engine, t) for t in found]
             return SimResponse(body={"items": items, "count": len(items)})
         return self.error(400, "bad_request", "`action` must be retrieve or retrieve_batch.")
 

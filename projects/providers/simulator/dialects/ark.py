@@ -200,6 +200,7 @@ class ArkDialect(Dialect):
         task = self._task(engine, task_id)
         if task is None:
             return self._not_found(task_id)
+        engine.count_status([task.id])
         return SimResponse(body=self.task_body(engine, task))
 
     def list(self, engine: SimEngine, query: dict[str, list[str]]) -> SimResponse:
@@ -246,6 +247,8 @@ class ArkDialect(Dialect):
                 continue
             items.append(task)
         page = items[(page_num - 1) * page_size : page_num * page_size]
+        if wanted_ids:  # a status request about these tasks (not a reconcile search)
+            engine.count_status([t.id for t in page])
         return SimResponse(
             body={"total": len(items), "items": [self.task_body(engine, t) for t in page]}
         )

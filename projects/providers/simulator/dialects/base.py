@@ -163,6 +163,8 @@ class Dialect:
         task = engine.get_task(task_id)
         if task is None or task.dialect != self.name:
             return self.not_found(task_id)
+        if op == "get":
+            engine.count_status([task.id])
         return answer(task)
 
     # --- helpers ---------------------------------------------------------------------------
