@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, Max, Q, QuerySet
 
 from projects.models import GenerationTask, Membership, Project, TaskEvent, Team
+from projects.spend import with_money
 
 
 def team_list_for_user(user: AbstractBaseUser, *, min_role: str = "member") -> QuerySet[Team]:
@@ -35,7 +36,8 @@ def generation_task_list(
     *, project: Project, status: str = "", limit: int = 200
 ) -> QuerySet[GenerationTask]:
     """The project's generations for the gallery, newest first, optionally one status group:
-    'active', 'succeeded', 'failed' (failed, cancelled, expired) or a single status."""
+    'active', 'succeeded', 'failed' (failed, cancelled, expired) or a single status; each
+    with `held_micro` and `charged_micro` (projects/spend.py)."""
     tasks = project.generation_tasks.select_related("created_by").defer(
         "usage", "options", "output_url", "cover_url", "last_frame_url"
     )
@@ -45,7 +47,7 @@ def generation_task_list(
         tasks = tasks.filter(status__in=["failed", "cancelled", "expired"])
     elif status in GenerationTask.Status.values:
         tasks = tasks.filter(status=status)
-    return tasks.order_by("-created_at")[:limit]
+    return with_money(tasks).order_by("-created_at")[:limit]
 
 
 def generation_status_counts(*, project: Project) -> dict[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,23 @@ def _media_root(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "media"},
         },
     }
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _price_rules(request):
+    """Transactional tests flush every table after each test, the seeded price rules too:
+    seed them again (the data migration's own function) for the tests that need a fresh
+    database."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        from django.apps import apps
+
+        from projects.models import PriceRule
+
+        request.getfixturevalue("transactional_db")
+        if not PriceRule.objects.exists():
+            import_module("projects.migrations.0003_seed_prices").seed(apps, None)
     yield
 
 
@@ -64,7 +82,17 @@ def member(db):
 
 @pytest.fixture
 def team(db):
-    return TeamFactory(name="Studio", slug="studio")
+    """A team with $1,000 of credit and no budgets (projects/ledger.py)."""
+    return funded_team(name="Studio", slug="studio")
+
+
+def funded_team(*, usd: int = 1000, **fields):
+    """A TeamFactory team granted `usd` dollars of credit: teams spend only granted credit."""
+    from projects.ledger import credit_grant
+
+    team = TeamFactory(**fields)
+    credit_grant(team=team, amount_micro=usd * 1_000_000, actor=None, memo="Test credit.")
+    return team
 
 
 @pytest.fixture

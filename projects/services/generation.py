@@ -36,6 +36,7 @@ from projects.providers.registry import (
     get_provider,
 )
 from projects.queue import enqueue_on_commit
+from projects.services.billing import generation_task_hold
 from projects.services.task_state import task_event_add, task_finish, task_transition
 
 logger = logging.getLogger("projects.tasks")
@@ -98,10 +99,13 @@ def expected_render_seconds(*, duration: int, resolution: str) -> float:
 def generation_task_create(
     *, project: Project, user: AbstractBaseUser, params: GenerationParams
 ) -> GenerationTask:
-    """Validate `params`, store a pending task and enqueue its submission after commit.
+    """Validate `params`, store a pending task, hold its worst-case cost, and enqueue its
+    submission after commit.
 
-    Raises InvalidRequest (nothing stored, nothing enqueued). The caller must already have
-    checked the user's access to `project` (projects/access.py).
+    The task row and the credit hold are written in one transaction (services/billing.py).
+    Raises InvalidRequest, NoPrice, InsufficientCredits or BudgetExceeded: then nothing is
+    stored, held or enqueued. The caller must already have checked the user's access to
+    `project` (projects/access.py).
     """
     request = generation_params_check(params)
     now = timezone.now()
@@ -124,6 +128,7 @@ def generation_task_create(
                 duration=request.duration, resolution=request.resolution
             ),
         )
+        generation_task_hold(task=task)
         task_event_add(
             task_id=task.pk,
             kind="created",
@@ -226,6 +231,7 @@ def generation_task_submit(*, task_id: str) -> None:
             to_status=Status.RUNNING if result.status == "running" else Status.QUEUED,
             upstream_task_id=result.upstream_id,
             upstream_status=result.raw_status,
+            vendor_cost=result.vendor_cost[:64],
             deadline_at=now + DEADLINE,
             next_poll_at=timezone.now() + first_poll_delay(task),
             error_message="",

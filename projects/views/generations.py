@@ -18,9 +18,11 @@ from projects.exceptions import ApplicationError, InvalidRequest
 from projects.forms import GenerationForm
 from projects.models import GenerationTask
 from projects.selectors import task_event_list
+from projects.services import billing
 from projects.services.callbacks import generation_task_callback
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import generation_task_create
+from projects.spend import task_money
 from projects.storage import signed_url
 
 logger = logging.getLogger(__name__)
@@ -52,7 +54,7 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
         else:
             messages.success(request, "Generation submitted.")
             return redirect("projects:generation_detail", task_id=task.pk)
-    context = {"project": project, "form": form}
+    context = {"project": project, "form": form, "estimate": _estimate(project, request, form)}
     if request.htmx and request.method == "GET":
         return render(request, "projects/generation_form.html#fields", context)
     return render(
@@ -64,9 +66,30 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
 
 
 @require_GET
+def generation_estimate(request: HttpRequest, project_id: str) -> HttpResponse:
+    """The cost estimate and remaining budgets for the form's current choices (htmx)."""
+    project = access_project(request.user, project_id)
+    try:
+        form = GenerationForm(request.GET)
+    except InvalidRequest as exc:
+        return HttpResponse(exc.message, content_type="text/plain", status=400)
+    context = {"project": project, "form": form, "estimate": _estimate(project, request, form)}
+    return render(request, "projects/generation_form.html#estimate", context)
+
+
+def _estimate(project, request: HttpRequest, form: GenerationForm) -> billing.Estimate:
+    return billing.generation_estimate(project=project, user=request.user, **form.pricing_choices())
+
+
+@require_GET
 def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     task = access_generation_task(request.user, task_id)
-    context = {"task": task, "project": task.project, "events": task_event_list(task=task)}
+    context = {
+        "task": task,
+        "project": task.project,
+        "events": task_event_list(task=task),
+        "money": task_money(task),
+    }
     if request.htmx:
         return render(request, "projects/generation_detail.html#live", context)
     return render(request, "projects/generation_detail.html", context)
