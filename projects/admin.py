@@ -7,8 +7,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from projects.exceptions import ApplicationError
+from projects.ledger_admin import VendorCostFilter, task_money_columns
 from projects.models import Asset, GenerationTask, Membership, Project, TaskEvent, Team
 from projects.services import recovery
+from projects.spend import with_money
 
 
 class MembershipInline(admin.TabularInline):
@@ -74,8 +76,9 @@ class GenerationTaskAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
         "next_poll_at",
+        *task_money_columns(),
     ]
-    list_filter = ["status", "provider", "model"]
+    list_filter = ["status", "provider", "model", VendorCostFilter]
     search_fields = ["id", "upstream_task_id", "prompt"]
     date_hierarchy = "created_at"
     inlines = [TaskEventInline]
@@ -86,6 +89,9 @@ class GenerationTaskAdmin(admin.ModelAdmin):
         for f in GenerationTask._meta.fields
         if f.name not in ("upstream_task_id", "callback_token")
     ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GenerationTask]:
+        return with_money(super().get_queryset(request))
 
     @admin.action(description="Check with the gateway now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:

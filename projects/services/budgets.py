@@ -124,7 +124,11 @@ def budget_states(
             limit_micro=usd_to_micro(budget.limit_usd),
             used_micro=_used(budget, at),
         )
-        for budget in budgets.order_by("project", "user", "period", "pk")
+        # Team budgets first, then the project's, then the user's: the first one a request
+        # would exceed is the one the refusal names.
+        for budget in sorted(
+            budgets, key=lambda b: (bool(b.project_id), bool(b.user_id), b.period, b.pk)
+        )
     ]
 
 
