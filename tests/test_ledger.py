@@ -1,9 +1,11 @@
 """projects/ledger.py: grants, holds, settlement and release; idempotency, the database
 constraints behind it, no negative balance, and cached totals equal to the entries' sums."""
 
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
 from projects import ledger
@@ -208,3 +210,28 @@ def test_ledger_check_spots_a_tampered_cache_and_unsettled_tasks(team, task):
     CreditAccount.objects.filter(team=team).update(balance_micro=123)
     problems, _ = ledger_problems()
     assert problems == ["Ledger team: cached balance $0.000123 but the entries sum to $10.00."]
+
+
+def run_ledger_check() -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("ledger_check", stdout=out, stderr=err)
+    except SystemExit as exc:
+        return exc.code, out.getvalue(), err.getvalue()
+    return 0, out.getvalue(), err.getvalue()
+
+
+def test_the_ledger_check_command_passes_then_fails_on_a_tampered_total(team, task):
+    hold(task)
+    GenerationTask.objects.filter(pk=task.pk).update(status="failed")
+    ledger.credit_release(task_id=task.pk)
+    code, out, _ = run_ledger_check()
+    assert code == 0
+    assert out.strip() == "ledger_check OK: 1 account(s), 1 task(s) with a hold checked."
+    CreditAccount.objects.filter(team=team).update(held_micro=5)
+    code, _, err = run_ledger_check()
+    assert code == 1
+    assert err.splitlines() == [
+        "Ledger team: cached held $0.000005 but open holds sum to $0.00.",
+        "ledger_check FAILED: 1 problem(s); 1 account(s), 1 task(s) with a hold checked.",
+    ]

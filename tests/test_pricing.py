@@ -170,3 +170,4 @@ def test_usd_formatting_keeps_cents_and_real_digits():
     assert usd_text(-1_500_000) == "-1.50"
     assert usd_text(24_916) == "0.024916"
     assert usd(-250_000) == "-$0.25"
+    assert usd(1_234_567_000_000) == "$1,234,567.00"

@@ -41,9 +41,10 @@ def usd_text(micro: int) -> str:
 
 
 def usd(micro: int) -> str:
-    """For people: '$3.00', '-$1.50', '$0.024916'."""
-    text = usd_text(micro)
-    return f"-${text[1:]}" if text.startswith("-") else f"${text}"
+    """For people: '$3.00', '-$1.50', '$0.024916', '$1,000.00'."""
+    whole, _, frac = usd_text(abs(micro)).partition(".")
+    text = f"${int(whole):,}.{frac}"
+    return f"-{text}" if micro < 0 else text
 
 
 class CreditAccount(models.Model):
