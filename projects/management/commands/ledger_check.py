@@ -97,8 +97,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         # One snapshot for all the queries, so a check running beside live traffic compares
         # sums and caches from the same moment.
+        outermost = not connection.in_atomic_block
         with transaction.atomic():
-            if connection.vendor == "postgresql":
+            if connection.vendor == "postgresql" and outermost:
                 with connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
             problems, counts = ledger_problems()
