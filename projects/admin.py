@@ -93,6 +93,12 @@ class GenerationTaskAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[GenerationTask]:
         return with_money(super().get_queryset(request))
 
+    def get_list_display(self, request: HttpRequest) -> list:
+        columns = list(super().get_list_display(request))
+        if request.GET.get(VendorCostFilter.parameter_name):  # listing the differences
+            columns += ["vendor_cost", "usage", "cost_note"]
+        return columns
+
     @admin.action(description="Check with the gateway now")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:
         count = sum(recovery.generation_task_poll_now(task=t, actor=request.user) for t in queryset)

@@ -259,13 +259,18 @@ def spend_csv_rows(report: SpendReport) -> Iterator[list[str]]:
             entry.kind,
             usd_text(entry.amount_micro),
             usd_text(-entry.amount_micro) if entry.kind == Kind.CHARGE else "0.00",
-            entry.user.get_username() if entry.user else "",
-            entry.project.slug if entry.project else "",
+            _text(entry.user.get_username() if entry.user else ""),
+            _text(entry.project.slug if entry.project else ""),
             str(entry.task_id or ""),
-            entry.provider or "",
-            entry.model or "",
+            _text(entry.provider or ""),
+            _text(entry.model or ""),
             str(entry.seconds) if entry.seconds is not None else "",
             str(micro_to_usd(entry.rate_micro)) if entry.rate_micro is not None else "",
-            entry.memo,
-            entry.created_by.get_username() if entry.created_by else "",
+            _text(entry.memo),
+            _text(entry.created_by.get_username() if entry.created_by else ""),
         ]
+
+
+def _text(value: str) -> str:
+    """A text cell a spreadsheet will not run as a formula (OWASP CSV injection)."""
+    return f"'{value}" if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

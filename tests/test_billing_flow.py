@@ -86,6 +86,9 @@ def test_the_tokenhub_guide_example_is_charged_exactly_three_dollars(sim, projec
     assert (summary["held_usd"], summary["charged_usd"]) == ("3.00", "3.00")
     assert -hold.amount_micro >= -charge.amount_micro
     assert task.cost_note == ""
+    assert task.events.get(kind="settled").message == (
+        "Charged $3.00 (5 s input + 10 s output x $0.20/s); the $3.00 hold was released."
+    )
     assert_consistent()
 
 
@@ -343,3 +346,18 @@ def test_generate_refuses_over_budget_with_the_budget_message(sim):
         "($0.50): $0.50 is left this month and this request costs up to $1.00."
     )
     assert GenerationTask.objects.count() == 0
+
+
+def test_a_vendor_charge_for_a_failed_task_is_noted_for_admins(held_task):
+    task = to_running(held_task)
+    GenerationTask.objects.filter(pk=task.pk).update(vendor_cost="40")
+    run_ending("failed", task, None)
+    task.refresh_from_db()
+    assert money(task) == {"hold": [-DOLLAR], "release": [DOLLAR]}
+    assert task.cost_note == (
+        "The gateway reported a cost of 40 but the task ended without a video; we charged "
+        "nothing (check that the gateway refunded it)."
+    )
+    assert task.events.get(kind="settled").message == (
+        "The $1.00 hold was released; nothing was charged."
+    )

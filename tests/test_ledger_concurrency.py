@@ -8,16 +8,17 @@ databases); SQLite: 40 submits from 8 threads (one writer at a time, IMMEDIATE t
 
 from __future__ import annotations
 
+import io
 import threading
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
 from projects.exceptions import BudgetExceeded, InsufficientCredits
 from projects.ledger import credit_balance
-from projects.management.commands.ledger_check import ledger_problems
 from projects.models import Budget, CreditEntry, GenerationTask, Membership
 from projects.services.generation import GenerationParams, generation_task_create
 from tests.conftest import funded_team
@@ -99,8 +100,11 @@ def assert_exactly_ten_admitted(outcomes, errors, team, refusal: str) -> None:
     assert GenerationTask.objects.count() == ADMITTED
     assert CreditEntry.objects.filter(kind="hold").count() == ADMITTED
     assert credit_balance(team=team).held_micro == ADMITTED * PRICE
-    problems, counts = ledger_problems()
-    assert problems == [] and counts["tasks"] == ADMITTED
+    out = io.StringIO()
+    call_command("ledger_check", stdout=out)  # exits 1 on any problem
+    assert out.getvalue().strip() == (
+        f"ledger_check OK: 1 account(s), {ADMITTED} task(s) with a hold checked."
+    )
 
 
 def test_a_budget_for_exactly_ten_admits_exactly_ten(team_of_ten):

@@ -243,3 +243,12 @@ def test_gallery_and_detail_show_held_and_charged(client, member, project):
     detail = client.get(reverse("projects:generation_detail", args=[failed.pk])).content.decode()
     assert "nothing charged" in detail and "$1.00 held, released" in detail
     generation_task_settle(task_id=failed.pk, succeeded=False)  # idempotent
+
+
+def test_csv_text_cells_cannot_run_as_formulas(client, admin_user, project):
+    ledger.credit_grant(team=project.team, amount_micro=1, actor=admin_user, memo="=1+1")
+    client.force_login(admin_user)
+    response = client.get(reverse("projects:team_spend", args=[project.team_id]), {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row["memo"] for row in rows if row["by"] == "boss"] == ["'=1+1"]
+    assert [row["amount_usd"] for row in rows if row["by"] == "boss"] == ["0.000001"]

@@ -107,7 +107,7 @@ def generation_task_hold(*, task: GenerationTask) -> CreditEntry:
     InsufficientCredits, BudgetExceeded) rolls the task back with it."""
     price = generation_task_quote(task)
     project = task.project
-    inputs = f"{price.input_seconds} s input + " if price.input_seconds else ""
+    inputs = f"{_s(price.input_seconds)} s input + " if price.input_seconds else ""
     return credit_hold(
         task=task,
         team_id=project.team_id,
@@ -128,18 +128,29 @@ def generation_task_hold(*, task: GenerationTask) -> CreditEntry:
     )
 
 
-def generation_task_settle(*, task_id: object, succeeded: bool) -> None:
+def generation_task_settle(*, task_id: object, succeeded: bool) -> str:
     """Settle an ended task: charge what the gateway produced and release the hold when it
     succeeded, release only (nothing charged) on any other ending. Idempotent; call in the
-    transaction that changes the task's status."""
+    transaction that changes the task's status. Returns a sentence for the task's history
+    ('' when there was nothing to settle)."""
     if not succeeded:
-        credit_release(task_id=task_id, memo="Ended without a video: nothing charged.")
-        return
+        release = credit_release(task_id=task_id, memo="Ended without a video: nothing charged.")
+        if release is None:
+            return ""
+        vendor_cost = GenerationTask.objects.filter(pk=task_id).values_list(
+            "vendor_cost", flat=True
+        )[0]
+        if vendor_cost:  # e.g. seedance2.ink charges credits up front at create
+            GenerationTask.objects.filter(pk=task_id).update(
+                cost_note=f"The gateway reported a cost of {vendor_cost} but the task ended "
+                "without a video; we charged nothing (check that the gateway refunded it)."
+            )
+        return f"The {usd(release.amount_micro)} hold was released; nothing was charged."
     task = GenerationTask.objects.get(pk=task_id)
     hold = CreditEntry.objects.filter(task_id=task_id, kind=CreditEntry.Kind.HOLD).first()
     if hold is None:  # a task from before the ledger: nothing was held, nothing to settle
         logger.warning("task=%s succeeded without a hold; not charged", task_id)
-        return
+        return ""
     output = task.billed_output_s
     if output is None:
         output = billed_output_seconds(
@@ -147,23 +158,27 @@ def generation_task_settle(*, task_id: object, succeeded: bool) -> None:
         )
     inputs = billed_input_seconds(task.input_video_seconds)
     seconds = inputs + output
-    amount = cost_micro(rate_micro=hold.rate_micro or 0, seconds=seconds)
+    rate = hold.rate_micro or 0
+    amount = cost_micro(rate_micro=rate, seconds=seconds)
+    billed = f"{_s(inputs)} s input + {output} s output" if inputs else f"{output} s output"
     charge = credit_settle(
-        task_id=task_id,
-        charge_micro=amount,
-        seconds=seconds,
-        memo=(
-            f"{inputs} s input + {output} s output x {usd(hold.rate_micro or 0)}/s."
-            if inputs
-            else f"{output} s output x {usd(hold.rate_micro or 0)}/s."
-        ),
+        task_id=task_id, charge_micro=amount, seconds=seconds, memo=f"{billed} x {usd(rate)}/s."
     )
     if charge is None:
-        return
+        return ""
     note = _vendor_differences(
         task, output_s=output, charged_micro=-charge.amount_micro, wanted_micro=amount
     )
     GenerationTask.objects.filter(pk=task_id).update(billed_output_s=output, cost_note=note)
+    return (
+        f"Charged {usd(-charge.amount_micro)} ({billed} x {usd(rate)}/s); the "
+        f"{usd(-hold.amount_micro)} hold was released."
+    )
+
+
+def _s(seconds: Decimal) -> str:
+    """'5', '2.346': seconds without trailing zeros."""
+    return f"{seconds.normalize():f}"
 
 
 def _vendor_differences(

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from projects.exceptions import InvalidRequest
 from projects.models import GenerationTask, Project
+from projects.models.ledger import usd
 from projects.providers.base import (
     GenerationRequest,
     ProviderOutcomeUnknown,
@@ -128,13 +129,14 @@ def generation_task_create(
                 duration=request.duration, resolution=request.resolution
             ),
         )
-        generation_task_hold(task=task)
+        hold = generation_task_hold(task=task)
         task_event_add(
             task_id=task.pk,
             kind="created",
-            message=f"Created by {user.get_username()}.",
+            message=f"Created by {user.get_username()}; held {usd(-hold.amount_micro)}.",
             provider=params.provider,
             model=request.model,
+            held_micro=-hold.amount_micro,
         )
         enqueue_on_commit(SUBMIT_JOB, str(task.pk))
     return task

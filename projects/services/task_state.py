@@ -72,7 +72,11 @@ def task_finish(
         )
         if not changed:
             return False
-        generation_task_settle(task_id=task_id, succeeded=status == GenerationTask.Status.SUCCEEDED)
+        settled = generation_task_settle(
+            task_id=task_id, succeeded=status == GenerationTask.Status.SUCCEEDED
+        )
+        if settled:
+            task_event_add(task_id=task_id, kind="settled", message=settled)
         task_event_add(
             task_id=task_id,
             kind=status,
