@@ -82,17 +82,13 @@ def member(db):
 
 @pytest.fixture
 def team(db):
-    """A team with $1,000 of credit and no budgets (projects/ledger.py)."""
-    return funded_team(name="Studio", slug="studio")
+    """A team with $1,000 of credit (TeamFactory's default) and no budgets."""
+    return TeamFactory(name="Studio", slug="studio")
 
 
 def funded_team(*, usd: int = 1000, **fields):
-    """A TeamFactory team granted `usd` dollars of credit: teams spend only granted credit."""
-    from projects.ledger import credit_grant
-
-    team = TeamFactory(**fields)
-    credit_grant(team=team, amount_micro=usd * 1_000_000, actor=None, memo="Test credit.")
-    return team
+    """A team granted exactly `usd` dollars of credit."""
+    return TeamFactory(credit_usd=usd, **fields)
 
 
 @pytest.fixture

@@ -4,15 +4,15 @@ import pytest
 
 from projects.models import GenerationTask, Membership
 from tests.browser import chromium_page, requires_chromium, worker_thread
-from tests.conftest import funded_team
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, TeamFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, requires_chromium, pytest.mark.django_db(transaction=True)]
 
 
 def test_member_generates_a_video_and_plays_it(live_server, sim, settings):
     settings.SITE_URL = live_server.url
-    team = funded_team(name="Studio")
+    settings.SEEDANCE_CALLBACKS = True
+    team = TeamFactory(name="Studio")
     user = UserFactory(username="mia", password="pass-word-123")
     MembershipFactory(team=team, user=user, role=Membership.Role.MEMBER)
 

@@ -121,7 +121,7 @@ def test_a_hold_beyond_the_balance_is_refused_and_writes_nothing(team, task):
 
 
 def test_a_team_that_never_had_credit_cannot_spend(db):
-    poor = GenerationTaskFactory()
+    poor = GenerationTaskFactory(project__team__credit_usd=0)
     with pytest.raises(InsufficientCredits, match=r"has \$0.00 available"):
         hold(poor, amount=1)
     assert ledger.credit_balance(team=poor.project.team) == ledger.Balance(0, 0)
