@@ -11,7 +11,6 @@ pytestmark = [pytest.mark.browser, requires_chromium, pytest.mark.django_db(tran
 
 def test_member_generates_a_video_and_plays_it(live_server, sim, settings):
     settings.SITE_URL = live_server.url
-    settings.SEEDANCE_CALLBACKS = True
     team = TeamFactory(name="Studio")
     user = UserFactory(username="mia", password="pass-word-123")
     MembershipFactory(team=team, user=user, role=Membership.Role.MEMBER)
