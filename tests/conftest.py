@@ -33,18 +33,24 @@ def _media_root(settings, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _price_rules(request):
-    """Transactional tests flush every table after each test, the seeded price rules too:
-    seed them again (the data migration's own function) for the tests that need a fresh
-    database."""
+    """Transactional tests (the marker's transaction=True, live_server, transactional_db)
+    flush every table after each test, the seeded price rules too: seed them again with the
+    data migration's own function."""
     marker = request.node.get_closest_marker("django_db")
-    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+    transactional = {"live_server", "transactional_db"} & set(request.fixturenames) or (
+        marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    )
+    if transactional:
         from django.apps import apps
 
         from projects.models import PriceRule
 
         request.getfixturevalue("transactional_db")
         if not PriceRule.objects.exists():
-            import_module("projects.migrations.0003_seed_prices").seed(apps, None)
+            # Found by name: migrations get renumbered when branches merge.
+            migrations = Path(__file__).resolve().parent.parent / "projects" / "migrations"
+            [seed] = migrations.glob("[0-9][0-9][0-9][0-9]_seed_prices.py")
+            import_module(f"projects.migrations.{seed.stem}").seed(apps, None)
     yield
 
 

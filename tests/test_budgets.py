@@ -120,12 +120,17 @@ def test_open_holds_count_and_released_holds_free_the_budget(project, member):
 def test_charges_count_in_the_period_of_their_entry(project, member):
     Budget.objects.create(team=project.team, period="month", limit_usd=1)
     task = submit(project, member)
-    GenerationTask.objects.filter(pk=task.pk).update(
-        status="succeeded", video="v.mp4", video_sha256="x", billed_output_s=5
-    )
-    from projects.services.billing import generation_task_settle
+    GenerationTask.objects.filter(pk=task.pk).update(status="downloading")
+    from projects.services.task_state import task_finish
 
-    generation_task_settle(task_id=task.pk, succeeded=True)
+    task_finish(
+        task_id=task.pk,
+        status="succeeded",
+        from_statuses=["downloading"],
+        video="v.mp4",
+        video_sha256="0" * 64,
+        billed_output_s=5,
+    )
     [state] = budget_states(team=project.team, project=project, user=member)
     assert (state.used_micro, state.left_micro) == (1_000_000, 0)
     # Last month's charge no longer counts this month.
