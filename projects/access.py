@@ -146,6 +146,17 @@ def access_generation_task(
     return task
 
 
+def access_team_spend(user: User, team_id: object) -> Team:
+    """The team with `team_id` if `user` may see its whole spend: its admins and Django staff.
+    Others in the team get PermissionDenied, everyone else Http404."""
+    if user.is_authenticated and user.is_staff:
+        team = Team.objects.filter(pk=_uuid(team_id)).first()
+        if team is None:
+            raise Http404("No such team.")
+        return team
+    return access_team(user, team_id, min_role=Membership.Role.ADMIN)
+
+
 def access_review_task(user: User, task_id: object) -> GenerationTask:
     """The generation task with `task_id` for a reviewer's decision: 404 as in
     access_generation_task, 403 below the reviewer role. Whether this reviewer may decide on

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from projects.exceptions import ApplicationError
+from projects.ledger_admin import VendorCostFilter, task_money_columns
 from projects.models import (
     Asset,
     AuditEvent,
@@ -24,6 +25,7 @@ from projects.models import (
 from projects.services import recovery
 from projects.services.assets import assets_purge_released
 from projects.services.audit import AuditedModelAdmin
+from projects.spend import with_money
 
 
 class MembershipInline(admin.TabularInline):
@@ -125,8 +127,9 @@ class GenerationTaskAdmin(admin.ModelAdmin):
         "created_by",
         "created_at",
         "next_poll_at",
+        *task_money_columns(),
     ]
-    list_filter = ["status", "review_state", "provider", "model"]
+    list_filter = ["status", "review_state", "provider", "model", VendorCostFilter]
     search_fields = ["id", "upstream_task_id", "prompt"]
     date_hierarchy = "created_at"
     inlines = [GenerationReferenceInline, TaskEventInline]
@@ -137,6 +140,15 @@ class GenerationTaskAdmin(admin.ModelAdmin):
         for f in GenerationTask._meta.fields
         if f.name not in ("upstream_task_id", "callback_token")
     ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[GenerationTask]:
+        return with_money(super().get_queryset(request))
+
+    def get_list_display(self, request: HttpRequest) -> list:
+        columns = list(super().get_list_display(request))
+        if request.GET.get(VendorCostFilter.parameter_name):  # listing the differences
+            columns += ["vendor_cost", "usage", "cost_note"]
+        return columns
 
     def delete_model(self, request: HttpRequest, obj: GenerationTask) -> None:
         super().delete_model(request, obj)

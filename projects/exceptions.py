@@ -23,3 +23,17 @@ class InvalidRequest(ApplicationError):
 
 class InvalidStateTransition(ApplicationError):
     """The task is not in a status that allows the operation (e.g. cancel after success)."""
+
+
+class NoPrice(ApplicationError):
+    """No price rule covers the provider, model, resolution and audio choice: the request
+    cannot be priced, so it is refused before anything is stored or held."""
+
+
+class InsufficientCredits(ApplicationError):
+    """The team's credit balance does not cover the request's worst-case cost."""
+
+
+class BudgetExceeded(ApplicationError):
+    """The request would take a team, project or user budget over its limit for the period.
+    The message names the budget, what is left and what the request costs."""

@@ -260,6 +260,29 @@ class GenerationForm(forms.Form):
                 )
         return data
 
+    def pricing_choices(self) -> dict[str, Any]:
+        """The choices that set the price, as shown (unbound) or sent (bound), each replaced by
+        the model's default when missing or not offered: provider, model, resolution,
+        duration (seconds, -1 = auto) and generate_audio. For the live estimate."""
+        model = self.model_caps
+        resolution = self["resolution"].value()
+        if resolution not in model.resolutions:
+            resolution = model.default_resolution
+        try:
+            duration = int(self["duration"].value())
+        except (TypeError, ValueError):
+            duration = model.default_duration
+        if duration not in model.durations and not (duration == -1 and model.auto_duration):
+            duration = model.default_duration
+        audio = self["generate_audio"].value() in (True, "on", "true", "True", "1")
+        return {
+            "provider": self.caps.name,
+            "model": model.id,
+            "resolution": resolution,
+            "duration": duration,
+            "generate_audio": audio and model.audio,
+        }
+
     def params(self) -> GenerationParams:
         """The validated choices as GenerationParams (call after is_valid()). References come
         in role order (first frame, last frame, images, videos, audio), library picks before

@@ -22,6 +22,7 @@ from projects.models import (
     TaskEvent,
     Team,
 )
+from projects.spend import with_money
 
 ReviewState = GenerationTask.ReviewState
 
@@ -62,7 +63,8 @@ def generation_task_list(
 ) -> QuerySet[GenerationTask]:
     """The project's generations for the gallery, newest first, optionally one status group
     ('active', 'succeeded', 'failed' = failed, cancelled, expired, or a single status) and
-    one review state ('awaiting', 'approved', 'rejected')."""
+    one review state ('awaiting', 'approved', 'rejected'); each with `held_micro` and
+    `charged_micro` (projects/spend.py)."""
     tasks = project.generation_tasks.select_related("created_by").defer(
         "usage", "options", "output_url", "cover_url", "last_frame_url"
     )
@@ -74,7 +76,7 @@ def generation_task_list(
         tasks = tasks.filter(status=status)
     if review in (ReviewState.AWAITING, ReviewState.APPROVED, ReviewState.REJECTED):
         tasks = tasks.filter(review_state=review)
-    return _with_last_review(tasks).order_by("-created_at")[:limit]
+    return with_money(_with_last_review(tasks)).order_by("-created_at")[:limit]
 
 
 def generation_status_counts(*, project: Project) -> dict[str, int]:

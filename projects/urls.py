@@ -7,7 +7,7 @@ role. A new URL keyword argument must be added to that test's KWARGS.
 
 from django.urls import path
 
-from projects.views import assets, generations, projects, reviews, teams
+from projects.views import assets, generations, projects, reviews, spend, teams
 
 app_name = "projects"
 
@@ -17,6 +17,14 @@ urlpatterns = [
     path("p/<uuid:project_id>/", projects.project_detail, name="project_detail"),
     path("p/<uuid:project_id>/access/", projects.project_access, name="project_access"),
     path("p/<uuid:project_id>/generate/", generations.generation_new, name="generation_new"),
+    path(
+        "p/<uuid:project_id>/generate/estimate/",
+        generations.generation_estimate,
+        name="generation_estimate",
+    ),
+    path("p/<uuid:project_id>/spend/", spend.project_spend, name="project_spend"),
+    path("t/<uuid:team_id>/spend/", spend.team_spend, name="team_spend"),
+    path("spend/", spend.spend_index, name="spend_index"),
     path("p/<uuid:project_id>/assets/", assets.asset_library, name="asset_library"),
     path("p/<uuid:project_id>/assets/upload/", assets.asset_upload, name="asset_upload"),
     path("a/<uuid:asset_id>/", assets.asset_detail, name="asset_detail"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import time
 import uuid
+from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,29 @@ def _media_root(settings, tmp_path):
             "OPTIONS": {"location": tmp_path / "media"},
         },
     }
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _price_rules(request):
+    """Transactional tests (the marker's transaction=True, live_server, transactional_db)
+    flush every table after each test, the seeded price rules too: seed them again with the
+    data migration's own function."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"live_server", "transactional_db"} & set(request.fixturenames) or (
+        marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,))
+    )
+    if transactional:
+        from django.apps import apps
+
+        from projects.models import PriceRule
+
+        request.getfixturevalue("transactional_db")
+        if not PriceRule.objects.exists():
+            # Found by name: migrations get renumbered when branches merge.
+            migrations = Path(__file__).resolve().parent.parent / "projects" / "migrations"
+            [seed] = migrations.glob("[0-9][0-9][0-9][0-9]_seed_prices.py")
+            import_module(f"projects.migrations.{seed.stem}").seed(apps, None)
     yield
 
 
@@ -72,7 +96,13 @@ def member(db):
 
 @pytest.fixture
 def team(db):
+    """A team with $1,000 of credit (TeamFactory's default) and no budgets."""
     return TeamFactory(name="Studio", slug="studio")
+
+
+def funded_team(*, usd: int = 1000, **fields):
+    """A team granted exactly `usd` dollars of credit."""
+    return TeamFactory(credit_usd=usd, **fields)
 
 
 @pytest.fixture

@@ -16,11 +16,25 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
+    """A team with $1,000 of credit (teams spend only granted credit, projects/ledger.py);
+    `TeamFactory(credit_usd=0)` for one with none."""
+
     class Meta:
         model = Team
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Team {n}")
     slug = factory.Sequence(lambda n: f"team-{n}")
+
+    @factory.post_generation
+    def credit_usd(team, create, extracted, **kwargs):
+        from projects.ledger import credit_grant
+
+        amount = 1000 if extracted is None else extracted
+        if create and amount:
+            credit_grant(
+                team=team, amount_micro=int(amount * 1_000_000), actor=None, memo="Test credit."
+            )
 
 
 class MembershipFactory(factory.django.DjangoModelFactory):

@@ -36,7 +36,25 @@ class PortraitGatewayStub(TokenHubProvider):
 
 
 def register(settings, sim=None) -> None:
-    """Add the stub as the "alltoken" gateway (pointed at the simulator's TokenHub dialect)."""
+    """Add the stub as the "alltoken" gateway (pointed at the simulator's TokenHub dialect),
+    priced like TokenHub's models (a model with no price cannot be submitted)."""
+    from datetime import date
+    from decimal import Decimal
+
+    from projects.models import PriceRule
+
+    for model, prices in (
+        ("doubao-seedance-2.0", {"480p": "0.12", "720p": "0.20"}),
+        ("doubao-seedance-2.0-fast", {"480p": "0.10", "720p": "0.16"}),
+    ):
+        for resolution, price in prices.items():
+            PriceRule.objects.get_or_create(
+                provider="alltoken",
+                model=model,
+                resolution=resolution,
+                effective_from=date(2026, 1, 1),
+                defaults={"usd_per_second": Decimal(price)},
+            )
     settings.SEEDANCE_PROVIDERS = {
         **settings.SEEDANCE_PROVIDERS,
         "alltoken": {

@@ -3,6 +3,7 @@
 from projects.models.assets import Asset, GenerationReference
 from projects.models.audit import AuditEvent
 from projects.models.generation import GenerationTask, TaskEvent
+from projects.models.ledger import Budget, CreditAccount, CreditEntry, PriceRule
 from projects.models.project_members import ProjectMember
 from projects.models.reviews import Review
 from projects.models.teams import Membership, Project, Team
@@ -10,9 +11,13 @@ from projects.models.teams import Membership, Project, Team
 __all__ = [
     "Asset",
     "AuditEvent",
+    "Budget",
+    "CreditAccount",
+    "CreditEntry",
     "GenerationReference",
     "GenerationTask",
     "Membership",
+    "PriceRule",
     "Project",
     "ProjectMember",
     "Review",

@@ -97,6 +97,12 @@ class GenerationTask(models.Model):
     last_frame_url = models.TextField(blank=True)
     usage = models.JSONField(default=dict, blank=True)
     upstream_duration_s = models.FloatField(null=True, blank=True)
+    # Money (the ledger is the record; these explain it): the gateway's own figure as written
+    # (seedance2.ink creditsCharged), the output seconds we billed, and how the gateway's
+    # figures differ from our charge (empty when they agree or there are none).
+    vendor_cost = models.CharField(max_length=64, blank=True)
+    billed_output_s = models.PositiveIntegerField(null=True, blank=True)
+    cost_note = models.TextField(blank=True)
     video = models.FileField(max_length=500, blank=True)
     video_sha256 = models.CharField(max_length=64, blank=True)
     video_size_bytes = models.BigIntegerField(null=True, blank=True)

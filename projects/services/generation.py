@@ -27,6 +27,7 @@ from django.utils import timezone
 from projects.exceptions import InvalidRequest
 from projects.media import MediaInvalid
 from projects.models import Asset, GenerationReference, GenerationTask, Project
+from projects.models.ledger import usd
 from projects.providers.base import (
     GenerationRequest,
     MediaReference,
@@ -50,6 +51,7 @@ from projects.services.assets import (
     upload_probed,
 )
 from projects.services.audit import audit_record
+from projects.services.billing import generation_task_hold
 from projects.services.poll_schedule import next_poll_time
 from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.storage import signed_url
@@ -207,12 +209,14 @@ def generation_task_create(
     params: GenerationParams,
     revised_from: GenerationTask | None = None,
 ) -> GenerationTask:
-    """Validate `params`, store a pending task and enqueue its submission after commit.
+    """Validate `params`, store a pending task, hold its worst-case cost, and enqueue its
+    submission after commit.
 
     Uploaded references are probed first and checked with everything else; only an accepted
-    request stores them (as new library assets) and writes the task and its references, in
-    one transaction, with the submit's audit row. Raises InvalidRequest: nothing stored,
-    nothing enqueued, no scratch file left. The caller must already have checked the user's
+    request stores them (as new library assets) and writes the task, its references and its
+    credit hold (services/billing.py), in one transaction, with the submit's audit row.
+    Raises InvalidRequest, NoPrice, InsufficientCredits or BudgetExceeded: nothing stored,
+    held or enqueued, no scratch file left. The caller must already have checked the user's
     access to `project` (projects/access.py). `revised_from` links a revision to the rejected
     video it redoes (services/reviews.py::generation_revise).
     """
@@ -282,12 +286,14 @@ def _task_write(
             GenerationReference(task=task, asset=asset, role=ref.role, position=position)
             for position, (ref, asset) in enumerate(pairs)
         )
+        hold = generation_task_hold(task=task)
         task_event_add(
             task_id=task.pk,
             kind="created",
-            message=f"Created by {user.get_username()}.",
+            message=f"Created by {user.get_username()}; held {usd(-hold.amount_micro)}.",
             provider=params.provider,
             model=request.model,
+            held_micro=-hold.amount_micro,
             references=[f"{ref.role}:{asset.pk}" for ref, asset in pairs],
         )
         audit_record(
@@ -416,6 +422,7 @@ def generation_task_submit(*, task_id: str) -> None:
             to_status=Status.RUNNING if result.status == "running" else Status.QUEUED,
             upstream_task_id=result.upstream_id,
             upstream_status=result.raw_status,
+            vendor_cost=result.vendor_cost[:64],
             deadline_at=now + DEADLINE,
             next_poll_at=next_poll_time(task=task, now=now),
             error_message="",

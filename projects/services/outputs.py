@@ -22,6 +22,7 @@ from projects.models import GenerationTask
 from projects.providers.base import ProviderError, UpstreamStatus
 from projects.providers.downloads import DownloadError, LinkExpired, download_to_file
 from projects.providers.registry import get_provider
+from projects.services.pricing import billed_output_seconds
 from projects.services.task_state import task_event_add, task_finish
 from projects.storage import output_key, save_file, temp_dir
 
@@ -101,6 +102,12 @@ def _store_all(task: GenerationTask) -> dict:
         "video_duration_s": info.duration_s,
         "video_width": info.width,
         "video_height": info.height,
+        # What the settlement charges for: the gateway's `usage` duration when it reports one
+        # (that is what it bills), else the probed file, in whole seconds (services/pricing.py
+        # says why: the extra 24 fps frame is not billed, so 10 s costs exactly 10 x rate).
+        "billed_output_s": billed_output_seconds(
+            reported=task.upstream_duration_s, probed=info.duration_s
+        ),
     }
     for url, field, filename in (
         (task.cover_url, "cover", "cover" + _suffix(task.cover_url, ".jpg")),

@@ -390,6 +390,7 @@ def generation_task_apply_snapshot(*, task: GenerationTask, snapshot: TaskSnapsh
                 last_frame_url=snapshot.last_frame_url,
                 usage=snapshot.usage,
                 upstream_duration_s=snapshot.duration_s,
+                vendor_cost=(snapshot.vendor_cost or task.vendor_cost)[:64],
                 upstream_finished_at=now,
                 started_at=task.started_at or now,
                 next_poll_at=now + timedelta(minutes=10),

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.models import GenerationTask, TaskEvent
+from projects.services.billing import generation_task_settle
 
 logger = logging.getLogger("projects.tasks")
 
@@ -74,6 +75,11 @@ def task_finish(
         )
         if not changed:
             return False
+        settled = generation_task_settle(
+            task_id=task_id, succeeded=status == GenerationTask.Status.SUCCEEDED
+        )
+        if settled:
+            task_event_add(task_id=task_id, kind="settled", message=settled)
         task_event_add(
             task_id=task_id,
             kind=status,

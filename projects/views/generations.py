@@ -22,6 +22,7 @@ from projects.forms import GenerationForm, ReviewForm
 from projects.models import GenerationTask, Project
 from projects.ratelimits import SUBMIT_LIMITED, submit_limited
 from projects.selectors import reference_list, review_list, task_event_list
+from projects.services import billing
 from projects.services.assets import asset_from_last_frame
 from projects.services.callbacks import generation_task_callback
 from projects.services.cancel import generation_task_cancel
@@ -31,6 +32,7 @@ from projects.services.reviews import (
     generation_revise_initial,
     review_permission_error,
 )
+from projects.spend import task_money
 from projects.storage import signed_url
 
 logger = logging.getLogger(__name__)
@@ -83,7 +85,12 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
             return redirect("projects:generation_detail", task_id=task.pk)
     if request.method == "POST" and status == 200:
         status = 400
-    context = {"project": project, "form": form, "revised_from": revised_from}
+    context = {
+        "project": project,
+        "form": form,
+        "revised_from": revised_from,
+        "estimate": _estimate(project, request, form),
+    }
     if request.htmx and request.method == "GET":
         return render(request, "projects/generation_form.html#fields", context)
     return render(request, "projects/generation_form.html", context, status=status)
@@ -108,6 +115,23 @@ def _revised_task(request: HttpRequest, project: Project) -> GenerationTask | No
 
 @min_role(MEMBER)
 @require_GET
+def generation_estimate(request: HttpRequest, project_id: str) -> HttpResponse:
+    """The cost estimate and remaining budgets for the form's current choices (htmx)."""
+    project = access_project(request.user, project_id, min_role=MEMBER)
+    try:
+        form = GenerationForm(request.GET, project=project)
+    except InvalidRequest as exc:
+        return HttpResponse(exc.message, content_type="text/plain", status=400)
+    context = {"project": project, "form": form, "estimate": _estimate(project, request, form)}
+    return render(request, "projects/generation_form.html#estimate", context)
+
+
+def _estimate(project, request: HttpRequest, form: GenerationForm) -> billing.Estimate:
+    return billing.generation_estimate(project=project, user=request.user, **form.pricing_choices())
+
+
+@min_role(MEMBER)
+@require_GET
 def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     task = access_generation_task(request.user, task_id, min_role=MEMBER)
     user = request.user
@@ -115,6 +139,7 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         "task": task,
         "project": task.project,
         "events": task_event_list(task=task),
+        "money": task_money(task),
         "reviews": review_list(task=task),
         "revisions": task.revisions.order_by("created_at"),
         "approve_refusal": review_permission_error(task=task, user=user, decision="approved"),

@@ -23,8 +23,9 @@ from django.http import Http404
 from django.test.utils import override_settings
 
 from projects.access import access_asset, access_project_by_slug
-from projects.exceptions import InvalidRequest
+from projects.exceptions import ApplicationError, InvalidRequest
 from projects.models import GenerationTask
+from projects.models.ledger import usd_text
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.services.generation import (
     GenerationParams,
@@ -32,11 +33,15 @@ from projects.services.generation import (
     generation_task_create,
 )
 from projects.services.polling import generation_tasks_sweep
+from projects.spend import task_money
 from projects.storage import signed_url
 
 
 def task_summary(task: GenerationTask) -> dict:
-    """The JSON object `generate --json` prints for a task."""
+    """The JSON object `generate --json` prints for a task. `held_usd` is the worst-case cost
+    held at submit, `charged_usd` what the finished task was charged ("0.00" until it
+    succeeds); both decimal strings of USD, e.g. "3.00"."""
+    money = task_money(task)
     return {
         "id": str(task.pk),
         "status": task.status,
@@ -63,6 +68,8 @@ def task_summary(task: GenerationTask) -> dict:
         "input_video_seconds": task.input_video_seconds,
         "error": task.error_message or None,
         "error_code": task.error_code or None,
+        "held_usd": usd_text(money.held_micro),
+        "charged_usd": usd_text(money.charged_micro),
     }
 
 
@@ -132,6 +139,8 @@ class Command(BaseCommand):
             except InvalidRequest as exc:
                 lines = "\n".join(f"  {field}: {message}" for field, message in exc.errors.items())
                 raise CommandError(f"The request was refused:\n{lines}") from exc
+            except ApplicationError as exc:  # no price, not enough credit, over a budget
+                raise CommandError(f"The request was refused: {exc.message}") from exc
             if not options["wait"]:
                 self._print(task, options, waited=False)
                 return

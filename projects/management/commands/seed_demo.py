@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: a demo team, its three people and a project called `demo`.
+"""`manage.py seed_demo`: a demo team, its three people, a project called `demo`, and
+$100 of credit for the team (granted once: teams spend only granted credit).
 
 Idempotent: running it again finds what exists and resets the demo passwords.
 """
@@ -7,10 +8,13 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from projects.models import Membership, Project, Team
+from projects.ledger import credit_balance, credit_grant
+from projects.models import CreditEntry, Membership, Project, Team
+from projects.models.ledger import usd
 from projects.services.teams import membership_set
 
 DEMO_PASSWORD = "seedance-demo"
+DEMO_CREDIT_MICRO = 100_000_000  # $100: about 100 five-second 720p clips of Seedance 2.0
 PEOPLE = [
     ("mia", "member", "Mia Member"),
     ("rey", "reviewer", "Rey Reviewer"),
@@ -46,7 +50,21 @@ class Command(BaseCommand):
                     "created_by": User.objects.get(username="mia"),
                 },
             )
+            granted = CreditEntry.objects.filter(
+                account__team=team, kind=CreditEntry.Kind.GRANT
+            ).exists()
+            if not granted:
+                credit_grant(
+                    team=team,
+                    amount_micro=DEMO_CREDIT_MICRO,
+                    actor=None,
+                    memo="Demo credit (seed_demo).",
+                )
         self.stdout.write(self.style.SUCCESS("Demo team 'Demo Studio', project slug 'demo'."))
+        balance = credit_balance(team=team)
+        self.stdout.write(
+            f"Team credit: {usd(balance.balance_micro)} available, {usd(balance.held_micro)} held."
+        )
         self.stdout.write(f"Logins (password for all: {DEMO_PASSWORD}):")
         for username, role, _ in PEOPLE:
             self.stdout.write(f"  {username:<4} {role}")

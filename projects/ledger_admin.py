@@ -1,0 +1,244 @@
+"""Django admin for money: credit accounts and the ledger (read-only, plus grants and
+adjustments written through projects/ledger.py), price rules and budgets; and the pieces
+the generation task admin uses to show held/charged and the gateway's differing figures.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+
+from projects import ledger
+from projects.exceptions import ApplicationError
+from projects.models import Budget, CreditAccount, CreditEntry, GenerationTask, PriceRule, Team
+from projects.models.ledger import usd, usd_to_micro
+from projects.services.audit import AuditedModelAdmin
+from projects.services.budgets import budget_states
+
+Kind = CreditEntry.Kind
+
+
+@admin.register(CreditAccount)
+class CreditAccountAdmin(admin.ModelAdmin):
+    """Balances are caches of the ledger: nobody edits them here."""
+
+    list_display = ["team", "available", "held", "updated_at"]
+    search_fields = ["team__name", "team__slug"]
+    readonly_fields = ["team", "available", "held", "updated_at"]
+    exclude = ["balance_micro", "held_micro"]
+
+    @admin.display(description="available")
+    def available(self, account: CreditAccount) -> str:
+        return usd(account.balance_micro)
+
+    @admin.display(description="held")
+    def held(self, account: CreditAccount) -> str:
+        return usd(account.held_micro)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CreditEntryAddForm(forms.ModelForm):
+    """A grant (top-up) or an adjustment, in dollars; saved by projects/ledger.py."""
+
+    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"))
+    kind = forms.ChoiceField(
+        choices=[(Kind.GRANT, "Grant (add credit)"), (Kind.ADJUSTMENT, "Adjustment (+/-)")]
+    )
+    amount_usd = forms.DecimalField(
+        label="Amount (USD)",
+        max_digits=14,
+        decimal_places=6,
+        help_text="A grant is positive; an adjustment may be negative (a debit).",
+    )
+
+    class Meta:
+        model = CreditEntry
+        fields = ["memo"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        amount = data.get("amount_usd")
+        if amount is not None:
+            if data.get("kind") == Kind.GRANT and amount <= 0:
+                self.add_error("amount_usd", "A grant must be more than $0.00.")
+            if amount == 0:
+                self.add_error("amount_usd", "Enter an amount other than $0.00.")
+            team = data.get("team")
+            if team is not None and amount < 0:
+                available = ledger.credit_balance(team=team).balance_micro
+                if available + usd_to_micro(amount) < 0:
+                    self.add_error(
+                        "amount_usd",
+                        f"{team.name} has {usd(available)} available; a debit cannot take it "
+                        "below zero.",
+                    )
+        return data
+
+
+@admin.register(CreditEntry)
+class CreditEntryAdmin(admin.ModelAdmin):
+    """The ledger: append-only. Admins add grants and adjustments; nothing is changed or
+    deleted (entries are corrected by another adjustment)."""
+
+    list_display = ["created_at", "team", "kind", "amount", "user", "project", "task", "memo"]
+    list_filter = ["kind", "account__team", "created_at"]
+    search_fields = ["memo", "task__id", "user__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["account__team", "user", "project", "task"]
+
+    @admin.display(description="team", ordering="account__team__name")
+    def team(self, entry: CreditEntry) -> str:
+        return str(entry.account.team)
+
+    @admin.display(description="amount", ordering="amount_micro")
+    def amount(self, entry: CreditEntry) -> str:
+        return usd(entry.amount_micro)
+
+    def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
+        if obj is None:
+            return CreditEntryAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None):
+        if obj is None:
+            return [(None, {"fields": ["team", "kind", "amount_usd", "memo"]})]
+        return super().get_fieldsets(request, obj)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return [f.name for f in CreditEntry._meta.fields]
+
+    def save_model(self, request: HttpRequest, obj: CreditEntry, form, change: bool) -> None:
+        data = form.cleaned_data
+        amount = usd_to_micro(Decimal(data["amount_usd"]).quantize(Decimal("0.000001")))
+        try:
+            if data["kind"] == Kind.GRANT:
+                entry = ledger.credit_grant(
+                    team=data["team"], amount_micro=amount, actor=request.user, memo=data["memo"]
+                )
+            else:
+                entry = ledger.credit_adjust(
+                    team=data["team"], amount_micro=amount, actor=request.user, memo=data["memo"]
+                )
+        except ApplicationError as exc:
+            # The form was valid but the ledger refused (e.g. a debit below zero).
+            self.message_user(request, exc.message, messages.ERROR)
+            raise _Refused from exc
+        obj.pk = entry.pk
+        obj.__dict__.update({k: v for k, v in entry.__dict__.items() if not k.startswith("_")})
+
+    def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        try:
+            return super().add_view(request, form_url, extra_context)
+        except _Refused:
+            from django.shortcuts import redirect
+
+            return redirect(request.get_full_path())
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class _Refused(Exception):
+    pass
+
+
+@admin.register(PriceRule)
+class PriceRuleAdmin(AuditedModelAdmin):
+    """Prices per billed second. To change a price from a date, add a rule with that
+    `effective_from`; holds already placed keep their rate."""
+
+    list_display = [
+        "provider",
+        "model",
+        "resolution",
+        "generate_audio",
+        "usd_per_second",
+        "effective_from",
+        "note",
+    ]
+    list_filter = ["provider", "resolution", "generate_audio", "effective_from"]
+    search_fields = ["model", "note"]
+    list_editable = ["usd_per_second"]
+    save_as = True
+
+
+@admin.register(Budget)
+class BudgetAdmin(AuditedModelAdmin):
+    """Spending limits per team, project or user, per period. Leave project and user empty
+    for a team budget; set one of them to limit that project or that member."""
+
+    list_display = ["scope", "period", "limit_usd", "used", "left", "note"]
+    list_filter = ["period", "team"]
+    search_fields = ["team__name", "project__name", "user__username", "note"]
+    fields = ["team", "project", "user", "period", "limit_usd", "note"]
+    list_select_related = ["team", "project", "user"]
+
+    @admin.display(description="budget", ordering="team__name")
+    def scope(self, budget: Budget) -> str:
+        return budget.scope_label()
+
+    def _state(self, budget: Budget):
+        states = budget_states(team=budget.team, project=None, user=None, every=True)
+        return next((s for s in states if s.budget.pk == budget.pk), None)
+
+    @admin.display(description="used this period")
+    def used(self, budget: Budget) -> str:
+        state = self._state(budget)
+        return usd(state.used_micro) if state else "–"
+
+    @admin.display(description="left")
+    def left(self, budget: Budget) -> str:
+        state = self._state(budget)
+        return usd(state.left_micro) if state else "–"
+
+
+class VendorCostFilter(admin.SimpleListFilter):
+    """Generation tasks whose gateway-reported figures (duration, usage tokens, cost) differ
+    from what we charged, or that reported any."""
+
+    title = "vendor-reported cost"
+    parameter_name = "vendor_cost"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("differs", "Differs from our charge"), ("reported", "Reported by the gateway")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "differs":
+            return queryset.exclude(cost_note="")
+        if self.value() == "reported":
+            return queryset.filter(
+                ~Q(vendor_cost="") | ~Q(usage={}) | Q(upstream_duration_s__isnull=False)
+            )
+        return queryset
+
+
+def task_money_columns() -> tuple:
+    """`held` and `charged` list columns for tasks annotated by projects.spend.with_money."""
+
+    @admin.display(description="held", ordering="held_micro")
+    def held(obj: GenerationTask) -> str:
+        return usd(getattr(obj, "held_micro", 0) or 0)
+
+    @admin.display(description="charged", ordering="charged_micro")
+    def charged(obj: GenerationTask) -> str:
+        return usd(getattr(obj, "charged_micro", 0) or 0)
+
+    return held, charged

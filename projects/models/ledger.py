@@ -1,0 +1,290 @@
+"""Money: a credit account per team, its append-only ledger, price rules and budgets.
+
+Ledger amounts are integers in micro-USD (1 USD = 1_000_000 micro-USD), signed by their effect
+on what the team can still spend: grant +, hold -, release +, charge -, adjustment +/-. Only
+projects/ledger.py writes `CreditEntry` and `CreditAccount`. What admins type (a price per
+second, a budget limit) is Decimal USD, converted exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+MICRO_PER_USD = 1_000_000
+
+
+def usd_to_micro(usd: Decimal | int | str) -> int:
+    """Exact USD -> micro-USD; raises ValueError for a value finer than one micro-USD."""
+    micro = Decimal(usd) * MICRO_PER_USD
+    if micro != micro.to_integral_value():
+        raise ValueError(f"{usd} USD is not a whole number of micro-USD.")
+    return int(micro)
+
+
+def micro_to_usd(micro: int) -> Decimal:
+    """micro-USD -> Decimal USD (exact)."""
+    return Decimal(micro) / MICRO_PER_USD
+
+
+def usd_text(micro: int) -> str:
+    """A decimal string of USD: '3.00', '-1.50', '0.024916' (cents always, more digits only
+    when they are not zero)."""
+    text = format(micro_to_usd(abs(micro)).quantize(Decimal("0.000001")), "f").rstrip("0")
+    whole, _, frac = text.partition(".")
+    text = f"{whole}.{frac.ljust(2, '0')}"
+    return f"-{text}" if micro < 0 else text
+
+
+def usd(micro: int) -> str:
+    """For people: '$3.00', '-$1.50', '$0.024916', '$1,000.00'."""
+    whole, _, frac = usd_text(abs(micro)).partition(".")
+    text = f"${int(whole):,}.{frac}"
+    return f"-{text}" if micro < 0 else text
+
+
+class CreditAccount(models.Model):
+    """A team's credit. `balance_micro` and `held_micro` are caches of sums over the team's
+    entries (`manage.py ledger_check` proves it), updated only by projects/ledger.py in the
+    transaction that appends the entry, under this row's lock.
+
+    balance = sum of all entries = what the team can still commit (open holds already
+    subtracted); held = the open holds of unfinished generations.
+    """
+
+    team = models.OneToOneField(
+        "projects.Team", on_delete=models.CASCADE, related_name="credit_account"
+    )
+    balance_micro = models.BigIntegerField(default=0)
+    held_micro = models.BigIntegerField(default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance_micro__gte=0), name="credit_account_balance_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(held_micro__gte=0), name="credit_account_held_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team} credit"
+
+
+class CreditEntry(models.Model):
+    """One line of a team's ledger; never updated or deleted.
+
+    A generation task has exactly one hold (its worst-case cost, at submit) and, once it ends,
+    exactly one release (the whole hold back) plus, only if it succeeded, one charge (what the
+    gateway actually produced). Unique (task, kind) makes a job delivered twice harmless.
+    `seconds` and `rate_micro` (micro-USD per billed second) say how a hold or charge was
+    priced; `project` and `user` are copied from the task so budgets sum without joins.
+    """
+
+    class Kind(models.TextChoices):
+        GRANT = "grant", "Grant"
+        HOLD = "hold", "Hold"
+        RELEASE = "release", "Release"
+        CHARGE = "charge", "Charge"
+        ADJUSTMENT = "adjustment", "Adjustment"
+
+    TASK_KINDS = (Kind.HOLD, Kind.RELEASE, Kind.CHARGE)
+
+    account = models.ForeignKey(CreditAccount, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    amount_micro = models.BigIntegerField(help_text="Signed micro-USD (1 USD = 1,000,000).")
+    task = models.ForeignKey(
+        "projects.GenerationTask",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+    )
+    project = models.ForeignKey(
+        "projects.Project", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Whose spend this is (the task's creator).",
+    )
+    seconds = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    rate_micro = models.BigIntegerField(null=True, blank=True)
+    memo = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who wrote it: an admin for grants and adjustments, empty for the system.",
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "credit entries"
+        indexes = [
+            models.Index(fields=["account", "kind", "created_at"], name="entry_account_kind_time"),
+            models.Index(fields=["project", "kind"], name="entry_project_kind"),
+            models.Index(fields=["user", "kind"], name="entry_user_kind"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "kind"],
+                condition=Q(kind__in=["hold", "release", "charge"]),
+                name="entry_one_per_task_and_kind",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    (Q(kind="grant") & Q(amount_micro__gt=0) & Q(task__isnull=True))
+                    | (Q(kind="hold") & Q(amount_micro__lte=0) & Q(task__isnull=False))
+                    | (Q(kind="release") & Q(amount_micro__gte=0) & Q(task__isnull=False))
+                    | (Q(kind="charge") & Q(amount_micro__lte=0) & Q(task__isnull=False))
+                    | (Q(kind="adjustment") & ~Q(amount_micro=0))
+                ),
+                name="entry_kind_sign_and_task",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {micro_to_usd(self.amount_micro):+.2f} USD"
+
+
+class PriceRule(models.Model):
+    """What one billed second costs on a provider's model at a resolution, from a date.
+
+    Billed seconds = reference (input) video seconds + output seconds (the TokenHub guide's
+    rule, applied to every gateway). The newest rule whose `effective_from` is not after the
+    day of the request applies; a rule for audio on/off wins over an "any" rule of the same day.
+    Changing a price never changes a hold already placed: holds record their rate.
+    """
+
+    class Audio(models.TextChoices):
+        ANY = "any", "With or without audio"
+        ON = "on", "Audio on"
+        OFF = "off", "Audio off"
+
+    provider = models.CharField(max_length=32)
+    model = models.CharField(max_length=100)
+    resolution = models.CharField(max_length=16)
+    generate_audio = models.CharField(max_length=8, choices=Audio.choices, default=Audio.ANY)
+    usd_per_second = models.DecimalField("USD per billed second", max_digits=12, decimal_places=6)
+    effective_from = models.DateField()
+    note = models.CharField(max_length=300, blank=True, help_text="Where the price comes from.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider", "model", "resolution", "generate_audio", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "model", "resolution", "generate_audio", "effective_from"],
+                name="price_rule_unique_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(usd_per_second__gte=0), name="price_rule_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(generate_audio__in=["any", "on", "off"]), name="price_rule_audio_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.provider} {self.model} {self.resolution} "
+            f"({self.get_generate_audio_display().lower()}): ${self.usd_per_second}/s "
+            f"from {self.effective_from}"
+        )
+
+    @property
+    def rate_micro(self) -> int:
+        """micro-USD per billed second."""
+        return usd_to_micro(self.usd_per_second)
+
+
+class Budget(models.Model):
+    """A spending limit per period: for a whole team, one project, or one user in a team.
+
+    Spend in a period = the charges whose entries fall in it plus the holds still open (they
+    may be charged now). Periods start at local midnight (settings.TIME_ZONE) on the first day
+    of the day/week (Monday)/month/quarter/year and come from entry timestamps: nothing resets.
+    """
+
+    class Period(models.TextChoices):
+        DAY = "day", "Day"
+        WEEK = "week", "Week"
+        MONTH = "month", "Month"
+        QUARTER = "quarter", "Quarter"
+        YEAR = "year", "Year"
+
+    team = models.ForeignKey("projects.Team", on_delete=models.CASCADE, related_name="budgets")
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="budgets",
+        help_text="Set to limit one project; leave empty for the whole team.",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="budgets",
+        help_text="Set to cap one member's spend in this team.",
+    )
+    period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
+    limit_usd = models.DecimalField("limit (USD)", max_digits=12, decimal_places=2)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "project", "user", "period"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(project__isnull=True) | Q(user__isnull=True),
+                name="budget_project_or_user",
+            ),
+            models.CheckConstraint(condition=Q(limit_usd__gte=0), name="budget_not_negative"),
+            models.CheckConstraint(
+                condition=Q(period__in=["day", "week", "month", "quarter", "year"]),
+                name="budget_period_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope_label()}: ${self.limit_usd} per {self.period}"
+
+    def scope_label(self) -> str:
+        """'team Studio', 'project Demo', 'user mia in Studio'."""
+        if self.project_id:
+            return f"project {self.project}"
+        if self.user_id:
+            return f"user {self.user} in {self.team}"
+        return f"team {self.team}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from projects.models.teams import Membership
+
+        if self.project_id and self.user_id:
+            raise ValidationError("A budget limits a project or a user, not both.")
+        if self.project_id and self.team_id and self.project.team_id != self.team_id:
+            raise ValidationError({"project": "This project belongs to another team."})
+        if (
+            self.user_id
+            and self.team_id
+            and not Membership.objects.filter(team_id=self.team_id, user_id=self.user_id).exists()
+        ):
+            raise ValidationError({"user": "This user is not a member of the team."})
