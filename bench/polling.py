@@ -1,0 +1,255 @@
+"""Benchmark: how often we ask the gateway, and how soon a finished render is ours.
+
+For each task count (default 100 and 1,000) it runs, each in a fresh private deployment
+(bench/harness.py: simulator + web + worker on 127.0.0.1):
+
+  polling    our worker with callbacks off (SEEDANCE_CALLBACKS=0): the polling policy alone
+  callbacks  our worker with callbacks on: the gateway calls back, polling is the fallback
+  naive-5s   the baseline users complain about: every task asked about every 5 s, one request
+             each (no worker, no download; detection time only)
+
+Renders take 60-180 s of gateway time plus 1-8 s of queue (upstream-research.md §5); the
+simulator's clock runs `--speed` times faster (1 = real time, the honest default; delays are
+printed in gateway seconds, i.e. real seconds x speed). Figures per completed task:
+
+  status requests  requests that answered about the task; a batch request (Ark's list by task
+                   ids) counts 1/n for each of its n tasks
+  tasks asked      how many status requests named the task at all (a batch counts 1 each)
+  delay            from the moment the gateway finished to "succeeded" in our database (the
+                   output already stored and checksummed); naive: to the moment it noticed
+
+    .venv/bin/python bench/polling.py                       # 100 and 1000 tasks, real time
+    .venv/bin/python bench/polling.py --tasks 200 --speed 4 --provider tokenhub
+    .venv/bin/python bench/polling.py --database-url postgres://... --redis-url redis://...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from harness import Stack, median, percentile  # noqa: E402
+
+MODELS = {
+    "ark": "doubao-seedance-2-0-260128",
+    "acedata": "doubao-seedance-1-0-pro-250528",
+    "tokenhub": "doubao-seedance-2.0",
+    "alltoken": "seedance-2.0",
+    "seedance2ink": "seedance-2.0",
+}
+NAIVE_INTERVAL = 5.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", default="100,1000", help="comma-separated task counts")
+    parser.add_argument("--modes", default="polling,callbacks,naive-5s")
+    parser.add_argument("--provider", default="ark", choices=sorted(MODELS))
+    parser.add_argument("--speed", type=float, default=1.0, help="simulator clock speed")
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--redis-url", default="")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--keep", action="store_true", help="keep the scratch dirs (logs)")
+    parser.add_argument("--run", help=argparse.SUPPRESS)  # internal: one mode in this process
+    args = parser.parse_args()
+    if args.run:
+        mode, count = args.run.split(":")
+        print(json.dumps(run_one(mode, int(count), args)))
+        return
+    rows = []
+    for count in [int(n) for n in args.tasks.split(",")]:
+        for mode in args.modes.split(","):
+            started = time.monotonic()
+            print(
+                f"... {count} tasks, {mode} ({args.provider}, speed x{args.speed:g})",
+                file=sys.stderr,
+                flush=True,
+            )
+            output = subprocess.run(
+                [sys.executable, __file__, "--run", f"{mode}:{count}", *passthrough(args)],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            row = json.loads(output.strip().splitlines()[-1])
+            row["bench_s"] = time.monotonic() - started
+            rows.append(row)
+    print_table(rows, args)
+
+
+def passthrough(args: argparse.Namespace) -> list[str]:
+    out = [
+        "--provider",
+        args.provider,
+        "--speed",
+        repr(args.speed),
+        "--workers",
+        str(args.workers),
+    ] + (["--keep"] if args.keep else [])
+    if args.database_url:
+        out += ["--database-url", args.database_url]
+    if args.redis_url:
+        out += ["--redis-url", args.redis_url]
+    return out
+
+
+def run_one(mode: str, count: int, args: argparse.Namespace) -> dict:
+    ours = mode != "naive-5s"
+    stack = Stack(
+        speed=args.speed,
+        database_url=args.database_url,
+        redis_url=args.redis_url,
+        workers=args.workers,
+        clusters=1 if ours else 0,
+        web=mode == "callbacks",
+        keep=args.keep,
+        env={
+            "SEEDANCE_CALLBACKS": "1" if mode == "callbacks" else "0",
+            "SEEDANCE_SWEEP_SECONDS": "55",
+        },
+    )
+    with stack:
+        stack.django_setup()
+        if ours:
+            upstream = submit_through_the_app(stack, count, args.provider)
+        else:
+            upstream = naive_poll(stack, count, args.provider)
+        stats = stack.sim("/_sim/stats")
+    return figures(mode, count, upstream, stats, args)
+
+
+def submit_through_the_app(stack: Stack, count: int, provider: str) -> dict[str, float | None]:
+    """Create `count` tasks through the service the form uses; wait until all have ended;
+    {upstream id: unix time we marked it succeeded, or None}."""
+    from django.core.management import call_command
+
+    from projects.models import GenerationTask, Project
+    from projects.services.generation import GenerationParams, generation_task_create
+
+    call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
+    project = Project.objects.get(slug="demo")
+    user = project.team.memberships.get(role="member").user
+    _fund(project.team, count)
+    params = GenerationParams(
+        provider=provider,
+        model=MODELS[provider],
+        prompt="A lighthouse in a storm, cinematic",
+        ratio="16:9",
+        resolution="720p",
+        duration=5,
+    )
+    for _ in range(count):
+        generation_task_create(project=project, user=user, params=params)
+    deadline = time.monotonic() + (stack.render[1] + stack.queue[1]) / stack.speed * 2 + 180
+    while time.monotonic() < deadline:
+        if not GenerationTask.objects.filter(status__in=GenerationTask.ACTIVE).exists():
+            break
+        time.sleep(2)
+    return {
+        task.upstream_task_id: (
+            task.finished_at.timestamp() if task.status == "succeeded" else None
+        )
+        for task in GenerationTask.objects.exclude(upstream_task_id="")
+    }
+
+
+def _fund(team, count: int) -> None:
+    try:
+        from projects.ledger import credit_grant
+    except ImportError:  # a ledger-less checkout
+        return
+    credit_grant(team=team, amount_micro=count * 10_000_000, memo="bench/polling.py")
+
+
+def naive_poll(stack: Stack, count: int, provider: str) -> dict[str, float | None]:
+    """The baseline: create `count` upstream tasks, then ask about each one every 5 s until
+    it ends; {upstream id: unix time it was seen finished}."""
+    from projects.providers.base import GenerationRequest
+    from projects.providers.registry import get_provider
+
+    adapter = get_provider(provider)
+    request = GenerationRequest(
+        model=MODELS[provider],
+        prompt="A lighthouse in a storm",
+        ratio="16:9",
+        resolution="720p",
+        duration=5,
+    )
+    with ThreadPoolExecutor(16) as pool:
+        ids = list(pool.map(lambda _: adapter.submit(request).upstream_id, range(count)))
+        seen: dict[str, float | None] = dict.fromkeys(ids)
+        pending = set(ids)
+        deadline = time.monotonic() + (stack.render[1] + stack.queue[1]) / stack.speed * 2 + 60
+        while pending and time.monotonic() < deadline:
+            round_started = time.monotonic()
+
+            def ask(upstream_id: str) -> tuple[str, bool]:
+                try:
+                    return upstream_id, adapter.fetch(upstream_id).status.is_terminal
+                except Exception:  # the baseline just asks again next round
+                    return upstream_id, False
+
+            for upstream_id, done in pool.map(ask, sorted(pending)):
+                if done:
+                    seen[upstream_id] = time.time()
+                    pending.discard(upstream_id)
+            time.sleep(max(0.0, NAIVE_INTERVAL / stack.speed - (time.monotonic() - round_started)))
+    return seen
+
+
+def figures(
+    mode: str, count: int, upstream: dict[str, float | None], stats: dict, args: argparse.Namespace
+) -> dict:
+    finished = stats["finished_wall"]
+    done = {u: t for u, t in upstream.items() if t is not None and u in finished}
+    delays = [(t - finished[u]) * args.speed for u, t in done.items()]
+    shares = [stats["status_share"].get(u, 0.0) for u in done]
+    asks = [stats["status_asks"].get(u, 0) for u in done]
+    total = sum(v for k, v in stats["counters"].items() if k.endswith((":get", ":list")))
+    return {
+        "mode": mode,
+        "tasks": count,
+        "completed": len(done),
+        "not_completed": count - len(done),
+        "share_median": median(shares),
+        "share_p95": percentile(shares, 0.95),
+        "asks_median": median(asks),
+        "asks_p95": percentile(asks, 0.95),
+        "delay_median": median(delays),
+        "delay_p95": percentile(delays, 0.95),
+        "status_requests_total": total,
+    }
+
+
+def print_table(rows: list[dict], args: argparse.Namespace) -> None:
+    print(
+        f"\nbench/polling.py  provider={args.provider}  speed=x{args.speed:g}  "
+        f"renders 60-180 s + 1-8 s queue  (delays in gateway seconds)"
+    )
+    header = (
+        f"{'tasks':>5}  {'mode':<10} {'done':>5}  {'status req/task':>17}  "
+        f"{'asked/task':>11}  {'delay s':>15}  {'requests':>8}  {'bench':>7}"
+    )
+    print(header)
+    print(
+        f"{'':>5}  {'':<10} {'':>5}  {'median    p95':>17}  {'med  p95':>11}  {'median   p95':>15}"
+    )
+    for r in rows:
+        print(
+            f"{r['tasks']:>5}  {r['mode']:<10} {r['completed']:>5}  "
+            f"{r['share_median']:>8.2f} {r['share_p95']:>8.2f}  "
+            f"{r['asks_median']:>5.0f} {r['asks_p95']:>5.0f}  "
+            f"{r['delay_median']:>7.1f} {r['delay_p95']:>7.1f}  "
+            f"{r['status_requests_total']:>8}  {r['bench_s']:>6.0f}s"
+        )
+
+
+if __name__ == "__main__":
+    main()
