@@ -161,11 +161,9 @@ def submit_through_the_app(stack: Stack, count: int, provider: str) -> dict[str,
 
 
 def _fund(team, count: int) -> None:
-    try:
-        from projects.ledger import credit_grant
-    except ImportError:  # a ledger-less checkout
-        return
-    credit_grant(team=team, amount_micro=count * 10_000_000, memo="bench/polling.py")
+    from projects.ledger import credit_grant
+
+    credit_grant(team=team, amount_micro=count * 10_000_000, actor=None, memo="bench/polling.py")
 
 
 def naive_poll(stack: Stack, count: int, provider: str) -> dict[str, float | None]:

@@ -5,7 +5,7 @@ Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup
 
 from django.conf import settings
 
-from projects.services import generation, outputs, polling
+from projects.services import generation, outputs, polling, sweeper
 
 
 def generation_task_submit(task_id: str) -> None:
@@ -19,8 +19,9 @@ def generation_task_store_outputs(task_id: str) -> None:
 
 
 def generation_tasks_sweep() -> int:
-    """Poll due tasks for SEEDANCE_SWEEP_SECONDS (scheduled every minute)."""
-    return polling.generation_tasks_sweep(max_seconds=settings.SEEDANCE_SWEEP_SECONDS)
+    """One sweep turn of SEEDANCE_SWEEP_SECONDS, chained to the next (services/sweeper.py);
+    the minutely schedule restarts a chain whose worker died."""
+    return sweeper.generation_tasks_sweep_turn(max_seconds=settings.SEEDANCE_SWEEP_SECONDS)
 
 
 def generation_task_poll(task_id: str) -> None:

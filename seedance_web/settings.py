@@ -236,6 +236,8 @@ SEEDANCE_BATCH_POLL_INTERVAL = env.float("SEEDANCE_BATCH_POLL_INTERVAL", default
 SEEDANCE_UPSTREAM_TIME_SCALE = env.float("SEEDANCE_UPSTREAM_TIME_SCALE", default=1.0)
 # Seconds one scheduled sweep keeps polling before it returns (schedules run each minute).
 SEEDANCE_SWEEP_SECONDS = env.float("SEEDANCE_SWEEP_SECONDS", default=55.0)
+# Sweeps running at once across all clusters (each polls on SEEDANCE_POLL_CONCURRENCY threads).
+SEEDANCE_SWEEPERS = env.int("SEEDANCE_SWEEPERS", default=1)
 # Seconds after a lost create before "the gateway lists no such task" is believed.
 SEEDANCE_RECONCILE_AFTER = env.float("SEEDANCE_RECONCILE_AFTER", default=120.0)
 SEEDANCE_POLL_CONCURRENCY = env.int("SEEDANCE_POLL_CONCURRENCY", default=8)  # polls in flight

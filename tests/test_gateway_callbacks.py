@@ -119,8 +119,14 @@ def test_replayed_and_foreign_ark_callbacks_change_nothing(site, sim, project, m
     # Another task's "succeeded" body sent to this task's URL: ignored, nothing fetched.
     foreign = post(callback_url_for(waiting), delivered(sim, done)[-1]["body"])
     assert foreign.text == "ignored"
-    # Its own stale body again: re-fetched once, and the gateway still says queued.
-    stale = post(callback_url_for(waiting), {**old_body, "id": waiting.upstream_task_id})
+    # A body claiming a non-final status needs no confirmation: noted, nothing fetched.
+    gets = sim.engine.counters["ark:get"]
+    early = post(callback_url_for(waiting), {**old_body, "id": waiting.upstream_task_id})
+    assert old_body["status"] in ("queued", "running") and early.text == "noted"
+    assert sim.engine.counters["ark:get"] == gets
+    # Its own id with a forged "succeeded": re-fetched once, and the gateway still says queued.
+    final_body = delivered(sim, done)[-1]["body"]
+    stale = post(callback_url_for(waiting), {**final_body, "id": waiting.upstream_task_id})
     assert stale.text == "refreshing"
     waiting.refresh_from_db()
     assert waiting.status == Status.QUEUED and not waiting.video

@@ -3,6 +3,7 @@
 from projects.models.assets import Asset, GenerationReference
 from projects.models.audit import AuditEvent
 from projects.models.generation import GenerationTask, TaskEvent
+from projects.models.leases import WorkerLease
 from projects.models.ledger import Budget, CreditAccount, CreditEntry, PriceRule
 from projects.models.project_members import ProjectMember
 from projects.models.reviews import Review
@@ -23,4 +24,5 @@ __all__ = [
     "Review",
     "TaskEvent",
     "Team",
+    "WorkerLease",
 ]

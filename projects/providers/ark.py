@@ -315,6 +315,17 @@ class ArkProvider(VideoProvider):
             raise ProviderError("Ark callback body names no task id.")
         return task_id
 
+    def callback_status(self, body: bytes) -> UpstreamStatus:
+        """The status word of a callback body (the GET body, §1.10), normalised."""
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return UpstreamStatus.UNKNOWN
+        word = data.get("status") if isinstance(data, dict) else None
+        if not isinstance(word, str):
+            return UpstreamStatus.UNKNOWN
+        return normalise_status(word, provider=self.name, upstream_id=str(data.get("id", "")))
+
     def reconcile(self, request: GenerationRequest, *, sent_at: float) -> str | None:
         """Find the task a create with a lost answer made, through the list endpoint (§1.8).
 

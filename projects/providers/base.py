@@ -195,5 +195,11 @@ class VideoProvider(abc.ABC):
         caller re-fetches the task). Raises ProviderError on an unreadable body."""
         raise ProviderError(f"{self.capabilities().label} does not send callbacks.")
 
+    def callback_status(self, body: bytes) -> UpstreamStatus:
+        """The status a callback body claims, as a hint only (never applied without a
+        re-fetch). UNKNOWN, the default, means "maybe final": the caller re-fetches. A gateway
+        that calls back on every change (Ark) says QUEUED/RUNNING so those need no request."""
+        return UpstreamStatus.UNKNOWN
+
     def close(self) -> None:  # noqa: B027 - optional hook, most adapters have nothing to close
         """Release pooled connections."""

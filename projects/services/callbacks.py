@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from projects.exceptions import ApplicationError
 from projects.models import GenerationTask
-from projects.providers.base import ProviderError
+from projects.providers.base import ProviderError, UpstreamStatus
 from projects.providers.registry import get_provider
 from projects.queue import enqueue
 from projects.services.task_state import task_event_add, task_transition
@@ -32,8 +32,9 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
     task = GenerationTask.objects.get(pk=task_id)
     if task.is_terminal:
         return "already-final"
+    provider = get_provider(task.provider)
     try:
-        upstream_id = get_provider(task.provider).parse_callback(body)
+        upstream_id = provider.parse_callback(body)
     except ProviderError as exc:
         logger.warning("task=%s unreadable callback: %s", task_id, exc.message)
         raise ApplicationError("Unreadable callback body.") from exc
@@ -47,6 +48,10 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
             upstream_task_id=upstream_id[:128],
         )
         return "ignored"
+    if provider.callback_status(body) in (UpstreamStatus.QUEUED, UpstreamStatus.RUNNING):
+        # Not an ending: nothing to confirm, store or settle, so no request to the gateway.
+        # The ending's own callback (or the fallback poll) brings the task forward.
+        return "noted"
     made_due = GenerationTask.objects.filter(
         pk=task_id, status__in=[Status.QUEUED, Status.RUNNING]
     ).update(next_poll_at=timezone.now())

@@ -1,7 +1,15 @@
-"""`manage.py setup_schedules`: the worker's periodic jobs, declared in one place."""
+"""`manage.py setup_schedules`: the worker's periodic jobs, declared in one place.
+
+It also queues one sweep turn, so polling starts as soon as a worker does instead of at the
+scheduler's first pass (django-q2 looks at schedules every 30 s); a turn that finds the
+sweeper slots taken returns at once (projects/services/sweeper.py).
+"""
 
 from django.core.management.base import BaseCommand
 from django_q.models import Schedule
+
+from projects.queue import enqueue
+from projects.services.sweeper import SWEEP_JOB
 
 SCHEDULES = [
     {
@@ -23,3 +31,5 @@ class Command(BaseCommand):
             name = spec.pop("name")
             _, created = Schedule.objects.update_or_create(name=name, defaults=spec)
             self.stdout.write(f"{'created' if created else 'updated'} schedule {name}")
+        enqueue(SWEEP_JOB)
+        self.stdout.write("queued a sweep turn")

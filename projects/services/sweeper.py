@@ -1,0 +1,43 @@
+"""Keeping the due-task sweep running without gaps, on however many worker clusters.
+
+django-q2 runs schedules at minute granularity and checks them every 30 s, so a sweep that
+only ran when scheduled would leave gaps of up to half a minute with nobody polling. Instead a
+sweep turn, once it ends, enqueues the next turn at once (a chain), and a lease makes sure
+exactly SEEDANCE_SWEEPERS chains exist: the minutely schedule only restarts a chain whose
+worker died (its lease expired), and otherwise returns at once.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+
+from django.conf import settings
+
+from projects.queue import enqueue
+from projects.services.leases import lease_acquire, lease_release
+from projects.services.polling import generation_tasks_sweep
+
+SWEEP_JOB = "projects.tasks.generation_tasks_sweep"
+LEASE_MARGIN = 60.0  # seconds a dead sweeper's lease outlives its longest turn
+
+
+def generation_tasks_sweep_turn(*, max_seconds: float, chain: bool = True) -> int:
+    """One sweep turn of up to `max_seconds` if a sweeper slot is free; returns how many task
+    steps it handled (0 when every slot is taken). With `chain`, the next turn is enqueued as
+    this one ends, so polling never pauses between turns."""
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    for slot in range(settings.SEEDANCE_SWEEPERS):
+        name = f"sweeper-{slot}"
+        if lease_acquire(name=name, owner=owner, seconds=max_seconds + LEASE_MARGIN):
+            break
+    else:
+        return 0
+    try:
+        return generation_tasks_sweep(max_seconds=max_seconds)
+    finally:
+        lease_release(name=name, owner=owner)
+        # Inline jobs (tests) would run the next turn inside this one, forever.
+        if chain and not settings.SEEDANCE_JOBS_INLINE:
+            enqueue(SWEEP_JOB)
