@@ -17,6 +17,7 @@ from projects.models import GenerationTask
 from projects.providers.base import ProviderError, UpstreamStatus
 from projects.providers.registry import get_provider
 from projects.queue import enqueue
+from projects.services.polling import POLL_LEASE
 from projects.services.task_state import task_event_add, task_transition
 
 logger = logging.getLogger("projects.tasks")
@@ -52,10 +53,12 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
         # Not an ending: nothing to confirm, store or settle, so no request to the gateway.
         # The ending's own callback (or the fallback poll) brings the task forward.
         return "noted"
-    made_due = GenerationTask.objects.filter(
+    # Claim the task for the poll job (as the sweep claims due rows) so the sweep does not ask
+    # the gateway about it a second time meanwhile; if the job is lost the lease runs out.
+    claimed = GenerationTask.objects.filter(
         pk=task_id, status__in=[Status.QUEUED, Status.RUNNING]
-    ).update(next_poll_at=timezone.now())
-    if made_due:
+    ).update(next_poll_at=timezone.now() + POLL_LEASE)
+    if claimed:
         enqueue(POLL_JOB, task_id)
         return "refreshing"
     return "noted"
