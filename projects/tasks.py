@@ -25,5 +25,6 @@ def generation_tasks_sweep() -> int:
 
 
 def generation_task_poll(task_id: str) -> None:
-    """Handle one task now (a callback arrived, an admin asked)."""
-    polling.generation_task_poll(task_id=task_id)
+    """Handle one task now (a callback arrived, an admin asked); a finished render is
+    stored in this same job."""
+    polling.generation_task_poll(task_id=task_id, store_inline=True)

@@ -256,7 +256,9 @@ Q_CLUSTER = {
     "max_attempts": 10,
     "ack_failures": True,
     "catch_up": False,
-    "save_limit": 500,
+    # Keep failures only: with a positive limit django-q2 locks every kept success row on each
+    # save (monitor.save_task), a bottleneck under load; our task history is in TaskEvent.
+    "save_limit": -1,
     "queue_limit": 50,
     "label": "Worker",
 }
@@ -264,7 +266,7 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
-    Q_CLUSTER["poll"] = 0.5
+    Q_CLUSTER["poll"] = 0.2
 
 # --- Cache (rate-limit counters) ---------------------------------------------------------------
 # https://docs.djangoproject.com/en/6.0/topics/cache/

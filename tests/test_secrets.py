@@ -63,6 +63,8 @@ def canaries(sim, settings, monkeypatch):
     # Every job through django-q2, run in this process, its results stored as Success/Failure.
     settings.SEEDANCE_JOBS_INLINE = False
     monkeypatch.setattr(Conf, "SYNC", True)
+    # Keep successes too (production keeps failures only) so their stored results are searched.
+    monkeypatch.setattr(Conf, "SAVE_LIMIT", 0)
     return [canary_key(name) for name in settings.SEEDANCE_PROVIDERS] + [
         CANARY_SECRET_KEY,
         CANARY_S3,

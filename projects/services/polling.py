@@ -32,6 +32,7 @@ from projects.providers.base import (
 from projects.providers.registry import batch_size, get_provider
 from projects.queue import enqueue, enqueue_on_commit
 from projects.services.generation import DEADLINE, SUBMIT_JOB, request_for_task
+from projects.services.outputs import generation_task_store_outputs
 from projects.services.poll_schedule import next_poll_time
 from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.services.upstream_errors import failure_message
@@ -151,10 +152,12 @@ def _in_thread(job: Callable[[], None]) -> None:
         connection.close()
 
 
-def generation_task_poll(*, task_id: str) -> None:
+def generation_task_poll(*, task_id: str, store_inline: bool = False) -> None:
     """Do what a due task needs, by its status: submit it (pending), declare a dead submit
     attempt unknown (submitting), reconcile (submit_unknown), ask the gateway (queued,
-    running), or restart its output copy (downloading)."""
+    running), or restart its output copy (downloading). With `store_inline` (a single-task
+    job, e.g. after a callback) a finished render's outputs are stored in this same job
+    instead of a queued one: one hop less between the gateway finishing and the video."""
     task = GenerationTask.objects.filter(pk=task_id).first()
     if task is None or task.is_terminal:
         return
@@ -185,7 +188,7 @@ def generation_task_poll(*, task_id: str) -> None:
         )
         enqueue(STORE_JOB, task_id)
     else:
-        generation_task_refresh(task=task)
+        generation_task_refresh(task=task, store_inline=store_inline)
 
 
 def generation_task_reconcile(*, task: GenerationTask) -> None:
@@ -260,8 +263,9 @@ def _reschedule_unknown(task: GenerationTask, delay: timedelta) -> None:
     )
 
 
-def generation_task_refresh(*, task: GenerationTask) -> None:
-    """Ask the gateway about a queued or running task once and apply the answer."""
+def generation_task_refresh(*, task: GenerationTask, store_inline: bool = False) -> None:
+    """Ask the gateway about a queued or running task once and apply the answer
+    (`store_inline`: see generation_task_poll)."""
     GenerationTask.objects.filter(pk=task.pk).update(poll_count=F("poll_count") + 1)
     try:
         snapshot = get_provider(task.provider).fetch(task.upstream_task_id)
@@ -282,7 +286,7 @@ def generation_task_refresh(*, task: GenerationTask) -> None:
     except ProviderError as exc:
         _poll_failed(task, exc)
         return
-    generation_task_apply_snapshot(task=task, snapshot=snapshot)
+    generation_task_apply_snapshot(task=task, snapshot=snapshot, store_inline=store_inline)
 
 
 def generation_tasks_refresh_batch(*, provider: str, task_ids: list[str]) -> None:
@@ -341,7 +345,9 @@ def _poll_failed(
         )
 
 
-def generation_task_apply_snapshot(*, task: GenerationTask, snapshot: TaskSnapshot) -> None:
+def generation_task_apply_snapshot(
+    *, task: GenerationTask, snapshot: TaskSnapshot, store_inline: bool = False
+) -> None:
     """Record what the gateway said about a queued or running task.
 
     queued/running: status and next poll; succeeded: remember the output links and hand over
@@ -402,7 +408,12 @@ def generation_task_apply_snapshot(*, task: GenerationTask, snapshot: TaskSnapsh
                     message="The gateway finished; saving the video.",
                     usage=snapshot.usage,
                 )
-                enqueue_on_commit(STORE_JOB, str(task.pk))
+                if store_inline:
+                    transaction.on_commit(
+                        partial(generation_task_store_outputs, task_id=str(task.pk))
+                    )
+                else:
+                    enqueue_on_commit(STORE_JOB, str(task.pk))
         return
     ending = {
         UpstreamStatus.FAILED: Status.FAILED,
