@@ -9,6 +9,7 @@ Everything here is thread-safe: the HTTP server handles each connection on its o
 from __future__ import annotations
 
 import hashlib
+import heapq
 import hmac
 import json
 import logging
@@ -157,6 +158,8 @@ class SimEngine:
         self._stop = threading.Event()
         self._callback_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sim-callback")
         self._dialects: dict[str, Any] = {}
+        self._watch: list[tuple[float, str]] = []
+        self._callback_client = httpx.Client(timeout=5.0)
         self._ticker = threading.Thread(target=self._tick_forever, name="sim-ticker", daemon=True)
 
     # --- clock -----------------------------------------------------------------------------
@@ -177,10 +180,12 @@ class SimEngine:
     def stop(self) -> None:
         self._stop.set()
         self._callback_pool.shutdown(wait=False, cancel_futures=True)
+        self._callback_client.close()
 
     def reset(self) -> None:
         with self._lock:
             self.tasks.clear()
+            self._watch.clear()
             self.faults.clear()
             self.requests.clear()
             self.counters.clear()
@@ -300,6 +305,8 @@ class SimEngine:
             if task_fault is not None:
                 self._apply_task_fault(task, task_fault.kind)
             self.tasks[task_id] = task
+            if task.callback_url:
+                heapq.heappush(self._watch, (task.created_at, task.id))
             return task
 
     def _apply_task_fault(self, task: SimTask, kind: str) -> None:
@@ -344,6 +351,7 @@ class SimEngine:
             if status not in allowed:
                 return False, status
             task.cancelled_at = self.now()
+            heapq.heappush(self._watch, (self.now(), task.id))
             return True, status
 
     # --- outputs ---------------------------------------------------------------------------
@@ -451,16 +459,26 @@ class SimEngine:
                 logger.exception("simulator ticker failed")
 
     def _send_due_callbacks(self) -> None:
+        # A heap of (upstream time to look again, task id): only tasks that may have changed
+        # are examined, so a thousand tasks in flight cost little.
         now = self.now()
+        due = []
         with self._lock:
-            due = []
-            for task in self.tasks.values():
-                if not task.callback_url:
+            while self._watch and self._watch[0][0] <= now:
+                _, task_id = heapq.heappop(self._watch)
+                task = self.tasks.get(task_id)
+                if task is None or not task.callback_url:
                     continue
                 status = task.status_at(now)
                 if not task.notified or task.notified[-1] != status:
                     task.notified.append(status)
                     due.append((task, status))
+                if status in ("queued", "running"):
+                    # Look again at the next transition, or within a real second anyway (tests
+                    # reshape tasks in flight).
+                    heapq.heappush(
+                        self._watch, (min(self._next_change(task, now), now + self.speed), task.id)
+                    )
         for task, status in due:
             dialect = self._dialects.get(task.dialect)
             if dialect is None:
@@ -471,13 +489,27 @@ class SimEngine:
             terminal = status in ("succeeded", "failed", "expired", "cancelled")
             self._callback_pool.submit(self._post_callback, task.callback_url, body, terminal)
 
+    @staticmethod
+    def _next_change(task: SimTask, now: float) -> float:
+        started = task.created_at + task.queue_s
+        finished = started + task.render_s
+        moments = [started, finished]
+        if task.expires_after is not None:
+            moments.append(task.created_at + task.expires_after)
+        return min([m for m in moments if m > now], default=now)
+
+    def watch(self, task: SimTask) -> None:
+        """Look at `task` on the next tick (created, cancelled: it may owe a callback)."""
+        with self._lock:
+            heapq.heappush(self._watch, (self.now(), task.id))
+
     def _post_callback(self, url: str, body: dict[str, Any], terminal: bool) -> None:
         # Ark: "if no successful acknowledgement within 5 s, retries 3 times" (terminal states).
         attempts = 4 if terminal else 1
         for attempt in range(attempts):
             status: int | None = None
             try:
-                response = httpx.post(
+                response = self._callback_client.post(
                     url,
                     content=json.dumps(body),
                     timeout=5.0,
