@@ -135,7 +135,11 @@ class Stack:
         """Migrate a fresh database, then start the simulator, the web server and the
         worker cluster(s); returns once they answer."""
         if self.database_url.startswith("postgres"):
-            self.manage("flush", "--no-input")
+            # A fresh schema, so migrate also re-seeds data (price rules) that `flush` drops.
+            import psycopg
+
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                conn.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         self.manage("migrate")
         self.manage("createcachetable")
         self.manage("setup_schedules")

@@ -72,12 +72,14 @@ def main() -> None:
                 file=sys.stderr,
                 flush=True,
             )
-            output = subprocess.run(
+            child = subprocess.run(
                 [sys.executable, __file__, "--run", f"{mode}:{count}", *passthrough(args)],
-                check=True,
                 capture_output=True,
                 text=True,
-            ).stdout
+            )
+            if child.returncode:
+                sys.exit(f"{mode} with {count} tasks failed:\n{child.stderr[-3000:]}")
+            output = child.stdout
             row = json.loads(output.strip().splitlines()[-1])
             row["bench_s"] = time.monotonic() - started
             rows.append(row)
