@@ -7,7 +7,7 @@ run:  ## set up .venv, then run web + worker + upstream simulator with the demo 
 
 test:  ## set up .venv with the test packages, then run the whole suite
 	scripts/setup.sh --test
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n 2
 
 setup:
 	scripts/setup.sh --test

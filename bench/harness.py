@@ -65,6 +65,7 @@ class Stack:
     workers: int = 4
     clusters: int = 1
     fault_rate: float = 0.0
+    sim_seed: int = 1
     database_url: str = ""
     redis_url: str = ""
     env: dict[str, str] = field(default_factory=dict)
@@ -161,7 +162,7 @@ class Stack:
             "--fault-rate",
             repr(self.fault_rate),
             "--seed",
-            "1",
+            str(self.sim_seed),
             "--cache-dir",
             str(self.var_dir / "sim-cache"),
         )

@@ -15,12 +15,12 @@ Every view declares the role it needs with `@min_role(...)`; the URL-enumeration
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from projects.models import Asset, GenerationTask, Membership, Project, ProjectMember, Team
@@ -62,8 +62,40 @@ def team_role(user: User, team: Team) -> str | None:
     return Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
 
 
-def _check_role(user: User, team: Team, role_needed: str) -> str:
-    role = team_role(user, team)
+def _with_viewer_role(rows: QuerySet, user: User, team_field: str) -> QuerySet:
+    """`rows` annotated with `viewer_role`: the user's role in the team at `team_field`
+    (None when they have none), so fetching an object and the role is one query."""
+    if not user.is_authenticated or user.is_superuser:
+        return rows
+    role = Membership.objects.filter(team=OuterRef(team_field), user=user).values("role")[:1]
+    return rows.annotate(viewer_role=Subquery(role))
+
+
+def _viewer_role(user: User, obj: object) -> str | None:
+    """The role `_with_viewer_role` found (admin for a superuser, None for anonymous)."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return ADMIN
+    return obj.viewer_role
+
+
+def team_roles(user: User, teams: Iterable[Team]) -> dict[object, str]:
+    """{team id: the user's role} for those of `teams` where the user has one, in one query
+    (pages that list objects of several teams ask this once, not per object)."""
+    team_ids = {team.pk for team in teams}
+    if not user.is_authenticated or not team_ids:
+        return {}
+    if user.is_superuser:
+        return dict.fromkeys(team_ids, ADMIN)
+    rows = Membership.objects.filter(user=user, team_id__in=team_ids).values_list("team_id", "role")
+    return dict(rows)
+
+
+def _check_role(user: User, team: Team, role_needed: str, *, role: str | None = None) -> str:
+    """The user's role in `team` (looked up unless the caller passes the one it has), refused
+    with 404 when none and 403 when below `role_needed`."""
+    role = role or team_role(user, team)
     if role is None:
         raise Http404("No such object.")
     if ROLE_RANK[role] < ROLE_RANK[role_needed]:
@@ -96,15 +128,17 @@ def access_team(user: User, team_id: object, *, min_role: str = MEMBER) -> Team:
 
 def access_project(user: User, project_id: object, *, min_role: str = MEMBER) -> Project:
     """The project with `project_id` if `user` holds at least `min_role` in its team and,
-    when it is restricted, is listed on it or a team admin."""
-    project = Project.objects.select_related("team").filter(pk=_uuid(project_id)).first()
+    when it is restricted, is listed on it or a team admin; its `viewer_role` is the user's
+    role in its team."""
+    projects = _with_viewer_role(Project.objects.select_related("team"), user, "team")
+    project = projects.filter(pk=_uuid(project_id)).first()
     if project is None:
         raise Http404("No such project.")
-    role = team_role(user, project.team)
+    role = project.viewer_role = _viewer_role(user, project)
     if role is None:
         raise Http404("No such project.")
     _check_project_visible(user, project, role)
-    _check_role(user, project.team, min_role)
+    _check_role(user, project.team, min_role, role=role)
     return project
 
 
@@ -130,19 +164,17 @@ def access_generation_task(
     user: User, task_id: object, *, min_role: str = MEMBER
 ) -> GenerationTask:
     """The generation task with `task_id` if `user` may see its project (access_project's
-    rules) and holds at least `min_role` in its team."""
-    task = (
-        GenerationTask.objects.select_related("project__team", "created_by")
-        .filter(pk=_uuid(task_id))
-        .first()
-    )
+    rules) and holds at least `min_role` in its team; its `viewer_role` is the user's role
+    in that team."""
+    tasks = GenerationTask.objects.select_related("project__team", "created_by")
+    task = _with_viewer_role(tasks, user, "project__team").filter(pk=_uuid(task_id)).first()
     if task is None:
         raise Http404("No such generation.")
-    role = team_role(user, task.project.team)
+    role = task.viewer_role = _viewer_role(user, task)
     if role is None:
         raise Http404("No such generation.")
     _check_project_visible(user, task.project, role)
-    _check_role(user, task.project.team, min_role)
+    _check_role(user, task.project.team, min_role, role=role)
     return task
 
 
@@ -218,5 +250,5 @@ def access_asset(
     if role is None:
         raise Http404("No such asset.")
     _check_project_visible(user, asset.project, role)
-    _check_role(user, asset.team, min_role)
+    _check_role(user, asset.team, min_role, role=role)
     return asset

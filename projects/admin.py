@@ -13,6 +13,7 @@ from projects.ledger_admin import VendorCostFilter, task_money_columns
 from projects.models import (
     Asset,
     AuditEvent,
+    GatewayStatus,
     GenerationReference,
     GenerationTask,
     Membership,
@@ -22,9 +23,11 @@ from projects.models import (
     TaskEvent,
     Team,
 )
-from projects.services import recovery
+from projects.selectors import generation_tasks_stuck
+from projects.services import gateway_status, recovery
 from projects.services.assets import assets_purge_released
 from projects.services.audit import AuditedModelAdmin
+from projects.services.cancel import generation_task_cancel
 from projects.spend import with_money
 
 
@@ -114,6 +117,27 @@ class TaskEventInline(admin.TabularInline):
         return False
 
 
+class StuckFilter(admin.SimpleListFilter):
+    """Tasks that need a look (selectors.generation_tasks_stuck), or only those whose submit
+    is unconfirmed."""
+
+    title = "stuck"
+    parameter_name = "stuck"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return [
+            ("yes", "Stuck (late, unsent, unpolled or unconfirmed)"),
+            ("unconfirmed", "Submit unconfirmed"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(pk__in=generation_tasks_stuck().values("pk"))
+        if self.value() == "unconfirmed":
+            return queryset.filter(status=GenerationTask.Status.SUBMIT_UNKNOWN)
+        return queryset
+
+
 @admin.register(GenerationTask)
 class GenerationTaskAdmin(admin.ModelAdmin):
     list_display = [
@@ -129,11 +153,18 @@ class GenerationTaskAdmin(admin.ModelAdmin):
         "next_poll_at",
         *task_money_columns(),
     ]
-    list_filter = ["status", "review_state", "provider", "model", VendorCostFilter]
+    list_filter = [StuckFilter, "status", "review_state", "provider", "model", VendorCostFilter]
     search_fields = ["id", "upstream_task_id", "prompt"]
     date_hierarchy = "created_at"
     inlines = [GenerationReferenceInline, TaskEventInline]
-    actions = ["poll_now", "resubmit_unconfirmed", "adopt_upstream_id", "mark_failed"]
+    actions = [
+        "poll_now",
+        "reconcile_now",
+        "cancel_upstream",
+        "resubmit_unconfirmed",
+        "adopt_upstream_id",
+        "mark_failed",
+    ]
     exclude = ["callback_token"]
     readonly_fields = [
         f.name
@@ -158,10 +189,37 @@ class GenerationTaskAdmin(admin.ModelAdmin):
         super().delete_queryset(request, queryset)
         assets_purge_released()
 
-    @admin.action(description="Check with the gateway now")
+    @admin.action(description="Retry now: send, check or copy at the next sweep")
     def poll_now(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:
-        count = sum(recovery.generation_task_poll_now(task=t, actor=request.user) for t in queryset)
-        self.message_user(request, f"{count} task(s) will be checked within seconds.")
+        tasks = list(queryset.select_related("project__team"))
+        count = sum(recovery.generation_task_poll_now(task=t, actor=request.user) for t in tasks)
+        skipped = len(tasks) - count
+        self.message_user(
+            request,
+            f"{count} task(s) will be handled within seconds."
+            + (f" {skipped} had already ended." if skipped else ""),
+            messages.SUCCESS if count else messages.WARNING,
+        )
+
+    @admin.action(description="Reconcile now (submit unconfirmed): ask the gateway")
+    def reconcile_now(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:
+        for task in queryset.select_related("project__team"):
+            try:
+                outcome = recovery.generation_task_reconcile_now(task=task, actor=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"Task {task.pk}: {exc.message}", messages.WARNING)
+            else:
+                self.message_user(request, f"Task {task.pk}: {outcome}.")
+
+    @admin.action(description="Cancel upstream (where the gateway allows it)")
+    def cancel_upstream(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:
+        for task in queryset.select_related("project__team"):
+            try:
+                outcome = generation_task_cancel(task=task, user=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"Task {task.pk}: {exc.message}", messages.WARNING)
+            else:
+                self.message_user(request, f"Task {task.pk}: {outcome}")
 
     @admin.action(description="Resend an unconfirmed submit (checked: nothing upstream)")
     def resubmit_unconfirmed(
@@ -185,17 +243,18 @@ class GenerationTaskAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark failed and release the hold")
     def mark_failed(self, request: HttpRequest, queryset: QuerySet[GenerationTask]) -> None:
-        count = sum(recovery.generation_task_fail(task=t, actor=request.user) for t in queryset)
+        tasks = list(queryset.select_related("project__team"))
+        count = sum(recovery.generation_task_fail(task=t, actor=request.user) for t in tasks)
         self.message_user(request, f"{count} task(s) marked failed.")
 
     def _each(self, request: HttpRequest, queryset: QuerySet[GenerationTask], action) -> None:
         done = 0
-        for task in queryset:
+        for task in queryset.select_related("project__team"):
             try:
                 action(task)
                 done += 1
             except ApplicationError as exc:
-                self.message_user(request, f"{task.pk}: {exc.message}", messages.WARNING)
+                self.message_user(request, f"Task {task.pk}: {exc.message}", messages.WARNING)
         if done:
             self.message_user(request, f"{done} task(s) updated.")
 
@@ -227,3 +286,40 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["action", "team"]
     search_fields = ["actor_name", "action", "target_repr", "target_id"]
     date_hierarchy = "created_at"
+
+
+@admin.register(GatewayStatus)
+class GatewayStatusAdmin(ReadOnlyAdmin):
+    """What each gateway last did (services/gateway_status.py): read-only; a refused key
+    clears itself at the gateway's next success, or here once the key is fixed."""
+
+    list_display = [
+        "provider",
+        "state",
+        "last_success_at",
+        "last_error_at",
+        "last_error_kind",
+        "last_error_status",
+        "last_error_message",
+        "key_refused_since",
+    ]
+    actions = ["clear_refused_key"]
+
+    @admin.display(description="state")
+    def state(self, obj: GatewayStatus) -> str:
+        return gateway_status.gateway_state(obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return request.user.is_superuser  # for the action; every field stays read-only
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return [field.name for field in GatewayStatus._meta.fields]
+
+    @admin.action(description="The key was fixed: clear the refused-key warning")
+    def clear_refused_key(self, request: HttpRequest, queryset: QuerySet[GatewayStatus]) -> None:
+        count = 0
+        for status in queryset:
+            count += gateway_status.gateway_key_refusal_clear(
+                provider=status.provider, actor=request.user
+            )
+        self.message_user(request, f"{count} warning(s) cleared.")

@@ -5,8 +5,9 @@ fallbacks, the S3 secret, passwords in database and Redis URLs, and any environm
 whose name says it is secret. `redact(text)` replaces each of them, any `Bearer` token and the
 per-task secret of any callback URL (`/callbacks/<task>/<token>/`) with `[redacted]`.
 
-`RedactSecretsFilter` is attached to every log handler (settings.LOGGING), so even a library
-that logs a header or a URL cannot write a key into a log; projects/error_reports.py does the
+`RedactSecretsFilter` is attached to every log handler (settings.LOGGING) and rewrites the
+message and every string field (projects/logs.py), so even a library that logs a header or a
+URL cannot write a key into a log; projects/error_reports.py does the
 same for Django's error pages and e-mailed reports.
 """
 
@@ -119,6 +120,9 @@ class RedactSecretsFilter(logging.Filter):
         except Exception:  # a bad format string: keep what the caller gave, redacted
             message = f"{record.msg} {record.args}"
         record.msg, record.args = redact(message, secrets), ()
+        for key, value in _record_fields(record).items():  # extra= and log-context fields
+            if isinstance(value, str):
+                setattr(record, key, redact(value, secrets))
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
@@ -126,6 +130,12 @@ class RedactSecretsFilter(logging.Filter):
         if record.stack_info:
             record.stack_info = redact(record.stack_info, secrets)
         return True
+
+
+def _record_fields(record: logging.LogRecord) -> dict[str, Any]:
+    from projects.logs import record_fields
+
+    return record_fields(record)
 
 
 def current_request_secrets() -> list[str]:

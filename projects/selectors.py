@@ -6,13 +6,19 @@ restricted project never shows in a list its access check would refuse.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
+from django.utils.functional import cached_property
 
 from projects.access import projects_visible_to, roles_at_least
 from projects.models import (
     Asset,
     AuditEvent,
+    CreditEntry,
     GenerationReference,
     GenerationTask,
     Membership,
@@ -22,9 +28,12 @@ from projects.models import (
     TaskEvent,
     Team,
 )
-from projects.spend import with_money
 
 ReviewState = GenerationTask.ReviewState
+# Tiles per gallery page and videos per review-queue page: a screenful or two. Each review
+# item is a player whose metadata the browser loads, hence fewer.
+GALLERY_PAGE_SIZE = 24
+REVIEW_PAGE_SIZE = 10
 
 
 def team_list_for_user(user: AbstractBaseUser, *, min_role: str = "member") -> QuerySet[Team]:
@@ -34,6 +43,23 @@ def team_list_for_user(user: AbstractBaseUser, *, min_role: str = "member") -> Q
     return Team.objects.filter(
         memberships__user=user, memberships__role__in=roles_at_least(min_role)
     ).distinct()
+
+
+def nav_teams(*, user: AbstractBaseUser, limit: int = 5) -> dict:
+    """What the top bar needs, in one query: `reviews` (the user reviews in some team, or is
+    a superuser) and `admin_teams` (up to `limit` teams they administer, by name)."""
+    if user.is_superuser:
+        return {"reviews": True, "admin_teams": list(Team.objects.order_by("name")[:limit])}
+    memberships = (
+        Membership.objects.filter(user=user, role__in=roles_at_least("reviewer"))
+        .select_related("team")
+        .order_by("team__name")
+    )
+    memberships = list(memberships)
+    return {
+        "reviews": bool(memberships),
+        "admin_teams": [m.team for m in memberships if m.role == "admin"][:limit],
+    }
 
 
 def project_list_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
@@ -49,61 +75,171 @@ def project_list_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
     )
 
 
-def _with_last_review(tasks: QuerySet[GenerationTask]) -> QuerySet[GenerationTask]:
-    """Annotate each task with its latest decision's comment and reviewer name."""
-    latest = Review.objects.filter(task=OuterRef("pk")).order_by("-created_at", "-id")
-    return tasks.annotate(
-        review_comment=Subquery(latest.values("comment")[:1]),
-        reviewer_name=Subquery(latest.values("reviewer__username")[:1]),
-    )
+class _CountedPaginator(Paginator):
+    """A Paginator told its count (already known from another query): no COUNT query."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
 
 
-def generation_task_list(
-    *, project: Project, status: str = "", review: str = "", limit: int = 200
-) -> QuerySet[GenerationTask]:
-    """The project's generations for the gallery, newest first, optionally one status group
-    ('active', 'succeeded', 'failed' = failed, cancelled, expired, or a single status) and
-    one review state ('awaiting', 'approved', 'rejected'); each with `held_micro` and
-    `charged_micro` (projects/spend.py)."""
-    tasks = project.generation_tasks.select_related("created_by").defer(
-        "usage", "options", "output_url", "cover_url", "last_frame_url"
-    )
+def page_of(items: QuerySet, *, number: object, per_page: int, count: int | None = None) -> Page:
+    """Page `number` (1-based; anything invalid gives the first, past the end the last) of
+    `items`, `per_page` at a time: the page's rows in one query, plus a COUNT query unless
+    the caller knows `count`."""
+    if count is None:
+        return Paginator(items, per_page).get_page(number)
+    return _CountedPaginator(items, per_page, count=count).get_page(number)
+
+
+FAILED = frozenset({"failed", "cancelled", "expired"})
+REVIEW_FILTERS = frozenset({ReviewState.AWAITING, ReviewState.APPROVED, ReviewState.REJECTED})
+DECIDED = frozenset({ReviewState.APPROVED, ReviewState.REJECTED})
+Kind = CreditEntry.Kind
+# What a gallery tile shows (templates/projects/project_detail.html, views/tiles.py).
+TILE_FIELDS = (
+    "id",
+    "status",
+    "review_state",
+    "prompt",
+    "duration",
+    "resolution",
+    "video_duration_s",
+    "cover",
+    "created_at",
+    "created_by__username",
+)
+
+
+# What a review-queue item shows and what the review rules read (views/tiles.py,
+# services/reviews.py: review_permission_error).
+REVIEW_ITEM_FIELDS = (
+    "id",
+    "status",
+    "review_state",
+    "prompt",
+    "model",
+    "resolution",
+    "video",
+    "cover",
+    "video_duration_s",
+    "created_at",
+    "finished_at",
+    "project_id",
+    "created_by_id",
+    "project__name",
+    "project__team__name",
+    "project__team__allow_self_review",
+    "created_by__username",
+)
+
+
+def _statuses_for(status: str) -> frozenset[str] | None:
+    """The statuses a gallery status filter stands for ('active', 'failed' = failed,
+    cancelled, expired, or a single status); None for no filter."""
     if status == "active":
-        tasks = tasks.filter(status__in=GenerationTask.ACTIVE)
-    elif status == "failed":
-        tasks = tasks.filter(status__in=["failed", "cancelled", "expired"])
-    elif status in GenerationTask.Status.values:
-        tasks = tasks.filter(status=status)
-    if review in (ReviewState.AWAITING, ReviewState.APPROVED, ReviewState.REJECTED):
+        return GenerationTask.ACTIVE
+    if status == "failed":
+        return FAILED
+    if status in GenerationTask.Status.values:
+        return frozenset({status})
+    return None
+
+
+def generation_task_list(*, project: Project, status: str = "", review: str = "") -> QuerySet:
+    """The project's generations for the gallery, newest first, optionally one status group
+    (see `_statuses_for`) and one review state ('awaiting', 'approved', 'rejected'), as
+    dicts of TILE_FIELDS. Show it a page at a time (`page_of`, GALLERY_PAGE_SIZE) and add
+    the page's money and reviews with `gallery_rows_complete`.
+
+    Dicts, not model instances, and no per-row subqueries: building 24 instances with their
+    creators, or compiling four correlated subqueries, cost more than the rest of the page
+    (bench/pages.py)."""
+    tasks = project.generation_tasks.all()
+    statuses = _statuses_for(status)
+    if statuses is not None:
+        tasks = tasks.filter(status__in=sorted(statuses))
+    if review in REVIEW_FILTERS:
         tasks = tasks.filter(review_state=review)
-    return with_money(_with_last_review(tasks)).order_by("-created_at")[:limit]
+    return tasks.order_by("-created_at", "-id").values(*TILE_FIELDS)
 
 
-def generation_status_counts(*, project: Project) -> dict[str, int]:
-    """Counts for the gallery filters, one query: 'all', 'active', 'succeeded', 'failed' and
-    the review states 'awaiting', 'approved', 'rejected'."""
-    failed = ["failed", "cancelled", "expired"]
-    return project.generation_tasks.aggregate(
-        all=Count("pk"),
-        active=Count("pk", filter=Q(status__in=GenerationTask.ACTIVE)),
-        succeeded=Count("pk", filter=Q(status="succeeded")),
-        failed=Count("pk", filter=Q(status__in=failed)),
-        awaiting=Count("pk", filter=Q(review_state=ReviewState.AWAITING)),
-        approved=Count("pk", filter=Q(review_state=ReviewState.APPROVED)),
-        rejected=Count("pk", filter=Q(review_state=ReviewState.REJECTED)),
+def gallery_rows_complete(rows: list[dict]) -> list[dict]:
+    """`rows` (a page of generation_task_list) with `held_micro` and `charged_micro`
+    (positive micro-USD, 0 when none) and the latest review's `review_comment` and
+    `reviewer_name` ('' when none): two queries, whatever the page size."""
+    ids = [row["id"] for row in rows]
+    entries = (
+        CreditEntry.objects.filter(task_id__in=ids, kind__in=[Kind.HOLD, Kind.CHARGE])
+        .order_by()
+        .values_list("task_id", "kind", "amount_micro")
     )
-
-
-def review_queue_list(*, projects: QuerySet[Project], limit: int = 100) -> QuerySet[GenerationTask]:
-    """Videos awaiting review in `projects` (access.access_review_queue), oldest finished
-    first, with project and creator loaded."""
-    return (
-        GenerationTask.objects.filter(
-            project__in=projects.values("pk"), review_state=ReviewState.AWAITING
+    amounts: dict[tuple, int] = {(task_id, kind): -amount for task_id, kind, amount in entries}
+    decided = [row["id"] for row in rows if row["review_state"] in DECIDED]
+    latest: dict[object, tuple[str, str]] = {}
+    if decided:
+        reviews = (
+            Review.objects.filter(task_id__in=decided)
+            .order_by("task_id", "-created_at", "-id")
+            .values_list("task_id", "comment", "reviewer__username")
         )
+        for task_id, comment, reviewer in reviews:
+            latest.setdefault(task_id, (comment, reviewer))
+    for row in rows:
+        row["held_micro"] = amounts.get((row["id"], Kind.HOLD), 0)
+        row["charged_micro"] = amounts.get((row["id"], Kind.CHARGE), 0)
+        row["review_comment"], row["reviewer_name"] = latest.get(row["id"], ("", ""))
+    return rows
+
+
+def generation_status_counts(*, project: Project, status: str = "", review: str = "") -> dict:
+    """Counts for the gallery filters in one small GROUP BY query: 'all', 'active',
+    'succeeded', 'failed', the review states 'awaiting', 'approved', 'rejected', and
+    'matching': how many the filters `status` and `review` leave (generation_task_list's)."""
+    rows = (
+        project.generation_tasks.order_by()
+        .values_list("status", "review_state")
+        .annotate(n=Count("pk"))
+    )
+    statuses = _statuses_for(status)
+    counts = dict.fromkeys(
+        ("all", "active", "succeeded", "failed", "awaiting", "approved", "rejected", "matching"),
+        0,
+    )
+    for task_status, review_state, n in rows:
+        counts["all"] += n
+        if task_status in GenerationTask.ACTIVE:
+            counts["active"] += n
+        elif task_status == "succeeded":
+            counts["succeeded"] += n
+        elif task_status in FAILED:
+            counts["failed"] += n
+        if review_state in REVIEW_FILTERS:
+            counts[review_state] += n
+        if (statuses is None or task_status in statuses) and (
+            review not in REVIEW_FILTERS or review_state == review
+        ):
+            counts["matching"] += n
+    return counts
+
+
+def review_queue_list(*, projects: QuerySet[Project]) -> QuerySet[GenerationTask]:
+    """Videos awaiting review in `projects` (access.access_review_queue), oldest finished
+    first, with project, team and creator loaded (only the fields the queue and the review
+    rules use); shown a page at a time (`page_of`, REVIEW_PAGE_SIZE).
+
+    The project ids are read first (one small query): filtering on them is cheaper to
+    build and run than nesting access's visibility subqueries in every statement."""
+    project_ids = list(projects.values_list("pk", flat=True))
+    return (
+        GenerationTask.objects.filter(project_id__in=project_ids, review_state=ReviewState.AWAITING)
         .select_related("project__team", "created_by")
-        .defer("usage", "options", "output_url", "cover_url", "last_frame_url")
-        .order_by("finished_at", "created_at")[:limit]
+        .only(*REVIEW_ITEM_FIELDS)
+        .order_by("finished_at", "created_at", "id")
     )
 
 
@@ -113,8 +249,10 @@ def review_list(*, task: GenerationTask) -> QuerySet[Review]:
 
 
 def task_event_list(*, task: GenerationTask) -> QuerySet[TaskEvent]:
-    """The task's history, oldest first."""
-    return task.events.order_by("created_at", "id")
+    """The task's history, oldest first (time and message: the raw `data` stays unread)."""
+    return task.events.only("id", "task_id", "created_at", "kind", "message").order_by(
+        "created_at", "id"
+    )
 
 
 def membership_role(*, user: AbstractBaseUser, team: Team) -> str | None:
@@ -152,8 +290,24 @@ def asset_list(*, project: Project, kind: str = "") -> QuerySet[Asset]:
 
 
 def reference_list(*, task: GenerationTask) -> QuerySet[GenerationReference]:
-    """The task's reference files in request order, with their assets."""
-    return task.references.select_related("asset").order_by("position")
+    """The task's reference files in request order, with what the page shows of their
+    assets."""
+    return (
+        task.references.select_related("asset")
+        .only(
+            "id",
+            "task_id",
+            "role",
+            "position",
+            "asset__id",
+            "asset__name",
+            "asset__poster",
+            "asset__duration_s",
+            "asset__deleted_at",
+            "asset__kind",
+        )
+        .order_by("position")
+    )
 
 
 def asset_generation_list(*, asset: Asset, limit: int = 50) -> QuerySet[GenerationTask]:
@@ -164,3 +318,38 @@ def asset_generation_list(*, asset: Asset, limit: int = 50) -> QuerySet[Generati
         .select_related("created_by")
         .order_by("-created_at")[:limit]
     )
+
+
+# A task is stuck when it has gone this far past what it should take (Django admin's "stuck"
+# filter): renders take about expected_render_s (1-7 min, upstream-research §5), queues a
+# few minutes more; a pending task is sent within seconds; nobody polling it for long means
+# no sweep runs.
+STUCK_FACTOR = 3.0
+STUCK_MARGIN = timedelta(minutes=15)
+STUCK_UNSENT_AFTER = timedelta(minutes=10)
+STUCK_UNPOLLED_AFTER = timedelta(minutes=10)
+
+
+def generation_tasks_stuck(*, now: datetime | None = None) -> QuerySet[GenerationTask]:
+    """Active tasks that need an admin's look: submit unconfirmed (submit_unknown); pending
+    or submitting for over STUCK_UNSENT_AFTER; past STUCK_FACTOR times their expected render
+    time plus STUCK_MARGIN since they were created; past their deadline; or due for a poll
+    for over STUCK_UNPOLLED_AFTER (no sweep is running)."""
+    now = now or timezone.now()
+    active = GenerationTask.objects.filter(status__in=GenerationTask.ACTIVE)
+    plainly = active.filter(
+        Q(status=GenerationTask.Status.SUBMIT_UNKNOWN)
+        | Q(status__in=["pending", "submitting"], created_at__lt=now - STUCK_UNSENT_AFTER)
+        | Q(deadline_at__lt=now)
+        | Q(next_poll_at__lt=now - STUCK_UNPOLLED_AFTER)
+    ).values_list("pk", flat=True)
+    # Long renders: the expected time is per task, so the old candidates are checked here.
+    candidates = active.filter(created_at__lt=now - STUCK_MARGIN).values_list(
+        "pk", "created_at", "expected_render_s"
+    )
+    late = [
+        pk
+        for pk, created_at, expected in candidates
+        if created_at + timedelta(seconds=expected * STUCK_FACTOR) + STUCK_MARGIN < now
+    ]
+    return GenerationTask.objects.filter(pk__in=[*plainly, *late])

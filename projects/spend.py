@@ -42,15 +42,21 @@ class TaskMoney:
 
 def task_money(task: GenerationTask) -> TaskMoney:
     """The task's hold, charge and release as the ledger records them (one query)."""
-    entries = {e.kind: e for e in CreditEntry.objects.filter(task=task, kind__in=Kind.values)}
+    rows = CreditEntry.objects.filter(task=task, kind__in=CreditEntry.TASK_KINDS).order_by()
+    entries = {
+        kind: (amount, rate, seconds)
+        for kind, amount, rate, seconds in rows.values_list(
+            "kind", "amount_micro", "rate_micro", "seconds"
+        )
+    }
     hold, charge = entries.get(Kind.HOLD), entries.get(Kind.CHARGE)
     return TaskMoney(
-        held_micro=-hold.amount_micro if hold else 0,
-        charged_micro=-charge.amount_micro if charge else 0,
+        held_micro=-hold[0] if hold else 0,
+        charged_micro=-charge[0] if charge else 0,
         released=Kind.RELEASE in entries,
-        rate_micro=hold.rate_micro if hold else None,
-        held_seconds=hold.seconds if hold else None,
-        charged_seconds=charge.seconds if charge else None,
+        rate_micro=hold[1] if hold else None,
+        held_seconds=hold[2] if hold else None,
+        charged_seconds=charge[2] if charge else None,
     )
 
 
@@ -59,7 +65,12 @@ def with_money(tasks: QuerySet[GenerationTask]) -> QuerySet[GenerationTask]:
     none) for gallery tiles and admin lists."""
 
     def amount(kind: str) -> Coalesce:
-        entry = CreditEntry.objects.filter(task=OuterRef("pk"), kind=kind).values("amount_micro")
+        # One entry per (task, kind) (a unique constraint): no ordering needed.
+        entry = (
+            CreditEntry.objects.filter(task=OuterRef("pk"), kind=kind)
+            .order_by()
+            .values("amount_micro")
+        )
         return Coalesce(Abs(Subquery(entry[:1])), 0)
 
     return tasks.annotate(held_micro=amount(Kind.HOLD), charged_micro=amount(Kind.CHARGE))

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from urllib.parse import quote
@@ -23,6 +25,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, default_storage
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.urls import reverse
 from storages.backends.s3 import S3Storage
 
@@ -188,16 +192,46 @@ def delete_quietly(names: Iterable[str]) -> None:
             logger.exception("could not delete stored file %s", name)
 
 
+# Pages show the same files again and again (a gallery re-renders every few seconds while a
+# render runs): a link made less than LINK_REUSE_FRACTION of its lifetime ago (and at most
+# LINK_REUSE_MAX_S) is handed out again. Signing then happens once per file every few minutes
+# per process instead of once per tile per request, and a browser sees the same URL and keeps
+# the image it already has. A link handed out has at least 90 % of its lifetime left.
+LINK_REUSE_FRACTION = 0.1
+LINK_REUSE_MAX_S = 600.0
+LINK_CACHE_SIZE = 4096
+_links: OrderedDict[tuple, tuple[float, str]] = OrderedDict()
+_links_lock = threading.Lock()
+
+
 def signed_url(
     name: str, *, ttl: int | None = None, absolute: bool = False, download_as: str = ""
 ) -> str:
-    """An expiring link to the stored file `name`, valid `ttl` seconds (SEEDANCE_LINK_TTL).
+    """An expiring link to the stored file `name`, valid `ttl` seconds (SEEDANCE_LINK_TTL),
+    or at least 90 % of that when a link made moments ago is reused (LINK_REUSE_FRACTION).
 
     S3: a presigned GET. Local: a Django-signed /media/ link; `absolute` prefixes SITE_URL (links
     handed to gateways must be absolute). `download_as` makes browsers save the file under that
     name instead of showing it.
     """
     ttl = ttl or settings.SEEDANCE_LINK_TTL
+    key = (name, ttl, absolute, download_as)
+    now = time.monotonic()
+    with _links_lock:
+        made = _links.get(key)
+        if made is not None and now - made[0] < min(ttl * LINK_REUSE_FRACTION, LINK_REUSE_MAX_S):
+            _links.move_to_end(key)
+            return made[1]
+    url = _sign(name, ttl=ttl, absolute=absolute, download_as=download_as)
+    with _links_lock:
+        _links[key] = (now, url)
+        _links.move_to_end(key)
+        while len(_links) > LINK_CACHE_SIZE:
+            _links.popitem(last=False)
+    return url
+
+
+def _sign(name: str, *, ttl: int, absolute: bool, download_as: str) -> str:
     if not is_local():
         ttl = min(ttl, MAX_PRESIGN_SECONDS)
         parameters = (
@@ -212,6 +246,14 @@ def signed_url(
     token = signing.dumps(payload, salt=_SALT, compress=True)
     path = reverse("signed_media", kwargs={"token": token})
     return f"{settings.SITE_URL}{path}" if absolute else path
+
+
+@receiver(setting_changed)
+def _forget_links(*, setting: str, **kwargs: object) -> None:
+    # A link depends on the storage, the signing key and the site's address (tests change them).
+    if setting in ("STORAGES", "SECRET_KEY", "SITE_URL", "SEEDANCE_LINK_TTL", "MEDIA_ROOT"):
+        with _links_lock:
+            _links.clear()
 
 
 def content_disposition(filename: str) -> str:

@@ -1,21 +1,25 @@
-"""django-q2 entry points. Each takes ids, calls one service and does nothing else.
+"""django-q2 entry points. Each takes ids, calls one service and does nothing else (but
+name the task in its log lines: projects/logs.py).
 
 Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup_schedules`.
 """
 
 from django.conf import settings
 
+from projects.logs import log_context
 from projects.services import generation, outputs, polling, sweeper
 
 
 def generation_task_submit(task_id: str) -> None:
     """Send a pending task upstream (idempotent)."""
-    generation.generation_task_submit(task_id=task_id)
+    with log_context(task=task_id, job="submit"):
+        generation.generation_task_submit(task_id=task_id)
 
 
 def generation_task_store_outputs(task_id: str) -> None:
     """Copy a rendered task's outputs into storage and mark it succeeded (idempotent)."""
-    outputs.generation_task_store_outputs(task_id=task_id)
+    with log_context(task=task_id, job="store_outputs"):
+        outputs.generation_task_store_outputs(task_id=task_id)
 
 
 def generation_tasks_sweep() -> int:
@@ -27,4 +31,5 @@ def generation_tasks_sweep() -> int:
 def generation_task_poll(task_id: str) -> None:
     """Handle one task now (a callback arrived, an admin asked); a finished render is
     stored in this same job."""
-    polling.generation_task_poll(task_id=task_id, store_inline=True)
+    with log_context(task=task_id, job="poll"):
+        polling.generation_task_poll(task_id=task_id, store_inline=True)

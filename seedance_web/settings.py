@@ -85,13 +85,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "transaction_mode": "IMMEDIATE",
-            "timeout": 30,
+            # Seconds a statement waits for another connection's write lock before
+            # "database is locked" (the worker rides that out: services/polling.py).
+            "timeout": env.float("SEEDANCE_SQLITE_TIMEOUT", default=30.0),
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
-    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+# Keep each process's connection between requests (seconds; 0 = one per request). On SQLite
+# too: opening the file and running the PRAGMAs above cost more than a simple page's queries
+# (bench/pages.py). runserver starts a thread per request, so there it changes nothing.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Auth -------------------------------------------------------------------------------------
@@ -241,6 +245,21 @@ SEEDANCE_SWEEPERS = env.int("SEEDANCE_SWEEPERS", default=1)
 # Seconds after a lost create before "the gateway lists no such task" is believed.
 SEEDANCE_RECONCILE_AFTER = env.float("SEEDANCE_RECONCILE_AFTER", default=120.0)
 SEEDANCE_POLL_CONCURRENCY = env.int("SEEDANCE_POLL_CONCURRENCY", default=8)  # polls in flight
+# Leases, in real seconds: how long a worker that died holding a task keeps it from the others.
+# The submit lease must outlast any create call (SEEDANCE_HTTP_TIMEOUT); the download lease is
+# renewed every third of it while a copy runs (services/outputs.py DownloadLeaseKeeper). Tests
+# shorten them so a killed worker's task comes back in seconds.
+SEEDANCE_SUBMIT_LEASE = env.float("SEEDANCE_SUBMIT_LEASE", default=120.0)
+SEEDANCE_POLL_LEASE = env.float("SEEDANCE_POLL_LEASE", default=120.0)
+SEEDANCE_DOWNLOAD_LEASE = env.float("SEEDANCE_DOWNLOAD_LEASE", default=90.0)
+# Real seconds a rendered task waits for a store job to claim it before the sweep queues
+# another: a queued job lost with a killed worker costs this, not the whole download lease.
+SEEDANCE_STORE_PICKUP = env.float("SEEDANCE_STORE_PICKUP", default=60.0)
+# Seconds before the first retry of an output copy that failed (storage or network down);
+# doubled each time, at most 600 s, MAX_STORE_ATTEMPTS times (services/outputs.py).
+SEEDANCE_STORE_RETRY_SECONDS = env.float("SEEDANCE_STORE_RETRY_SECONDS", default=10.0)
+# Tests only (projects/crashpoints.py): the named point where the worker SIGKILLs itself.
+SEEDANCE_CRASHPOINT = env.str("SEEDANCE_CRASHPOINT", default="")
 # Run queued jobs at once in the calling process instead of on the worker (tests only).
 SEEDANCE_JOBS_INLINE = env.bool("SEEDANCE_JOBS_INLINE", default=False)
 
@@ -310,26 +329,35 @@ ADMINS = env.list("DJANGO_ADMINS", default=[])  # e-mail addresses that get erro
 SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default="seedance-web@localhost")
 DEFAULT_EXCEPTION_REPORTER = "projects.error_reports.SecretSafeExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "projects.error_reports.SecretSafeExceptionReporterFilter"
+# Console lines are `plain` (time level logger message key=value...) or, with
+# SEEDANCE_LOG_FORMAT=json, one JSON object per line with the fields as keys (`task`,
+# `tasks`, `provider`, `event`, ...; projects/logs.py). The context filter adds the fields of
+# the job being run; the redaction filter then runs over the message and every field.
+SEEDANCE_LOG_FORMAT = env.str("SEEDANCE_LOG_FORMAT", default="plain")
+if SEEDANCE_LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("SEEDANCE_LOG_FORMAT must be plain or json.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {
+        "log_context": {"()": "projects.logs.ContextFilter"},
         "redact_secrets": {"()": "projects.redaction.RedactSecretsFilter"},
         "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
     },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "plain": {"()": "projects.logs.PlainFormatter"},
+        "json": {"()": "projects.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_secrets"],
+            "formatter": SEEDANCE_LOG_FORMAT,
+            "filters": ["log_context", "redact_secrets"],
         },
         "mail_admins": {
             "class": "django.utils.log.AdminEmailHandler",
             "level": "ERROR",
-            "filters": ["require_debug_false", "redact_secrets"],
+            "filters": ["require_debug_false", "log_context", "redact_secrets"],
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
@@ -353,6 +381,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True  # pages carry the token (forms, hx-headers); no script reads it
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=False)
+# Load balancers probe /healthz over plain HTTP inside the network: no redirect for it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0

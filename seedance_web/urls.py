@@ -1,4 +1,4 @@
-"""Root URLconf: the domain app, authentication and Django admin."""
+"""Root URLconf: the domain app, authentication, Django admin and the health check."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from projects.access import MEMBER, min_role
 from projects.views.auth import RateLimitedLoginView
+from projects.views.health import healthz
 from projects.views.media import signed_media
 
 urlpatterns = [
@@ -13,5 +14,6 @@ urlpatterns = [
     path("logout/", min_role(MEMBER)(auth_views.LogoutView.as_view()), name="logout"),
     path("admin/", admin.site.urls),
     path("media/s/<str:token>", signed_media, name="signed_media"),
+    path("healthz", healthz, name="healthz"),
     path("", include("projects.urls")),
 ]

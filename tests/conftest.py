@@ -3,6 +3,8 @@ that drives a task the way the worker would."""
 
 from __future__ import annotations
 
+import io
+import json
 import shutil
 import time
 import uuid
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.test import TestCase
+from django.utils import timezone
 
 from projects.models import GenerationTask, Membership
 from projects.providers.simulator.server import RunningSimulator, start_simulator
@@ -117,6 +120,31 @@ def create_task(*, project, user, params) -> GenerationTask:
 
     with TestCase.captureOnCommitCallbacks(execute=True):
         return generation_task_create(project=project, user=user, params=params)
+
+
+def make_due(task: GenerationTask) -> None:
+    """Make the sweep take `task` on its next pass."""
+    GenerationTask.objects.filter(pk=task.pk).update(next_poll_at=timezone.now())
+
+
+def generate_json(*args: str) -> dict:
+    """Seed the demo team, run `manage.py generate --project demo --user mia ARGS --wait
+    --json` and return the JSON it printed."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command(
+        "generate",
+        "--project=demo",
+        "--user=mia",
+        *args,
+        "--wait",
+        "--json",
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    return json.loads(out.getvalue())
 
 
 def drive(task: GenerationTask, *, timeout: float = 30.0) -> GenerationTask:

@@ -31,4 +31,6 @@ SEEDANCE_DOWNLOAD_TIMEOUT = 5.0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not :memory:, so the live server, worker threads and tests share one database.
     DATABASES["default"]["TEST"] = {"NAME": os.path.join(_scratch, "test.sqlite3")}  # noqa: F405
+    # The live server answers each request on a new thread: no connection to keep.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405

@@ -2,13 +2,10 @@
 statuses its docs show, the `generate` command, and each fault ending in the right state with
 never two upstream tasks for one of ours (a lost create waits; AceData cannot be searched)."""
 
-import io
 import json
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.utils import timezone
 
 from projects.exceptions import InvalidRequest, InvalidStateTransition
 from projects.models import GenerationTask
@@ -20,7 +17,7 @@ from projects.services.generation import (
     generation_task_create,
 )
 from projects.services.polling import generation_tasks_sweep
-from tests.conftest import create_task, drive
+from tests.conftest import create_task, drive, generate_json, make_due
 
 pytestmark = pytest.mark.django_db
 Status = GenerationTask.Status
@@ -48,10 +45,6 @@ def creates(sim) -> int:
 
 def upstream_tasks(sim) -> list:
     return sim.engine.tasks_of("acedata")
-
-
-def make_due(task: GenerationTask) -> None:
-    GenerationTask.objects.filter(pk=task.pk).update(next_poll_at=timezone.now())
 
 
 def dialect(sim):
@@ -145,21 +138,11 @@ def test_a_prompt_with_flags_is_refused_and_nothing_is_stored(sim, project, memb
 @pytest.mark.django_db(transaction=True)
 def test_generate_with_acedata_sends_the_documented_body(sim, settings):
     settings.SEEDANCE_CALLBACKS = True  # the documented body carries callback_url
-    call_command("seed_demo", stdout=io.StringIO())
-    out = io.StringIO()
-    call_command(
-        "generate",
-        "--project=demo",
-        "--user=mia",
+    result = generate_json(
         "--provider=acedata",
         "--prompt=A harbour at dawn",
         "--resolution=720p",
-        "--wait",
-        "--json",
-        stdout=out,
-        stderr=io.StringIO(),
     )
-    result = json.loads(out.getvalue())
     assert result["status"] == "succeeded", result
     assert (result["provider"], result["model"]) == ("acedata", MODEL)
     assert result["upstream_task_id"] in sim.engine.tasks

@@ -1,13 +1,11 @@
 """AllToken end to end: services, the adapter and the simulator over real HTTP, through every
 status the guide names, cancel, and the `generate` command."""
 
-import io
 import json
 import re
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 
 from projects.exceptions import InvalidRequest, InvalidStateTransition
@@ -17,7 +15,7 @@ from projects.providers.registry import get_provider
 from projects.providers.simulator.engine import Fault
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import GenerationParams, generation_task_create
-from tests.conftest import create_task, drive
+from tests.conftest import create_task, drive, generate_json
 from tests.sim_control import hold, refreshed, release
 
 pytestmark = pytest.mark.django_db
@@ -133,14 +131,7 @@ def test_what_the_guide_has_no_field_for_is_refused_before_anything_is_stored(si
 
 @pytest.mark.django_db(transaction=True)
 def test_generate_command_sends_the_guide_body_and_succeeds(sim):
-    call_command("seed_demo", stdout=io.StringIO())
-    out = io.StringIO()
-    call_command(
-        "generate",
-        "--project",
-        "demo",
-        "--user",
-        "mia",
+    result = generate_json(
         "--provider",
         "alltoken",
         "--prompt",
@@ -151,12 +142,7 @@ def test_generate_command_sends_the_guide_body_and_succeeds(sim):
         "16:9",
         "--resolution",
         "720p",
-        "--wait",
-        "--json",
-        stdout=out,
-        stderr=io.StringIO(),
     )
-    result = json.loads(out.getvalue())
     assert result["status"] == "succeeded" and result["error"] is None
     assert (result["provider"], result["model"]) == ("alltoken", "seedance-2.0")
     assert result["duration_s"] == pytest.approx(5.0, abs=0.05)

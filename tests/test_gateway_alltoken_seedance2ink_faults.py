@@ -10,7 +10,7 @@ from projects.models import GenerationTask
 from projects.providers.simulator.engine import Fault
 from projects.services.generation import GenerationParams
 from projects.services.polling import generation_tasks_sweep
-from tests.conftest import create_task, drive
+from tests.conftest import create_task, drive, make_due
 from tests.sim_control import hold, refreshed, release
 
 pytestmark = pytest.mark.django_db
@@ -43,10 +43,6 @@ def upstream_tasks(sim, gateway: str) -> list:
 
 def creates(sim, gateway: str) -> int:
     return sim.engine.counters[f"{gateway}:create"]
-
-
-def make_due(task: GenerationTask) -> None:
-    GenerationTask.objects.filter(pk=task.pk).update(next_poll_at=timezone.now())
 
 
 def sweep_a_while(task: GenerationTask, rounds: int = 3) -> GenerationTask:

@@ -2,21 +2,18 @@
 status Ark documents, cancel, the `generate` command, and each fault ending in the right state
 with never two upstream tasks for one of ours."""
 
-import io
-import json
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
-from django.utils import timezone
 
 from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationTask
+from projects.providers.ark import request_seed
 from projects.providers.simulator.engine import Fault
 from projects.services.cancel import generation_task_cancel
-from projects.services.generation import GenerationParams, callback_url_for
+from projects.services.generation import GenerationParams, callback_url_for, request_for_task
 from projects.services.polling import generation_tasks_sweep
-from tests.conftest import create_task, drive
+from tests.conftest import create_task, drive, generate_json, make_due
 
 pytestmark = pytest.mark.django_db
 Status = GenerationTask.Status
@@ -42,10 +39,6 @@ def creates(sim) -> int:
 
 def upstream_tasks(sim) -> list:
     return sim.engine.tasks_of("ark")
-
-
-def make_due(task: GenerationTask) -> None:
-    GenerationTask.objects.filter(pk=task.pk).update(next_poll_at=timezone.now())
 
 
 # --- every status Ark documents (§1.9) ---------------------------------------------------------
@@ -135,20 +128,10 @@ def test_cancel_while_running_is_refused_with_the_reason(sim, project, member):
 @pytest.mark.django_db(transaction=True)
 def test_generate_with_ark_sends_the_documented_body(sim, settings):
     settings.SEEDANCE_CALLBACKS = True  # the documented body carries callback_url
-    call_command("seed_demo", stdout=io.StringIO())
-    out = io.StringIO()
-    call_command(
-        "generate",
-        "--project=demo",
-        "--user=mia",
+    result = generate_json(
         "--provider=ark",
         "--prompt=A harbour at dawn",
-        "--wait",
-        "--json",
-        stdout=out,
-        stderr=io.StringIO(),
     )
-    result = json.loads(out.getvalue())
     assert result["status"] == "succeeded", result
     assert (result["provider"], result["model"]) == ("ark", MODEL)
     assert result["upstream_task_id"] in sim.engine.tasks
@@ -166,8 +149,11 @@ def test_generate_with_ark_sends_the_documented_body(sim, settings):
         "ratio": "16:9",
         "resolution": "720p",
         "duration": 5,
+        # No seed was asked for: one drawn from our task id, so a lost create can be found.
+        "seed": request_seed(request_for_task(task)),
         "watermark": False,
     }
+    assert 0 <= sent["seed"] < 2**31
     assert task.usage["total_tokens"] == 108900  # the docs' 720p 5 s figure
 
 
@@ -248,10 +234,44 @@ def test_lost_create_is_found_through_the_list_and_followed(sim, project, member
     assert creates(sim) == 1 and len(upstream_tasks(sim)) == 1
 
 
-def test_lost_create_with_a_twin_waits_for_an_admin(sim, project, member):
+def test_lost_create_beside_a_followed_twin_is_told_apart(sim, project, member):
+    """A twin of the same shape sent at the same time: its upstream id is ours already, so
+    the other listed task is the lost create's."""
     sim.engine.inject(Fault(kind="lost_create", dialect="ark"))
     task = create_task(project=project, user=member, params=params())
     twin = create_task(project=project, user=member, params=params())  # same shape, same time
+    twin.refresh_from_db()
+    assert twin.upstream_task_id
+    (made,) = [t for t in upstream_tasks(sim) if t.id != twin.upstream_task_id]
+    make_due(task)
+    generation_tasks_sweep(max_seconds=0.5, concurrency=1, until_idle=True, only=[str(task.pk)])
+    task.refresh_from_db()
+    assert task.upstream_task_id == made.id
+    assert task.events.filter(kind="reconciled", data__upstream_task_id=made.id).exists()
+    assert creates(sim) == 2 and len(upstream_tasks(sim)) == 2
+
+
+def test_two_lost_creates_of_the_same_shape_are_told_apart_by_their_seeds(sim, project, member):
+    sim.engine.inject(Fault(kind="lost_create", dialect="ark", count=2))
+    task = create_task(project=project, user=member, params=params())
+    twin = create_task(project=project, user=member, params=params())  # same shape, same time
+    for _ in range(2):
+        make_due(task)
+        make_due(twin)
+        generation_tasks_sweep(max_seconds=0.5, concurrency=1, until_idle=True)
+    task.refresh_from_db()
+    twin.refresh_from_db()
+    made = {t.id: t.extra["seed"] for t in upstream_tasks(sim)}
+    assert creates(sim) == 2 and len(made) == 2
+    assert {task.upstream_task_id, twin.upstream_task_id} == set(made)
+    assert made[task.upstream_task_id] == request_seed(request_for_task(task))
+    assert made[twin.upstream_task_id] == request_seed(request_for_task(twin))
+
+
+def test_two_lost_creates_with_the_same_seed_wait_for_an_admin(sim, project, member):
+    sim.engine.inject(Fault(kind="lost_create", dialect="ark", count=2))
+    task = create_task(project=project, user=member, params=params(seed=7))
+    twin = create_task(project=project, user=member, params=params(seed=7))
     make_due(task)
     generation_tasks_sweep(max_seconds=0.5, concurrency=1, until_idle=True, only=[str(task.pk)])
     task.refresh_from_db()
@@ -259,7 +279,7 @@ def test_lost_create_with_a_twin_waits_for_an_admin(sim, project, member):
     assert task.events.filter(kind="needs_admin").exists()
     assert creates(sim) == 2 and len(upstream_tasks(sim)) == 2
     twin.refresh_from_db()
-    assert twin.upstream_task_id
+    assert twin.status == Status.SUBMIT_UNKNOWN and not twin.upstream_task_id
 
 
 def test_moderation_at_create_fails_with_the_vendor_message(sim, project, member):

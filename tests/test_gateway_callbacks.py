@@ -62,9 +62,21 @@ def wait_until_terminal(task: GenerationTask, timeout: float = 20.0) -> Generati
     return task
 
 
-def delivered(sim, task: GenerationTask) -> list[dict]:
+def delivered(
+    sim, task: GenerationTask, *, final: str = "", at_least: int = 1, timeout: float = 5.0
+) -> list[dict]:
+    """The callbacks the simulator delivered for `task`, waiting (up to `timeout` seconds) for
+    `at_least` of them and, with `final`, for the last to carry that status: the simulator
+    records a callback only after our 200 came back, which can be after the task it finished
+    is already terminal in our database."""
     url = callback_url_for(task)
-    return [c for c in sim.engine.callbacks_sent if c["url"] == url and c["status"] == 200]
+    deadline = time.monotonic() + timeout
+    while True:
+        calls = [c for c in sim.engine.callbacks_sent if c["url"] == url and c["status"] == 200]
+        done = len(calls) >= at_least and (not final or calls[-1]["body"].get("status") == final)
+        if done or time.monotonic() > deadline:
+            return calls
+        time.sleep(0.02)
 
 
 def post(url: str, body) -> httpx.Response:
@@ -78,7 +90,7 @@ def test_ark_callbacks_finish_the_task_with_no_sweep(site, sim, project, member)
     task = wait_until_terminal(task)
     assert task.status == Status.SUCCEEDED, task.error_message
     assert task.video and task.usage["total_tokens"] > 0
-    calls = delivered(sim, task)
+    calls = delivered(sim, task, final="succeeded")
     gets = sim.engine.counters["ark:get"]
     # Each callback asks the gateway once (never more); nothing else polled.
     assert 1 <= gets <= len(calls) and task.poll_count == gets
@@ -125,7 +137,7 @@ def test_replayed_and_foreign_ark_callbacks_change_nothing(site, sim, project, m
     assert old_body["status"] in ("queued", "running") and early.text == "noted"
     assert sim.engine.counters["ark:get"] == gets
     # Its own id with a forged "succeeded": re-fetched once, and the gateway still says queued.
-    final_body = delivered(sim, done)[-1]["body"]
+    final_body = delivered(sim, done, final="succeeded")[-1]["body"]
     stale = post(callback_url_for(waiting), {**final_body, "id": waiting.upstream_task_id})
     assert stale.text == "refreshing"
     waiting.refresh_from_db()

@@ -2,14 +2,12 @@
 every status the reference names, cancel, the `generate` command, and its webhook delivered
 to a live server (genuine, forged, replayed, and naming a lost create's task)."""
 
-import io
 import json
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from django.core.management import call_command
 
 from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationTask
@@ -18,7 +16,7 @@ from projects.providers.registry import get_provider
 from projects.providers.simulator.engine import Fault
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import GenerationParams, generation_task_create
-from tests.conftest import create_task, drive
+from tests.conftest import create_task, drive, generate_json
 from tests.sim_control import hold, refreshed, release
 
 pytestmark = pytest.mark.django_db
@@ -133,14 +131,7 @@ def test_cancel_of_a_generation_that_ended_meanwhile_is_refused_with_the_reason(
 @pytest.mark.django_db(transaction=True)
 def test_generate_command_sends_the_reference_fields_and_succeeds(sim, settings):
     settings.SEEDANCE_CALLBACKS = True  # so the body carries webhookUrl (it goes nowhere here)
-    call_command("seed_demo", stdout=io.StringIO())
-    out = io.StringIO()
-    call_command(
-        "generate",
-        "--project",
-        "demo",
-        "--user",
-        "mia",
+    result = generate_json(
         "--provider",
         "seedance2ink",
         "--prompt",
@@ -151,12 +142,7 @@ def test_generate_command_sends_the_reference_fields_and_succeeds(sim, settings)
         "16:9",
         "--resolution",
         "720p",
-        "--wait",
-        "--json",
-        stdout=out,
-        stderr=io.StringIO(),
     )
-    result = json.loads(out.getvalue())
     assert result["status"] == "succeeded" and result["error"] is None
     assert (result["provider"], result["model"]) == ("seedance2ink", "seedance-2.0")
     task = GenerationTask.objects.get()

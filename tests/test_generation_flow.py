@@ -183,3 +183,31 @@ def test_the_simulator_accounts_each_status_request_to_the_tasks_it_answered(sim
     asks = sim.engine.status_asks[task.upstream_task_id]
     assert asks == task.poll_count == sim.engine.counters["tokenhub:get"] >= 1
     assert sim.engine.status_share[task.upstream_task_id] == asks  # one task per request
+
+
+def test_a_lost_store_job_is_queued_again_after_the_pickup_time(
+    sim, project, member, settings, monkeypatch
+):
+    # A store job lost with a killed worker must not leave the video waiting the whole
+    # download lease (600 s): the sweep queues another once SEEDANCE_STORE_PICKUP passes.
+    settings.SEEDANCE_JOBS_INLINE = False
+    settings.SEEDANCE_STORE_PICKUP = 0.3
+    queued: list[tuple] = []
+    monkeypatch.setattr("projects.services.polling.enqueue", lambda *a: queued.append(a))
+    task = generation_task_create(project=project, user=member, params=params(duration=4))
+    generation_task_submit(task_id=str(task.pk))
+    for _ in range(400):
+        generation_tasks_sweep(max_seconds=0.2, concurrency=1, until_idle=True)
+        time.sleep(0.05)
+        task.refresh_from_db()
+        if task.status == Status.DOWNLOADING:
+            break
+    assert task.status == Status.DOWNLOADING
+    wait_s = (task.next_poll_at - task.upstream_finished_at).total_seconds()
+    assert 0.2 <= wait_s <= 1.0, wait_s  # the pickup time, not settings.SEEDANCE_DOWNLOAD_LEASE
+    time.sleep(0.4)
+    generation_tasks_sweep(max_seconds=0.2, concurrency=1, until_idle=True)
+    assert [args for args in queued if str(task.pk) in args and "store" in args[0]]
+    generation_task_store_outputs(task_id=str(task.pk))  # the re-queued job does the work
+    task.refresh_from_db()
+    assert task.status == Status.SUCCEEDED and task.video_sha256

@@ -333,14 +333,16 @@ def test_parse_callback_reads_the_get_body_id():
 SENT_AT = 1760027413.4  # just before list_response.json's first task was created
 
 
-def reconcile_with(pages: list[dict], req: GenerationRequest | None = None, sent_at=SENT_AT):
+def reconcile_with(
+    pages: list[dict], req: GenerationRequest | None = None, sent_at=SENT_AT, known=frozenset()
+):
     queries = []
 
     def handler(r: httpx.Request) -> httpx.Response:
         queries.append(parse_qs(r.url.query.decode()))
         return httpx.Response(200, json=pages[len(queries) - 1])
 
-    found = make_provider(handler).reconcile(req or request(), sent_at=sent_at)
+    found = make_provider(handler).reconcile(req or request(), sent_at=sent_at, known=known)
     return found, queries
 
 
@@ -506,3 +508,13 @@ def test_capabilities_accept_the_documented_scenarios():
         )
         == {}
     )
+
+
+def test_reconcile_skips_the_tasks_a_twin_of_ours_already_follows():
+    page = load("list_response.json")
+    twin = dict(page["items"][0], id="cgt-20251009163015-zzzzz", created_at=1760027415)
+    page["items"].insert(0, twin)
+    found, _ = reconcile_with([page], known=frozenset({"cgt-20251009163015-zzzzz"}))
+    assert found == "cgt-20251009163014-wfnnx"
+    found, _ = reconcile_with([page], known=frozenset({twin["id"], "cgt-20251009163014-wfnnx"}))
+    assert found == ""  # both are someone else's: this create made nothing (yet)

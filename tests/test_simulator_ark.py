@@ -254,11 +254,13 @@ def test_list_filters_pages_and_counts(sim):
 
 
 # --- callbacks (§1.10) -------------------------------------------------------------------------
-def test_callbacks_carry_the_get_body_on_every_status_change(sim, receiver):  # noqa: F811
+def test_callbacks_carry_the_get_body_on_every_status_change(sim, receiver, monkeypatch):  # noqa: F811
     hook, received = receiver
+    # The ticker samples every 50 ms: the task is born with a queue phase of 0.4 s (80 upstream
+    # seconds at the test clock), long enough to be seen even on a loaded machine, and its
+    # "queued" callback is sent well before the "running" one.
+    monkeypatch.setattr(sim.engine, "queue_range", (80.0, 80.0))
     task_id = create(sim, text(duration=4, callback_url=hook)).json()["id"]
-    # The ticker samples every 50 ms: keep the task queued long enough to be seen.
-    sim.engine.tasks[task_id].queue_s = 40.0
     wait_for(sim, task_id, "succeeded")
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline and len(received) < 3:

@@ -133,6 +133,7 @@ PUBLIC: dict[str, dict[str, int]] = {
     "admin:login": {"GET": 200},
     "signed_media": {"GET": 403},
     "projects:generation_callback": {"GET": 405, "POST": 404},
+    "healthz": {"GET": 200},  # public by design: dependency states, nothing of any team
 }
 
 

@@ -2,6 +2,7 @@
 
 from projects.models.assets import Asset, GenerationReference
 from projects.models.audit import AuditEvent
+from projects.models.gateways import GatewayStatus
 from projects.models.generation import GenerationTask, TaskEvent
 from projects.models.leases import WorkerLease
 from projects.models.ledger import Budget, CreditAccount, CreditEntry, PriceRule
@@ -15,6 +16,7 @@ __all__ = [
     "Budget",
     "CreditAccount",
     "CreditEntry",
+    "GatewayStatus",
     "GenerationReference",
     "GenerationTask",
     "Membership",

@@ -29,8 +29,6 @@ import json
 from dataclasses import replace
 from typing import Any
 
-import httpx
-
 from projects.providers import ark
 from projects.providers.base import (
     GenerationRequest,
@@ -40,10 +38,9 @@ from projects.providers.base import (
     SubmitResult,
     TaskSnapshot,
     UpstreamStatus,
-    VideoProvider,
 )
 from projects.providers.capabilities import ProviderCapabilities, prompt_flag_in
-from projects.providers.http import build_http_client, clean_message, request_json
+from projects.providers.http import HttpVideoProvider, clean_message, request_json
 from projects.providers.statuses import normalise_status
 
 LABEL = "AceData"
@@ -103,26 +100,11 @@ CAPABILITIES = ProviderCapabilities(
 )
 
 
-class AceDataProvider(VideoProvider):
+class AceDataProvider(HttpVideoProvider):
     """AceData Cloud's `/seedance/videos` + `/seedance/tasks` (see module docstring)."""
 
     name = "acedata"
     CAPABILITIES = CAPABILITIES
-
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str,
-        timeout: float,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._client = build_http_client(
-            base_url=base_url, api_key=api_key, timeout=timeout, transport=transport
-        )
-
-    def capabilities(self) -> ProviderCapabilities:
-        return CAPABILITIES
 
     @staticmethod
     def prompt_with_flags(request: GenerationRequest) -> str:
@@ -259,7 +241,9 @@ class AceDataProvider(VideoProvider):
             raise ProviderError("AceData callback body names no task_id.")
         return task_id
 
-    def reconcile(self, request: GenerationRequest, *, sent_at: float) -> str | None:
+    def reconcile(
+        self, request: GenerationRequest, *, sent_at: float, known: frozenset[str] = frozenset()
+    ) -> str | None:
         """AceData cannot be searched without the task id: None (a callback naming the task
         adopts it, else an admin decides)."""
         return None
@@ -285,9 +269,6 @@ class AceDataProvider(VideoProvider):
                 http_status=200,
             )
         return data
-
-    def close(self) -> None:
-        self._client.close()
 
 
 def _word(flag: bool) -> str:

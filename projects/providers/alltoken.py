@@ -29,8 +29,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import httpx
-
 from projects.providers.base import (
     CancelNotSupported,
     GenerationRequest,
@@ -38,7 +36,6 @@ from projects.providers.base import (
     ProviderRejectedError,
     SubmitResult,
     TaskSnapshot,
-    VideoProvider,
     positive_seconds,
 )
 from projects.providers.capabilities import (
@@ -47,7 +44,7 @@ from projects.providers.capabilities import (
     ModelCapabilities,
     ProviderCapabilities,
 )
-from projects.providers.http import build_http_client, default_error_parser, request_json
+from projects.providers.http import HttpVideoProvider, default_error_parser, request_json
 from projects.providers.statuses import normalise_status
 
 LABEL = "AllToken"
@@ -137,26 +134,11 @@ def error_parser(body: Any) -> tuple[str, str]:
     return code, message
 
 
-class AllTokenProvider(VideoProvider):
+class AllTokenProvider(HttpVideoProvider):
     """AllToken's `/videos/generations` dialect (see module docstring)."""
 
     name = "alltoken"
     CAPABILITIES = CAPABILITIES
-
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str,
-        timeout: float,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._client = build_http_client(
-            base_url=base_url, api_key=api_key, timeout=timeout, transport=transport
-        )
-
-    def capabilities(self) -> ProviderCapabilities:
-        return CAPABILITIES
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
         """The create body for `request`, field for field as the AllToken guide names them.
@@ -238,10 +220,9 @@ class AllTokenProvider(VideoProvider):
             return self.parse_task(data, upstream_id=upstream_id)
         return None
 
-    def reconcile(self, request: GenerationRequest, *, sent_at: float) -> str | None:
+    def reconcile(
+        self, request: GenerationRequest, *, sent_at: float, known: frozenset[str] = frozenset()
+    ) -> str | None:
         """None: `GET /videos/generations` exists (research §4.1) but no stored page shows its
         items, so a lost create cannot be matched safely; an admin decides."""
         return None
-
-    def close(self) -> None:
-        self._client.close()

@@ -17,11 +17,10 @@ endpoint (`reconcile`), never sent twice blindly.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any
-
-import httpx
 
 from projects.providers.base import (
     CancelNotSupported,
@@ -32,7 +31,6 @@ from projects.providers.base import (
     SubmitResult,
     TaskSnapshot,
     UpstreamStatus,
-    VideoProvider,
 )
 from projects.providers.capabilities import (
     ARK_MEDIA_LIMITS,
@@ -40,7 +38,7 @@ from projects.providers.capabilities import (
     ModelCapabilities,
     ProviderCapabilities,
 )
-from projects.providers.http import build_http_client, request_json
+from projects.providers.http import HttpVideoProvider, request_json
 from projects.providers.statuses import normalise_status
 
 logger = logging.getLogger(__name__)
@@ -173,26 +171,11 @@ CAPABILITIES = ProviderCapabilities(
 )
 
 
-class ArkProvider(VideoProvider):
+class ArkProvider(HttpVideoProvider):
     """The official Ark "content generation tasks" API (see module docstring)."""
 
     name = "ark"
     CAPABILITIES = CAPABILITIES
-
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str,
-        timeout: float,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._client = build_http_client(
-            base_url=base_url, api_key=api_key, timeout=timeout, transport=transport
-        )
-
-    def capabilities(self) -> ProviderCapabilities:
-        return CAPABILITIES
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
         """The create body for `request`, with the JSON fields of §1.3 and content items of
@@ -214,8 +197,9 @@ class ArkProvider(VideoProvider):
         body["ratio"] = request.ratio
         body["resolution"] = request.resolution
         body["duration"] = request.duration
-        if request.seed is not None:
-            body["seed"] = request.seed
+        seed = request_seed(request)
+        if seed is not None:
+            body["seed"] = seed
         body["watermark"] = request.watermark
         return body
 
@@ -326,14 +310,17 @@ class ArkProvider(VideoProvider):
             return UpstreamStatus.UNKNOWN
         return normalise_status(word, provider=self.name, upstream_id=str(data.get("id", "")))
 
-    def reconcile(self, request: GenerationRequest, *, sent_at: float) -> str | None:
+    def reconcile(
+        self, request: GenerationRequest, *, sent_at: float, known: frozenset[str] = frozenset()
+    ) -> str | None:
         """Find the task a create with a lost answer made, through the list endpoint (§1.8).
 
         Heuristic: Ark has no idempotency key and its task bodies do not echo the prompt, so
         a candidate is a task of the same model (`filter.model`) created from
         RECONCILE_BEFORE_S seconds before `sent_at` (clock skew) to RECONCILE_AFTER_S after
         it (a slow create), whose ratio, resolution and duration equal ours where the item
-        states them (not ratio `adaptive` nor duration -1: Ark may report what it chose).
+        states them (not ratio `adaptive` nor duration -1: Ark may report what it chose),
+        and that is not in `known` (a twin of ours sent at the same time already follows it).
         Exactly one candidate: its id.
         None: '' (the create made nothing, or Ark has not listed it yet: the caller waits
         SEEDANCE_RECONCILE_AFTER before believing that). Several: None, ambiguous, an admin
@@ -361,7 +348,9 @@ class ArkProvider(VideoProvider):
             found += [
                 str(item["id"])
                 for item in tasks
-                if _created_in(item, low, high) and _same_shape(item, request)
+                if _created_in(item, low, high)
+                and _same_shape(item, request)
+                and item["id"] not in known
             ]
             created = [c for c in (_created_at(item) for item in tasks) if c is not None]
             if len(items) < RECONCILE_PAGE_SIZE or (created and min(created) < low):
@@ -373,9 +362,6 @@ class ArkProvider(VideoProvider):
             logger.warning("ark reconcile: %d candidate tasks %s", len(found), found)
             return None
         return found[0] if found else ""
-
-    def close(self) -> None:
-        self._client.close()
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -406,8 +392,24 @@ def _created_in(item: dict[str, Any], low: float, high: float) -> bool:
     return created is not None and low <= created <= high and isinstance(item.get("id"), str)
 
 
+def request_seed(request: GenerationRequest) -> int | None:
+    """The `seed` we send: the caller's, else one drawn from our task id (`client_ref`), an
+    int in [0, 2**31). Ark echoes `seed` in every task it lists (§1.8) and has no idempotency
+    key, so this is what tells a lost create of ours from a twin's with the same model and
+    shape in `reconcile`; a seed derived from a random UUID is as random as Ark's own."""
+    if request.seed is not None and request.seed != -1:
+        return request.seed
+    if request.client_ref:
+        digest = hashlib.sha256(request.client_ref.encode()).digest()
+        return int.from_bytes(digest[:4], "big") % 2**31
+    return request.seed
+
+
 def _same_shape(item: dict[str, Any], request: GenerationRequest) -> bool:
     pairs: list[tuple[str, object]] = [("resolution", request.resolution)]
+    seed = request_seed(request)
+    if seed is not None and seed != -1:
+        pairs.append(("seed", seed))
     if request.ratio != "adaptive":
         pairs.append(("ratio", request.ratio))
     if request.duration != -1:

@@ -184,10 +184,13 @@ class VideoProvider(abc.ABC):
         Raises CancelNotSupported when the gateway cannot."""
         raise CancelNotSupported(f"{self.capabilities().label} has no cancel operation.")
 
-    def reconcile(self, request: GenerationRequest, *, sent_at: float) -> str | None:
+    def reconcile(
+        self, request: GenerationRequest, *, sent_at: float, known: frozenset[str] = frozenset()
+    ) -> str | None:
         """After a create whose answer was lost: the upstream id of the task that create made,
         '' when the gateway shows it made none, None when the gateway cannot tell (then an admin
-        decides). `sent_at` is the unix time the create was sent. Never creates anything."""
+        decides). `sent_at` is the unix time the create was sent; `known` are upstream ids that
+        other tasks of ours already follow, so never this create's. Never creates anything."""
         return None
 
     def parse_callback(self, body: bytes) -> str:

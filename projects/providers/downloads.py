@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from django.conf import settings
 
+from projects.crashpoints import crashpoint
 from projects.providers.http import USER_AGENT
 
 CHUNK = 1 << 20  # bytes read per iteration: memory stays flat whatever the file size
@@ -53,10 +55,12 @@ def download_to_file(
     timeout: float,
     max_bytes: int,
     transport: httpx.BaseTransport | None = None,
+    prefix: str = "dl-",
 ) -> Download:
-    """GET `url` into a new file in `directory`. `timeout` seconds is the longest wait for any
-    byte; `max_bytes` caps the size. Raises LinkExpired or DownloadError; leaves no file then."""
-    fd, name = tempfile.mkstemp(dir=directory, prefix="dl-", suffix=".part")
+    """GET `url` into a new file `<prefix>*.part` in `directory`. `timeout` seconds is the
+    longest wait for any byte; `max_bytes` caps the size. Raises LinkExpired or DownloadError;
+    leaves no file then (only a killed process leaves one: the caller's prefix finds it)."""
+    fd, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".part")
     path = Path(name)
     digest = hashlib.sha256()
     size = 0
@@ -89,6 +93,9 @@ def download_to_file(
                     )
                 digest.update(chunk)
                 out.write(chunk)
+                if settings.SEEDANCE_CRASHPOINT:
+                    out.flush()  # the partial file a killed worker leaves behind
+                    crashpoint("during_download")
             if expected is not None and expected.isdigit() and int(expected) != size:
                 raise DownloadError(
                     f"The download stopped after {size} of {expected} bytes.", transient=True

@@ -19,7 +19,9 @@ from projects.providers.base import (
     ProviderOutcomeUnknown,
     ProviderRejectedError,
     ProviderTransientError,
+    VideoProvider,
 )
+from projects.providers.capabilities import ProviderCapabilities
 
 logger = logging.getLogger(__name__)
 
@@ -180,3 +182,29 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         logger.info("ignoring non-numeric Retry-After %r", value)
         return None
+
+
+class HttpVideoProvider(VideoProvider):
+    """A gateway reached over HTTP with one API key: the pooled client every adapter shares.
+    Subclasses set `name` and `CAPABILITIES` (their module's capabilities table) and use
+    `self._client` through `request_json`."""
+
+    CAPABILITIES: ProviderCapabilities
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str,
+        timeout: float,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self._client = build_http_client(
+            base_url=base_url, api_key=api_key, timeout=timeout, transport=transport
+        )
+
+    def capabilities(self) -> ProviderCapabilities:
+        return self.CAPABILITIES
+
+    def close(self) -> None:
+        self._client.close()

@@ -39,12 +39,11 @@ from projects.providers.base import (
     ProviderRejectedError,
     SubmitResult,
     TaskSnapshot,
-    VideoProvider,
     positive_seconds,
 )
 from projects.providers.capabilities import ROLES, ModelCapabilities, ProviderCapabilities
 from projects.providers.http import (
-    build_http_client,
+    HttpVideoProvider,
     default_error_parser,
     parse_response,
     request_json,
@@ -159,26 +158,11 @@ def media_urls(references: tuple[MediaReference, ...]) -> list[str]:
     return [ref.url for ref in references]
 
 
-class Seedance2InkProvider(VideoProvider):
+class Seedance2InkProvider(HttpVideoProvider):
     """seedance2.ink's Open API (see module docstring)."""
 
     name = "seedance2ink"
     CAPABILITIES = CAPABILITIES
-
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str,
-        timeout: float,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._client = build_http_client(
-            base_url=base_url, api_key=api_key, timeout=timeout, transport=transport
-        )
-
-    def capabilities(self) -> ProviderCapabilities:
-        return CAPABILITIES
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
         """The create body for `request`, field for field as the reference names them.
@@ -255,7 +239,9 @@ class Seedance2InkProvider(VideoProvider):
             raise CancelNotSupported(reason, code=exc.code, http_status=exc.http_status) from exc
         return self.parse_task(data, upstream_id=upstream_id)
 
-    def reconcile(self, request: GenerationRequest, *, sent_at: float) -> str | None:
+    def reconcile(
+        self, request: GenerationRequest, *, sent_at: float, known: frozenset[str] = frozenset()
+    ) -> str | None:
         """None: the reference documents no list endpoint, so a lost create cannot be found
         again (the webhook of the task it made, if any, names it: services/callbacks.py)."""
         return None
@@ -273,6 +259,3 @@ class Seedance2InkProvider(VideoProvider):
         if not isinstance(request_id, str) or not request_id:
             raise ProviderError("seedance2.ink sent a webhook body without a requestId.")
         return request_id
-
-    def close(self) -> None:
-        self._client.close()

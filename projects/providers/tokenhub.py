@@ -15,14 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from projects.providers.base import (
     GenerationRequest,
     ProviderOutcomeUnknown,
     SubmitResult,
     TaskSnapshot,
-    VideoProvider,
 )
 from projects.providers.capabilities import (
     ARK_MEDIA_LIMITS,
@@ -30,7 +27,7 @@ from projects.providers.capabilities import (
     ModelCapabilities,
     ProviderCapabilities,
 )
-from projects.providers.http import build_http_client, request_json
+from projects.providers.http import HttpVideoProvider, request_json
 from projects.providers.statuses import normalise_status
 
 SOURCE = "TokenHub guide"
@@ -70,26 +67,11 @@ CAPABILITIES = ProviderCapabilities(
 )
 
 
-class TokenHubProvider(VideoProvider):
+class TokenHubProvider(HttpVideoProvider):
     """TokenHub's `/videos/generations` dialect (see module docstring)."""
 
     name = "tokenhub"
     CAPABILITIES = CAPABILITIES
-
-    def __init__(
-        self,
-        *,
-        api_key: str,
-        base_url: str,
-        timeout: float,
-        transport: httpx.BaseTransport | None = None,
-    ) -> None:
-        self._client = build_http_client(
-            base_url=base_url, api_key=api_key, timeout=timeout, transport=transport
-        )
-
-    def capabilities(self) -> ProviderCapabilities:
-        return CAPABILITIES
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
         """The create body for `request`, field for field as the TokenHub guide names them."""
@@ -168,6 +150,3 @@ class TokenHubProvider(VideoProvider):
             error_message=str(error.get("message") or ""),
             raw=data,
         )
-
-    def close(self) -> None:
-        self._client.close()

@@ -149,7 +149,9 @@ def generation_task_settle(*, task_id: object, succeeded: bool) -> str:
     task = GenerationTask.objects.get(pk=task_id)
     hold = CreditEntry.objects.filter(task_id=task_id, kind=CreditEntry.Kind.HOLD).first()
     if hold is None:  # a task from before the ledger: nothing was held, nothing to settle
-        logger.warning("task=%s succeeded without a hold; not charged", task_id)
+        logger.warning(
+            "task=%s succeeded without a hold; not charged", task_id, extra={"task": str(task_id)}
+        )
         return ""
     output = task.billed_output_s
     if output is None:

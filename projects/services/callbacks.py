@@ -17,7 +17,7 @@ from projects.models import GenerationTask
 from projects.providers.base import ProviderError, UpstreamStatus
 from projects.providers.registry import get_provider
 from projects.queue import enqueue
-from projects.services.polling import POLL_LEASE
+from projects.services.polling import poll_lease
 from projects.services.task_state import task_event_add, task_transition
 
 logger = logging.getLogger("projects.tasks")
@@ -37,7 +37,9 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
     try:
         upstream_id = provider.parse_callback(body)
     except ProviderError as exc:
-        logger.warning("task=%s unreadable callback: %s", task_id, exc.message)
+        logger.warning(
+            "task=%s unreadable callback: %s", task_id, exc.message, extra={"task": str(task_id)}
+        )
         raise ApplicationError("Unreadable callback body.") from exc
     if task.status == Status.SUBMIT_UNKNOWN and upstream_id:
         return _adopt_from_callback(task, upstream_id)
@@ -57,7 +59,7 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
     # the gateway about it a second time meanwhile; if the job is lost the lease runs out.
     claimed = GenerationTask.objects.filter(
         pk=task_id, status__in=[Status.QUEUED, Status.RUNNING]
-    ).update(next_poll_at=timezone.now() + POLL_LEASE)
+    ).update(next_poll_at=timezone.now() + poll_lease())
     if claimed:
         enqueue(POLL_JOB, task_id)
         return "refreshing"
@@ -71,7 +73,11 @@ def _adopt_from_callback(task: GenerationTask, upstream_id: str) -> str:
         get_provider(task.provider).fetch(upstream_id)
     except ProviderError as exc:
         logger.info(
-            "task=%s callback names %s, not confirmed: %s", task.pk, upstream_id, exc.message
+            "task=%s callback names %s, not confirmed: %s",
+            task.pk,
+            upstream_id,
+            exc.message,
+            extra={"task": str(task.pk)},
         )
         return "unconfirmed"
     with transaction.atomic():

@@ -9,6 +9,7 @@ from projects.models import GenerationTask
 from projects.providers.base import CancelNotSupported, ProviderError, UpstreamStatus
 from projects.providers.registry import get_capabilities, get_provider
 from projects.services.audit import audit_record
+from projects.services.gateway_status import gateway_call
 from projects.services.task_state import task_event_add, task_finish
 
 Status = GenerationTask.Status
@@ -52,7 +53,8 @@ def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> s
             "rendering and will finish."
         )
     try:
-        snapshot = get_provider(task.provider).cancel(task.upstream_task_id)
+        with gateway_call(task.provider):
+            snapshot = get_provider(task.provider).cancel(task.upstream_task_id)
     except CancelNotSupported as exc:
         task_event_add(task_id=task.pk, kind="cancel_refused", message=exc.message)
         raise InvalidStateTransition(f"{caps.label} refused the cancel: {exc.message}") from exc

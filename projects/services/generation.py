@@ -12,7 +12,7 @@ import logging
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
@@ -24,6 +24,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from projects.crashpoints import crashpoint
 from projects.exceptions import InvalidRequest
 from projects.media import MediaInvalid
 from projects.models import Asset, GenerationReference, GenerationTask, Project
@@ -52,6 +53,7 @@ from projects.services.assets import (
 )
 from projects.services.audit import audit_record
 from projects.services.billing import generation_task_hold
+from projects.services.gateway_status import gateway_call
 from projects.services.poll_schedule import next_poll_time
 from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.storage import signed_url
@@ -61,8 +63,8 @@ Status = GenerationTask.Status
 
 SUBMIT_JOB = "projects.tasks.generation_task_submit"
 SUBMIT_WATCHDOG = timedelta(seconds=60)  # a pending task not claimed by then is re-enqueued
-SUBMIT_LEASE = timedelta(seconds=120)  # longer than any HTTP timeout of a create call
 MAX_SUBMIT_ATTEMPTS = 8
+RECONCILE_FIRST = 30.0  # upstream seconds before a lost submit is first looked for: lists lag
 DEADLINE = timedelta(hours=49)  # Ark's default execution_expires_after (48 h) plus a margin
 
 
@@ -368,17 +370,20 @@ def generation_task_submit(*, task_id: str) -> None:
     now = timezone.now()
     claimed = GenerationTask.objects.filter(pk=task_id, status=Status.PENDING).update(
         status=Status.SUBMITTING,
-        next_poll_at=now + SUBMIT_LEASE,
+        next_poll_at=now + timedelta(seconds=settings.SEEDANCE_SUBMIT_LEASE),
         submit_attempts=F("submit_attempts") + 1,
         submitted_at=now,  # when the create went out; reconciliation searches from here
     )
     if not claimed:
-        logger.info("task=%s submit skipped: not pending", task_id)
+        logger.info("task=%s submit skipped: not pending", task_id, extra={"task": str(task_id)})
         return
     task = GenerationTask.objects.get(pk=task_id)
     try:
         provider = get_provider(task.provider)
-        result = provider.submit(request_for_task(task))
+        request = request_for_task(task)
+        crashpoint("before_submit")
+        with gateway_call(task.provider):
+            result = provider.submit(request)
     except (ImproperlyConfigured, UnknownProvider) as exc:
         task_finish(
             task_id=task_id,
@@ -393,7 +398,7 @@ def generation_task_submit(*, task_id: str) -> None:
             task_id=task_id,
             from_statuses=[Status.SUBMITTING],
             to_status=Status.SUBMIT_UNKNOWN,
-            next_poll_at=timezone.now() + timedelta(seconds=30),
+            next_poll_at=reconcile_first_time(),
             error_message=exc.message,
         ):
             task_event_add(
@@ -415,6 +420,7 @@ def generation_task_submit(*, task_id: str) -> None:
             error_message=exc.message,
         )
         return
+    crashpoint("after_submit")
     with transaction.atomic():
         moved = task_transition(
             task_id=task_id,
@@ -436,6 +442,15 @@ def generation_task_submit(*, task_id: str) -> None:
                 status=result.raw_status,
                 vendor_cost=result.vendor_cost,  # e.g. seedance2.ink creditsCharged; "" if none
             )
+
+
+def reconcile_first_time() -> datetime:
+    """When a submit whose outcome is unknown is first reconciled: RECONCILE_FIRST upstream
+    seconds from now (SEEDANCE_UPSTREAM_TIME_SCALE makes that 0.15 s against the tests' fast
+    simulator)."""
+    return timezone.now() + timedelta(
+        seconds=RECONCILE_FIRST * settings.SEEDANCE_UPSTREAM_TIME_SCALE
+    )
 
 
 def _submit_retry_later(task: GenerationTask, exc: ProviderTransientError) -> None:

@@ -10,28 +10,82 @@ saving to an existing key with the same bytes is a no-op.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import threading
+from datetime import datetime, timedelta
 from pathlib import Path
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
+from projects.crashpoints import crashpoint
 from projects.media import MediaInvalid, probe_video
 from projects.models import GenerationTask
-from projects.providers.base import ProviderError, UpstreamStatus
+from projects.providers.base import ProviderError, ProviderRejectedError, UpstreamStatus
 from projects.providers.downloads import DownloadError, LinkExpired, download_to_file
 from projects.providers.registry import get_provider
 from projects.services.pricing import billed_output_seconds
 from projects.services.task_state import task_event_add, task_finish
-from projects.storage import output_key, save_file, temp_dir
+from projects.storage import StorageConflict, delete_quietly, output_key, save_file, temp_dir
 
 logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
 
-DOWNLOAD_LEASE = timedelta(minutes=10)
 MAX_STORE_ATTEMPTS = 6
 MAX_OUTPUT_BYTES = 2 * 1024**3
+
+
+def download_lease() -> timedelta:
+    """How long one store job keeps a task from the others (SEEDANCE_DOWNLOAD_LEASE)."""
+    return timedelta(seconds=settings.SEEDANCE_DOWNLOAD_LEASE)
+
+
+class DownloadLeaseKeeper:
+    """Keeps a store job's claim on its task alive while the copy runs: a daemon thread pushes
+    `lease_until` (and `next_poll_at`) one `lease` ahead every third of it, on its own database
+    connection, as long as the lease is still the one it last wrote. So a worker killed
+    mid-copy frees the task one lease after its last renewal (SEEDANCE_DOWNLOAD_LEASE, 90 s by
+    default), however long a live copy takes. Use as a context manager around the copy."""
+
+    def __init__(self, *, task_id: object, until: datetime, lease: timedelta) -> None:
+        self.task_id = task_id
+        self.until = until
+        self.lease = lease
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"lease-{task_id}", daemon=True)
+
+    def __enter__(self) -> DownloadLeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.lease.total_seconds() / 3):
+                until = timezone.now() + self.lease
+                renewed = GenerationTask.objects.filter(
+                    pk=self.task_id, status=Status.DOWNLOADING, lease_until=self.until
+                ).update(lease_until=until, next_poll_at=until)
+                if not renewed:  # the task ended or another job took it: nothing to keep
+                    return
+                self.until = until
+        except DatabaseError:
+            # The database is away: the lease may run out and another job may start; the
+            # final conditional update still lets only one of them finish the task.
+            logger.warning("task=%s could not renew its download lease", self.task_id)
+        finally:
+            connection.close()  # this thread's own connection
+
+
+def store_pickup() -> timedelta:
+    """How long a rendered task waits for a store job to claim it before the sweep queues
+    another (SEEDANCE_STORE_PICKUP). A second job for a claimed task is a no-op."""
+    return timedelta(seconds=settings.SEEDANCE_STORE_PICKUP)
 
 
 def generation_task_store_outputs(*, task_id: str) -> None:
@@ -42,17 +96,25 @@ def generation_task_store_outputs(*, task_id: str) -> None:
     links once; when nothing works it fails with a clear message and nothing is charged.
     """
     now = timezone.now()
+    lease = download_lease()
     claimed = GenerationTask.objects.filter(
         Q(lease_until__isnull=True) | Q(lease_until__lte=now),
         pk=task_id,
         status=Status.DOWNLOADING,
-    ).update(lease_until=now + DOWNLOAD_LEASE, next_poll_at=now + DOWNLOAD_LEASE)
+    ).update(lease_until=now + lease, next_poll_at=now + lease)
+    until = now + lease
     if not claimed:
-        logger.info("task=%s store skipped: not downloading or leased", task_id)
+        logger.info(
+            "task=%s store skipped: not downloading or leased",
+            task_id,
+            extra={"task": str(task_id)},
+        )
         return
+    _remove_partials(task_id)
     task = GenerationTask.objects.select_related("project").get(pk=task_id)
     try:
-        fields = _store_all(task)
+        with DownloadLeaseKeeper(task_id=task_id, until=until, lease=lease):
+            fields = _store_all(task)
     except LinkExpired as exc:
         _refresh_links_or_fail(task, exc)
         return
@@ -65,9 +127,11 @@ def generation_task_store_outputs(*, task_id: str) -> None:
     except MediaInvalid as exc:
         _fail(task, f"The gateway returned a file that is not a playable video: {exc.message}")
         return
-    except OSError as exc:  # storage down, disk full: keep the task, try again later
+    except (OSError, BotoCoreError, ClientError, StorageConflict) as exc:
+        # Storage down, disk full, S3 unreachable or refusing: keep the task, try again later.
         _retry_later(task, f"Storage error ({type(exc).__name__}: {exc}).")
         return
+    crashpoint("before_settle")
     if task_finish(
         task_id=task_id,
         status=Status.SUCCEEDED,
@@ -75,7 +139,21 @@ def generation_task_store_outputs(*, task_id: str) -> None:
         event_message=f"Saved {fields['video_size_bytes']} bytes, {fields['video_duration_s']} s.",
         **fields,
     ):
-        logger.info("task=%s stored video=%s", task_id, fields["video"])
+        logger.info(
+            "task=%s stored video=%s", task_id, fields["video"], extra={"task": str(task_id)}
+        )
+
+
+def _partial_prefix(task_id: object) -> str:
+    return f"dl-{task_id}-"
+
+
+def _remove_partials(task_id: object) -> None:
+    # A worker killed mid-download leaves its scratch file behind. Holding the lease, we are
+    # the only one writing this task's scratch files here, so any we find are stale.
+    for stale in temp_dir().glob(f"{_partial_prefix(task_id)}*.part"):
+        stale.unlink(missing_ok=True)
+        logger.info("task=%s removed stale %s", task_id, stale.name, extra={"task": str(task_id)})
 
 
 def _store_all(task: GenerationTask) -> dict:
@@ -85,6 +163,7 @@ def _store_all(task: GenerationTask) -> dict:
         directory=temp_dir(),
         timeout=settings.SEEDANCE_DOWNLOAD_TIMEOUT,
         max_bytes=MAX_OUTPUT_BYTES,
+        prefix=_partial_prefix(task.pk),
     )
     try:
         info = probe_video(video.path)
@@ -126,6 +205,7 @@ def _store_optional(task: GenerationTask, url: str, filename: str) -> str:
             directory=temp_dir(),
             timeout=settings.SEEDANCE_DOWNLOAD_TIMEOUT,
             max_bytes=50 * 1024**2,
+            prefix=_partial_prefix(task.pk),
         )
     except DownloadError as exc:
         task_event_add(
@@ -147,14 +227,14 @@ def _retry_later(task: GenerationTask, message: str) -> None:
     if attempts > MAX_STORE_ATTEMPTS:
         _fail(task, f"{message} Gave up after {attempts - 1} attempts.")
         return
-    delay = min(600, 10 * 2 ** (attempts - 1))
+    delay = min(600, settings.SEEDANCE_STORE_RETRY_SECONDS * 2 ** (attempts - 1))
     GenerationTask.objects.filter(pk=task.pk, status=Status.DOWNLOADING).update(
         lease_until=None, next_poll_at=timezone.now() + timedelta(seconds=delay)
     )
     task_event_add(
         task_id=task.pk,
         kind="store_retry",
-        message=f"{message} Trying again in {delay} s.",
+        message=f"{message} Trying again in {delay:g} s.",
         attempt=attempts,
     )
 
@@ -166,6 +246,16 @@ def _refresh_links_or_fail(task: GenerationTask, exc: LinkExpired) -> None:
         return
     try:
         snapshot = get_provider(task.provider).fetch(task.upstream_task_id)
+    except ProviderRejectedError as err:
+        if err.kind == "not_found":  # final: no fresh link will ever come
+            _fail(
+                task,
+                f"{exc.message} The link expired and the gateway no longer knows the task "
+                f"({err.message}), so the video cannot be fetched again.",
+            )
+            return
+        _retry_later(task, f"{exc.message} Asking for a fresh link failed: {err.message}")
+        return
     except ProviderError as err:
         _retry_later(task, f"{exc.message} Asking for a fresh link failed: {err.message}")
         return
@@ -187,10 +277,25 @@ def _refresh_links_or_fail(task: GenerationTask, exc: LinkExpired) -> None:
 
 
 def _fail(task: GenerationTask, message: str) -> None:
-    task_finish(
+    if task_finish(
         task_id=task.pk,
         status=Status.FAILED,
         from_statuses=[Status.DOWNLOADING],
         error_code="output_unavailable",
         error_message=message,
-    )
+    ):
+        # An attempt may have left a file (or a truncated one, storage failing mid-write)
+        # under the task's keys; a failed task shows none and keeps none.
+        delete_quietly(
+            output_key(team_id=task.project.team_id, task_id=task.pk, filename=name)
+            for name in _output_names(task)
+        )
+
+
+def _output_names(task: GenerationTask) -> list[str]:
+    """The file names a task's outputs are stored under (as `_store_all` names them)."""
+    return [
+        "video.mp4",
+        "cover" + _suffix(task.cover_url, ".jpg"),
+        "last_frame" + _suffix(task.last_frame_url, ".png"),
+    ]

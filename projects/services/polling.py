@@ -4,7 +4,9 @@ Polling is a database lease (docs/ARCHITECTURE.md): every non-terminal task has 
 `next_poll_at`; the sweep claims due rows by pushing `next_poll_at` one lease ahead (with
 `select_for_update(skip_locked=True)` where the database has it), handles them on a bounded
 thread pool, and each handler sets the real next time. A worker that dies mid-poll leaves the
-row to come due again when its lease runs out; two sweeps never take the same row.
+row to come due again when its lease runs out; two sweeps never take the same row. The
+database going away for a while (locked, restarting, unreachable) does not end a sweep: it
+waits, claims again, and a step cut off half-way is redone when its task comes due.
 """
 
 from __future__ import annotations
@@ -14,13 +16,19 @@ import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import (
+    DatabaseError,
+    IntegrityError,
+    close_old_connections,
+    connection,
+    transaction,
+)
 from django.db.models import F
 from django.utils import timezone
 
+from projects.logs import with_log_context
 from projects.models import GenerationTask
 from projects.providers.base import (
     ProviderError,
@@ -31,8 +39,14 @@ from projects.providers.base import (
 )
 from projects.providers.registry import batch_size, get_provider
 from projects.queue import enqueue, enqueue_on_commit
-from projects.services.generation import DEADLINE, SUBMIT_JOB, request_for_task
-from projects.services.outputs import generation_task_store_outputs
+from projects.services.gateway_status import gateway_call
+from projects.services.generation import (
+    DEADLINE,
+    SUBMIT_JOB,
+    reconcile_first_time,
+    request_for_task,
+)
+from projects.services.outputs import generation_task_store_outputs, store_pickup
 from projects.services.poll_schedule import next_poll_time
 from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.services.upstream_errors import failure_message
@@ -49,10 +63,17 @@ SWEPT = [
     Status.RUNNING,
     Status.DOWNLOADING,
 ]
-POLL_LEASE = timedelta(seconds=120)
 CLAIM_PER_SLOT = 25  # due tasks claimed per free thread: batches need many at once
 UNKNOWN_RECHECK = timedelta(minutes=5)
 MAX_NOT_FOUND = 3
+# Our tasks sent this long before a lost create still count as its twins when reconciling;
+# wider than any gateway's search window around the send time (Ark: 5 s before).
+KNOWN_WINDOW = timedelta(minutes=10)
+
+
+def poll_lease() -> timedelta:
+    """How long a claimed task stays away from other sweeps (SEEDANCE_POLL_LEASE)."""
+    return timedelta(seconds=settings.SEEDANCE_POLL_LEASE)
 
 
 def generation_tasks_claim_due(*, limit: int, only: list[str] | None = None) -> list[str]:
@@ -69,7 +90,7 @@ def generation_tasks_claim_due(*, limit: int, only: list[str] | None = None) -> 
             due = due.select_for_update(skip_locked=True, of=("self",))
         ids = [str(pk) for pk in due.values_list("pk", flat=True)[:limit]]
         if ids:
-            GenerationTask.objects.filter(pk__in=ids).update(next_poll_at=now + POLL_LEASE)
+            GenerationTask.objects.filter(pk__in=ids).update(next_poll_at=now + poll_lease())
     return ids
 
 
@@ -92,9 +113,9 @@ def generation_tasks_sweep(
     handled = 0
     if concurrency == 1:
         while time.monotonic() < deadline:
-            ids = generation_tasks_claim_due(limit=CLAIM_PER_SLOT, only=only)
-            for job in poll_jobs(ids):
-                job()
+            ids = _claim_or_wait(limit=CLAIM_PER_SLOT, only=only)
+            for job in _jobs_or_none(ids):
+                _run_job(job)
             handled += len(ids)
             if not ids:
                 if until_idle:
@@ -105,12 +126,8 @@ def generation_tasks_sweep(
     with ThreadPoolExecutor(concurrency, thread_name_prefix="poll") as pool:
         while time.monotonic() < deadline:
             free = concurrency - len(inflight)
-            ids = (
-                generation_tasks_claim_due(limit=free * CLAIM_PER_SLOT, only=only)
-                if free > 0
-                else []
-            )
-            inflight |= {pool.submit(_in_thread, job) for job in poll_jobs(ids)}
+            ids = _claim_or_wait(limit=free * CLAIM_PER_SLOT, only=only) if free > 0 else []
+            inflight |= {pool.submit(_in_thread, job) for job in _jobs_or_none(ids)}
             handled += len(ids)
             if not inflight and not ids and until_idle:
                 break
@@ -133,13 +150,55 @@ def poll_jobs(task_ids: list[str]) -> list[Callable[[], None]]:
         if status in (Status.QUEUED, Status.RUNNING) and batch_size(provider) > 1:
             batches.setdefault(provider, []).append(str(pk))
         else:
-            jobs.append(partial(generation_task_poll, task_id=str(pk)))
+            jobs.append(with_log_context(generation_task_poll, task_id=str(pk)))
     for provider, ids in batches.items():
         size = batch_size(provider)
         for start in range(0, len(ids), size):
             chunk = ids[start : start + size]
-            jobs.append(partial(generation_tasks_refresh_batch, provider=provider, task_ids=chunk))
+            jobs.append(
+                with_log_context(generation_tasks_refresh_batch, provider=provider, task_ids=chunk)
+            )
     return jobs
+
+
+DB_RETRY_S = 0.5  # real seconds between tries while the database is unavailable
+
+
+def _claim_or_wait(*, limit: int, only: list[str] | None) -> list[str]:
+    # The database down or locked for a while must not end the sweep (nor break its chain,
+    # services/sweeper.py, whose own bookkeeping needs the database too): wait and try again.
+    try:
+        return generation_tasks_claim_due(limit=limit, only=only)
+    except DatabaseError as exc:
+        if connection.in_atomic_block:  # a caller's transaction (tests): not ours to drop
+            raise
+        logger.warning("sweep: database unavailable (%s); trying again", exc)
+        connection.close()  # a broken connection is reopened on the next query
+        time.sleep(DB_RETRY_S)
+        return []
+
+
+def _jobs_or_none(task_ids: list[str]) -> list[Callable[[], None]]:
+    # Claimed but not handled (database gone again): they come due when the lease ends.
+    try:
+        return poll_jobs(task_ids)
+    except DatabaseError as exc:
+        if connection.in_atomic_block:
+            raise
+        logger.warning("sweep: database unavailable (%s); tasks come due again", exc)
+        connection.close()
+        return []
+
+
+def _run_job(job: Callable[[], None]) -> None:
+    try:
+        job()
+    except Exception:
+        # Each step is a conditional update, so a half-done one is redone, not doubled.
+        logger.exception("poll job %s crashed; its tasks come due again when the lease ends", job)
+        if connection.in_atomic_block:
+            raise
+        connection.close()
 
 
 def _in_thread(job: Callable[[], None]) -> None:
@@ -173,7 +232,7 @@ def generation_task_poll(*, task_id: str, store_inline: bool = False) -> None:
             task_id=task_id,
             from_statuses=[Status.SUBMITTING],
             to_status=Status.SUBMIT_UNKNOWN,
-            next_poll_at=timezone.now() + timedelta(seconds=30),
+            next_poll_at=reconcile_first_time(),
         ):
             task_event_add(
                 task_id=task_id,
@@ -184,7 +243,7 @@ def generation_task_poll(*, task_id: str, store_inline: bool = False) -> None:
         generation_task_reconcile(task=task)
     elif task.status == Status.DOWNLOADING:
         GenerationTask.objects.filter(pk=task_id, status=Status.DOWNLOADING).update(
-            next_poll_at=timezone.now() + timedelta(minutes=10)
+            next_poll_at=timezone.now() + store_pickup()
         )
         enqueue(STORE_JOB, task_id)
     else:
@@ -202,30 +261,40 @@ def generation_task_reconcile(*, task: GenerationTask) -> None:
     now = timezone.now()
     sent_at = task.submitted_at or task.created_at
     try:
-        found = get_provider(task.provider).reconcile(
-            request_for_task(task), sent_at=sent_at.timestamp()
-        )
+        with gateway_call(task.provider):
+            found = get_provider(task.provider).reconcile(
+                request_for_task(task), sent_at=sent_at.timestamp(), known=_followed_near(task)
+            )
     except ProviderError as exc:
         _reschedule_unknown(task, timedelta(seconds=30))
         task_event_add(task_id=task.pk, kind="reconcile_error", message=exc.message)
         return
     if found:
-        with transaction.atomic():
-            if task_transition(
-                task_id=task.pk,
-                from_statuses=[Status.SUBMIT_UNKNOWN],
-                to_status=Status.QUEUED,
-                upstream_task_id=found,
-                next_poll_at=now,
-                error_message="",
-                deadline_at=sent_at + DEADLINE,
-            ):
-                task_event_add(
+        try:
+            with transaction.atomic():
+                if task_transition(
                     task_id=task.pk,
-                    kind="reconciled",
+                    from_statuses=[Status.SUBMIT_UNKNOWN],
+                    to_status=Status.QUEUED,
                     upstream_task_id=found,
-                    message=f"Found the task the lost submit created: {found}.",
-                )
+                    next_poll_at=now,
+                    error_message="",
+                    deadline_at=sent_at + DEADLINE,
+                ):
+                    task_event_add(
+                        task_id=task.pk,
+                        kind="reconciled",
+                        upstream_task_id=found,
+                        message=f"Found the task the lost submit created: {found}.",
+                    )
+        except IntegrityError:
+            # Another of our tasks took that upstream id meanwhile (unique per gateway): it is
+            # not this one's, and which is cannot be told.
+            _ask_admin(
+                task,
+                f"{task.provider} lists {found} for this lost submit, but another "
+                "task follows it; an admin must check and adopt its id, resend, or fail it.",
+            )
         return
     settle_after = timedelta(seconds=settings.SEEDANCE_RECONCILE_AFTER)
     if found == "" and now - sent_at >= settle_after:
@@ -247,14 +316,33 @@ def generation_task_reconcile(*, task: GenerationTask) -> None:
     if found == "":
         _reschedule_unknown(task, sent_at + settle_after - now)
         return
+    _ask_admin(
+        task,
+        f"{task.provider} cannot say whether the lost submit created a task; an admin must "
+        "check and adopt its id, resend, or fail it.",
+    )
+
+
+def _ask_admin(task: GenerationTask, message: str) -> None:
     if not task.events.filter(kind="needs_admin").exists():
-        task_event_add(
-            task_id=task.pk,
-            kind="needs_admin",
-            message=f"{task.provider} cannot say whether the lost submit created a "
-            "task; an admin must check and adopt its id, resend, or fail it.",
-        )
+        task_event_add(task_id=task.pk, kind="needs_admin", message=message)
     _reschedule_unknown(task, UNKNOWN_RECHECK)
+
+
+def _followed_near(task: GenerationTask) -> frozenset[str]:
+    """Upstream ids our other tasks of the gateway follow, sent from KNOWN_WINDOW before this
+    one's lost create on: never its task, whatever the gateway's list suggests (a twin of the
+    same shape sent at the same time looks just like it)."""
+    sent_at = task.submitted_at or task.created_at
+    ids = (
+        GenerationTask.objects.filter(
+            provider=task.provider, submitted_at__gte=sent_at - KNOWN_WINDOW
+        )
+        .exclude(pk=task.pk)
+        .exclude(upstream_task_id="")
+        .values_list("upstream_task_id", flat=True)
+    )
+    return frozenset(ids)
 
 
 def _reschedule_unknown(task: GenerationTask, delay: timedelta) -> None:
@@ -268,7 +356,8 @@ def generation_task_refresh(*, task: GenerationTask, store_inline: bool = False)
     (`store_inline`: see generation_task_poll)."""
     GenerationTask.objects.filter(pk=task.pk).update(poll_count=F("poll_count") + 1)
     try:
-        snapshot = get_provider(task.provider).fetch(task.upstream_task_id)
+        with gateway_call(task.provider):
+            snapshot = get_provider(task.provider).fetch(task.upstream_task_id)
     except ProviderTransientError as exc:
         _poll_failed(task, exc, retry_after=exc.retry_after)
         return
@@ -301,7 +390,8 @@ def generation_tasks_refresh_batch(*, provider: str, task_ids: list[str]) -> Non
         poll_count=F("poll_count") + 1
     )
     try:
-        snapshots = get_provider(provider).fetch_many([t.upstream_task_id for t in tasks])
+        with gateway_call(provider):
+            snapshots = get_provider(provider).fetch_many([t.upstream_task_id for t in tasks])
     except ProviderTransientError as exc:
         for task in tasks:
             _poll_failed(task, exc, retry_after=exc.retry_after)
@@ -399,7 +489,7 @@ def generation_task_apply_snapshot(
                 vendor_cost=(snapshot.vendor_cost or task.vendor_cost)[:64],
                 upstream_finished_at=now,
                 started_at=task.started_at or now,
-                next_poll_at=now + timedelta(minutes=10),
+                next_poll_at=now + store_pickup(),
                 **common,
             ):
                 task_event_add(
@@ -410,7 +500,7 @@ def generation_task_apply_snapshot(
                 )
                 if store_inline:
                     transaction.on_commit(
-                        partial(generation_task_store_outputs, task_id=str(task.pk))
+                        with_log_context(generation_task_store_outputs, task_id=str(task.pk))
                     )
                 else:
                     enqueue_on_commit(STORE_JOB, str(task.pk))

@@ -1,4 +1,9 @@
-"""What an admin does with a stuck task (Django admin actions call these)."""
+"""What an admin does with a stuck task (Django admin actions call these).
+
+Every action here is written to the audit trail (`task.<action>` with the admin as actor)
+in the transaction that makes its change, besides the task's own history. What counts as
+stuck is `selectors.generation_tasks_stuck`; cancelling upstream is services/cancel.py.
+"""
 
 from __future__ import annotations
 
@@ -9,20 +14,69 @@ from django.utils import timezone
 from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationTask
 from projects.queue import enqueue_on_commit
+from projects.services.audit import audit_record
 from projects.services.generation import SUBMIT_JOB
 from projects.services.task_state import task_event_add, task_finish, task_transition
 
 Status = GenerationTask.Status
 
 
-def generation_task_poll_now(*, task: GenerationTask, actor: AbstractBaseUser) -> bool:
-    """Make an active task due at once (the sweep picks it up within a second)."""
-    changed = GenerationTask.objects.filter(pk=task.pk, status__in=GenerationTask.ACTIVE).update(
-        next_poll_at=timezone.now(), lease_until=None
+def _audit(task: GenerationTask, actor: AbstractBaseUser, action: str, **details: object) -> None:
+    audit_record(
+        actor=actor,
+        action=f"task.{action}",
+        team=task.project.team,
+        target=task,
+        details={"status": task.status, "provider": task.provider, "via": "admin", **details},
     )
-    if changed:
-        task_event_add(task_id=task.pk, kind="admin", message=f"{actor} asked for a check now.")
+
+
+def generation_task_poll_now(*, task: GenerationTask, actor: AbstractBaseUser) -> bool:
+    """Make an active task due at once (the sweep picks it up within a second): a pending
+    task is sent, a submit_unknown one reconciled, a queued or running one asked about, a
+    downloading one copied again. Returns False when the task already ended."""
+    with transaction.atomic():
+        changed = GenerationTask.objects.filter(
+            pk=task.pk, status__in=GenerationTask.ACTIVE
+        ).update(next_poll_at=timezone.now(), lease_until=None)
+        if changed:
+            task_event_add(task_id=task.pk, kind="admin", message=f"{actor} asked for a check now.")
+            _audit(task, actor, "poll_now")
     return bool(changed)
+
+
+def generation_task_reconcile_now(*, task: GenerationTask, actor: AbstractBaseUser) -> str:
+    """Reconcile a submit_unknown task at once, in this request (one gateway call, bounded by
+    SEEDANCE_HTTP_TIMEOUT), and say what came of it. Raises InvalidStateTransition unless the
+    task's submit is unconfirmed."""
+    from projects.services.polling import generation_task_reconcile
+
+    task.refresh_from_db()
+    if task.status != Status.SUBMIT_UNKNOWN:
+        raise InvalidStateTransition(
+            f"Only a task whose submit is unconfirmed can be reconciled (this one is "
+            f"{task.get_status_display().lower()})."
+        )
+    generation_task_reconcile(task=task)
+    after = GenerationTask.objects.get(pk=task.pk)
+    latest = after.events.order_by("-created_at", "-id").first()
+    if after.status == Status.QUEUED:
+        outcome = f"found upstream as {after.upstream_task_id}; following it"
+    elif after.status == Status.PENDING:
+        outcome = "the gateway shows nothing was created; sending it again"
+    elif latest is not None and latest.kind == "reconcile_error":
+        outcome = f"the gateway did not answer ({latest.message}); asked again later"
+    elif latest is not None and latest.kind == "needs_admin":
+        outcome = (
+            "the gateway cannot say whether it was created; check there, then adopt its id, "
+            "resend or fail the task"
+        )
+    else:
+        outcome = "the gateway lists nothing yet (its list lags); asked again shortly"
+    with transaction.atomic():
+        task_event_add(task_id=task.pk, kind="admin", message=f"{actor} reconciled: {outcome}.")
+        _audit(task, actor, "reconciled", outcome=outcome, now=after.status)
+    return outcome
 
 
 def generation_task_resubmit(*, task: GenerationTask, actor: AbstractBaseUser) -> None:
@@ -41,6 +95,7 @@ def generation_task_resubmit(*, task: GenerationTask, actor: AbstractBaseUser) -
             kind="admin",
             message=f"{actor} confirmed nothing was created upstream; resending.",
         )
+        _audit(task, actor, "resubmitted")
         enqueue_on_commit(SUBMIT_JOB, str(task.pk))
 
 
@@ -66,15 +121,21 @@ def generation_task_adopt_upstream(
             kind="admin",
             message=f"{actor} attached upstream task {upstream_task_id}.",
         )
+        _audit(task, actor, "adopted_upstream", upstream_task_id=upstream_task_id)
 
 
 def generation_task_fail(
     *, task: GenerationTask, actor: AbstractBaseUser, reason: str = ""
 ) -> bool:
-    """End an active task as failed (its hold is released, nothing charged)."""
-    return task_finish(
-        task_id=task.pk,
-        status=Status.FAILED,
-        error_code="admin",
-        error_message=reason or f"Stopped by an administrator ({actor}).",
-    )
+    """End an active task as failed (its hold is released, nothing charged). Returns False
+    when it had already ended."""
+    with transaction.atomic():
+        ended = task_finish(
+            task_id=task.pk,
+            status=Status.FAILED,
+            error_code="admin",
+            error_message=reason or f"Stopped by an administrator ({actor}).",
+        )
+        if ended:
+            _audit(task, actor, "failed")
+    return ended

@@ -16,6 +16,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -23,7 +24,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from projects.access import REVIEWER, ROLE_RANK, team_role
+from projects.access import REVIEWER, ROLE_RANK, team_role, team_roles
 from projects.exceptions import ApplicationError, InvalidStateTransition
 from projects.models import GenerationTask, Review
 from projects.services.audit import audit_record
@@ -51,11 +52,14 @@ class ReviewPermissionError(PermissionDenied):
 
 
 def review_permission_error(
-    *, task: GenerationTask, user: AbstractBaseUser, decision: str
+    *, task: GenerationTask, user: AbstractBaseUser, decision: str, role: str | None = ""
 ) -> str | None:
     """Why `user` may not record `decision` ('approved' | 'rejected') on `task`, or None when
-    they may. Pages use it to show or hide the buttons; the actions enforce it."""
-    role = team_role(user, task.project.team)
+    they may. Pages use it to show or hide the buttons; the actions enforce it. `role` is the
+    user's role in the task's team when the caller already knows it (None: no role);
+    otherwise it is looked up."""
+    if role == "":
+        role = team_role(user, task.project.team)
     if role is None or ROLE_RANK[role] < ROLE_RANK[REVIEWER]:
         return NOT_A_REVIEWER
     if (
@@ -65,6 +69,29 @@ def review_permission_error(
     ):
         return SELF_REVIEW
     return None
+
+
+def review_refusals(
+    *, tasks: Iterable[GenerationTask], user: AbstractBaseUser, role: str | None = ""
+) -> dict[object, dict[str, str | None]]:
+    """{task id: {'approved': refusal or None, 'rejected': refusal or None}} for `tasks`
+    (with `project__team` loaded), looking the user's roles up once for all their teams
+    (or with `role`, the user's role in the one team all `tasks` belong to, when the caller
+    has it: access_generation_task's `viewer_role`)."""
+    tasks = list(tasks)
+    if role != "":
+        roles = {task.project.team_id: role for task in tasks}
+    else:
+        roles = team_roles(user, {task.project.team for task in tasks})
+    return {
+        task.pk: {
+            decision: review_permission_error(
+                task=task, user=user, decision=decision, role=roles.get(task.project.team_id)
+            )
+            for decision in (Review.Decision.APPROVED, Review.Decision.REJECTED)
+        }
+        for task in tasks
+    }
 
 
 def _decide(*, task: GenerationTask, user: AbstractBaseUser, decision: str, comment: str) -> Review:

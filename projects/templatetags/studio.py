@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
+
 from django import template
 from django.utils import timezone
 
@@ -72,15 +76,36 @@ def review_tone(review_state: str) -> str:
     return REVIEW_TONES.get(review_state, "muted")
 
 
-@register.simple_tag
-def nav_for(user) -> dict:
+# The top bar is on every page and changes only when someone's roles do: each process keeps
+# it per session for NAV_TTL seconds. It only shows links (every view checks roles itself),
+# so a role change shows in the bar within that time.
+NAV_TTL = 30.0
+NAV_CACHE_SIZE = 2048
+_nav: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
+_nav_lock = threading.Lock()
+
+
+@register.simple_tag(takes_context=True)
+def nav_for(context, user) -> dict:
     """What the top bar links to for `user`: the review queue when they review in any team,
-    and the teams they administer."""
-    from projects.selectors import team_list_for_user
+    and the teams they administer (selectors.nav_teams, kept NAV_TTL seconds per session)."""
+    from projects.selectors import nav_teams
 
     if not user.is_authenticated:
         return {"reviews": False, "admin_teams": []}
-    return {
-        "reviews": team_list_for_user(user, min_role="reviewer").exists(),
-        "admin_teams": list(team_list_for_user(user, min_role="admin")[:5]),
-    }
+    request = context.get("request")
+    session_key = getattr(getattr(request, "session", None), "session_key", None)
+    if not session_key:
+        return nav_teams(user=user)
+    key, now = (session_key, user.pk), time.monotonic()
+    with _nav_lock:
+        kept = _nav.get(key)
+        if kept is not None and now - kept[0] < NAV_TTL:
+            return kept[1]
+    nav = nav_teams(user=user)
+    with _nav_lock:
+        _nav[key] = (now, nav)
+        _nav.move_to_end(key)
+        while len(_nav) > NAV_CACHE_SIZE:
+            _nav.popitem(last=False)
+    return nav

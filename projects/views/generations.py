@@ -21,7 +21,7 @@ from projects.exceptions import ApplicationError, InvalidRequest
 from projects.forms import GenerationForm, ReviewForm
 from projects.models import GenerationTask, Project
 from projects.ratelimits import SUBMIT_LIMITED, submit_limited
-from projects.selectors import reference_list, review_list, task_event_list
+from projects.selectors import DECIDED, reference_list, review_list, task_event_list
 from projects.services import billing
 from projects.services.assets import asset_from_last_frame
 from projects.services.callbacks import generation_task_callback
@@ -30,12 +30,13 @@ from projects.services.generation import generation_task_create
 from projects.services.reviews import (
     generation_revise,
     generation_revise_initial,
-    review_permission_error,
+    review_refusals,
 )
 from projects.spend import task_money
 from projects.storage import signed_url
 
 logger = logging.getLogger(__name__)
+REJECTED = GenerationTask.ReviewState.REJECTED
 
 
 @min_role(MEMBER)
@@ -134,16 +135,20 @@ def _estimate(project, request: HttpRequest, form: GenerationForm) -> billing.Es
 @require_GET
 def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     task = access_generation_task(request.user, task_id, min_role=MEMBER)
-    user = request.user
+    refusals = review_refusals(tasks=[task], user=request.user, role=task.viewer_role)[task.pk]
     context = {
         "task": task,
         "project": task.project,
         "events": task_event_list(task=task),
         "money": task_money(task),
-        "reviews": review_list(task=task),
-        "revisions": task.revisions.order_by("created_at"),
-        "approve_refusal": review_permission_error(task=task, user=user, decision="approved"),
-        "reject_refusal": review_permission_error(task=task, user=user, decision="rejected"),
+        # Decisions exist only once a video left "awaiting review" (services/reviews.py).
+        "reviews": review_list(task=task) if task.review_state in DECIDED else [],
+        # Only a rejected video can be revised (services/reviews.py).
+        "revisions": (
+            task.revisions.order_by("created_at") if task.review_state == REJECTED else []
+        ),
+        "approve_refusal": refusals["approved"],
+        "reject_refusal": refusals["rejected"],
         "review_form": ReviewForm(),
         "references": reference_list(task=task),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,12 +13,16 @@ from projects.access import ADMIN, MEMBER, access_project, access_team, min_role
 from projects.exceptions import ApplicationError
 from projects.forms import ProjectAccessForm, ProjectForm
 from projects.selectors import (
+    GALLERY_PAGE_SIZE,
+    gallery_rows_complete,
     generation_status_counts,
     generation_task_list,
+    page_of,
     project_list_for_user,
     team_list_for_user,
 )
 from projects.services.teams import project_access_set, project_create
+from projects.views.tiles import gallery_tiles
 
 GALLERY_FILTERS = [
     ("", "All"),
@@ -70,15 +76,23 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
     project = access_project(request.user, project_id, min_role=MEMBER)
     status = request.GET.get("status", "")
     review = request.GET.get("review", "")
-    tasks = generation_task_list(project=project, status=status, review=review)
+    counts = generation_status_counts(project=project, status=status, review=review)
+    page = page_of(
+        generation_task_list(project=project, status=status, review=review),
+        number=request.GET.get("page"),
+        per_page=GALLERY_PAGE_SIZE,
+        count=counts["matching"],
+    )
     context = {
         "project": project,
-        "tasks": tasks,
+        "tiles": gallery_tiles(gallery_rows_complete(list(page.object_list))),
+        "page": page,
+        "query": urlencode({"status": status, "review": review}) + "&",
         "status": status,
         "review": review,
         "filters": GALLERY_FILTERS,
         "review_filters": REVIEW_FILTERS,
-        "counts": generation_status_counts(project=project),
+        "counts": counts,
     }
     if request.htmx:
         return render(request, "projects/project_detail.html#gallery", context)

@@ -11,8 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 from projects.access import REVIEWER, access_review_queue, access_review_task, min_role
 from projects.exceptions import ApplicationError
 from projects.forms import ReviewForm
-from projects.selectors import review_queue_list
-from projects.services.reviews import review_permission_error, video_approve, video_reject
+from projects.selectors import REVIEW_PAGE_SIZE, page_of, review_queue_list
+from projects.services.reviews import review_refusals, video_approve, video_reject
+from projects.views.tiles import review_items
 
 
 @min_role(REVIEWER)
@@ -21,12 +22,16 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     """Videos awaiting review in every project the user reviews, oldest first, each playing
     inline with approve / reject."""
     projects = access_review_queue(request.user)
-    tasks = list(review_queue_list(projects=projects))
-    for task in tasks:
-        task.approve_refusal = review_permission_error(
-            task=task, user=request.user, decision="approved"
-        )
-    return render(request, "projects/review_queue.html", {"tasks": tasks, "form": ReviewForm()})
+    page = page_of(
+        review_queue_list(projects=projects),
+        number=request.GET.get("page"),
+        per_page=REVIEW_PAGE_SIZE,
+    )
+    tasks = list(page.object_list)
+    refusals = review_refusals(tasks=tasks, user=request.user)
+    items = review_items(tasks, refusals)
+    context = {"items": items, "page": page, "next": request.get_full_path()}
+    return render(request, "projects/review_queue.html", context)
 
 
 @min_role(REVIEWER)

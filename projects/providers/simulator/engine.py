@@ -151,6 +151,8 @@ class SimEngine:
         self.faults: list[Fault] = []
         self.requests: list[dict[str, Any]] = []
         self.counters: Counter[str] = Counter()
+        self.faults_injected: Counter[str] = Counter()  # kind -> times it fired
+        self.faults_by_dialect: Counter[tuple[str, str]] = Counter()  # (dialect, kind)
         self.status_asks: Counter[str] = Counter()
         self.status_share: Counter[str] = Counter()
         self.callbacks_sent: list[dict[str, Any]] = []
@@ -189,6 +191,8 @@ class SimEngine:
             self.faults.clear()
             self.requests.clear()
             self.counters.clear()
+            self.faults_injected.clear()
+            self.faults_by_dialect.clear()
             self.status_asks.clear()
             self.status_share.clear()
             self.callbacks_sent.clear()
@@ -209,32 +213,47 @@ class SimEngine:
                     fault.count -= 1
                     if fault.count <= 0:
                         self.faults.remove(fault)
+                    self._count_fault(fault.kind, dialect)
                     return fault
             if self.fault_rate and self._rng.random() < self.fault_rate:
                 choices = sorted(kinds & self._random_kinds(op))
                 if choices:
-                    return Fault(kind=self._rng.choice(choices), op=op, hang_s=3.0)
+                    fault = Fault(kind=self._rng.choice(choices), op=op, hang_s=3.0)
+                    self._count_fault(fault.kind, dialect)
+                    return fault
         return None
+
+    def _count_fault(self, kind: str, dialect: str) -> None:
+        self.faults_injected[kind] += 1
+        self.faults_by_dialect[(dialect, kind)] += 1
 
     @staticmethod
     def _random_kinds(op: str) -> set[str]:
+        """The kinds a random fault (`fault_rate`) may take for `op`: together every kind in
+        FAULT_KINDS, each where a gateway could plausibly produce it."""
         if op == "create":
             return {
+                "http_400",
+                "http_401",
+                "http_403",
                 "http_429",
                 "http_500",
                 "http_503",
                 "malformed",
                 "lost_create",
+                "drop",
                 "moderation_input",
                 "moderation_output",
                 "fail",
                 "expire",
+                "link_expired",
+                "link_expired_once",
                 "timeout",
             }
         if op in ("get", "list"):
-            return {"http_429", "http_500", "http_503", "malformed", "timeout"}
+            return {"http_404", "http_429", "http_500", "http_503", "malformed", "drop", "timeout"}
         if op == "file":
-            return {"http_500"}
+            return {"http_500", "drop"}
         return set()
 
     # --- request log -----------------------------------------------------------------------
@@ -543,8 +562,35 @@ class SimEngine:
                 "tasks": len(self.tasks),
                 "states": dict(states),
                 "counters": dict(self.counters),
+                "faults_injected": dict(self.faults_injected),
+                "faults_by_dialect": _nested(self.faults_by_dialect),
                 "callbacks_sent": len(self.callbacks_sent),
                 "finished_wall": finished,
                 "status_asks": dict(self.status_asks),
                 "status_share": dict(self.status_share),
             }
+
+    def task_list(self) -> list[dict[str, Any]]:
+        """Every task created, with the create body it came from (for /_sim/tasks: a chaos run
+        attributes each upstream task to the request, hence to our task, that made it)."""
+        now = self.now()
+        with self._lock:
+            return [
+                {
+                    "id": task.id,
+                    "dialect": task.dialect,
+                    "model": task.model,
+                    "status": task.status_at(now),
+                    "created_wall": task.created_wall,
+                    "body": task.body,
+                }
+                for task in self.tasks.values()
+            ]
+
+
+def _nested(counts: Counter[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """{(a, b): n} as {a: {b: n}} (JSON has no tuple keys)."""
+    out: dict[str, dict[str, int]] = {}
+    for (outer, inner), count in counts.items():
+        out.setdefault(outer, {})[inner] = count
+    return out

@@ -9,6 +9,7 @@ output files and a control API for tests and benchmarks.
     /_files/<task>/<name>       output files behind expiring signed links (403 once expired)
     /_sim/faults   POST         inject a fault: {"kind", "op", "dialect", "count", ...}
     /_sim/stats    GET          counters, task states
+    /_sim/tasks    GET          every task created, with its create body
     /_sim/requests GET          every request body received (field-for-field assertions)
     /_sim/media    GET          reference URLs fetched and what came back
     /_sim/reset    POST         forget everything
@@ -145,6 +146,8 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             return SimResponse(body={"ok": True})
         if path == "/_sim/stats":
             return SimResponse(body=engine.snapshot())
+        if path == "/_sim/tasks":
+            return SimResponse(body={"tasks": engine.task_list()})
         if path == "/_sim/requests":
             return SimResponse(body={"requests": engine.requests})
         if path == "/_sim/media":
