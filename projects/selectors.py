@@ -244,8 +244,18 @@ def review_queue_list(*, projects: QuerySet[Project]) -> QuerySet[GenerationTask
 
 
 def review_list(*, task: GenerationTask) -> QuerySet[Review]:
-    """The task's review decisions, newest first."""
-    return task.reviews.select_related("reviewer").order_by("-created_at", "-id")
+    """The task's review decisions, newest first, with their reviewers' usernames (only what
+    the detail page shows)."""
+    return (
+        task.reviews.select_related("reviewer")
+        .only("id", "task_id", "decision", "comment", "created_at", "reviewer__username")
+        .order_by("-created_at", "-id")
+    )
+
+
+def revision_list(*, task: GenerationTask) -> QuerySet[GenerationTask]:
+    """The generations made by revising `task`, oldest first (id, prompt and status)."""
+    return task.revisions.only("id", "prompt", "status").order_by("created_at", "id")
 
 
 def task_event_list(*, task: GenerationTask) -> QuerySet[TaskEvent]:

@@ -126,3 +126,20 @@ def test_signed_links_are_reused_while_young(settings):
     assert signed_url("teams/t/outputs/x/cover.jpg", download_as="a.jpg") != first
     settings.SEEDANCE_LINK_TTL = 120  # a setting change forgets the links made so far
     assert signed_url("teams/t/outputs/x/cover.jpg") != first
+
+
+def test_a_tile_that_changed_is_rendered_anew():
+    world = page_world(count=10)
+    client = Client()
+    client.force_login(world.reviewer)
+    path = page_path(world, "gallery")
+    running = world.project.generation_tasks.filter(status="running").first()
+
+    def tile() -> str:
+        body = client.get(path).content.decode()
+        found = body[body.index(f'data-task="{running.pk}"') :]
+        return found[: found.index("</a>")]
+
+    assert "Rendering…" in tile()
+    world.project.generation_tasks.filter(pk=running.pk).update(status="failed")
+    assert "Rendering…" not in tile() and ">Failed<" in tile()

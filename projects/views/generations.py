@@ -21,7 +21,13 @@ from projects.exceptions import ApplicationError, InvalidRequest
 from projects.forms import GenerationForm, ReviewForm
 from projects.models import GenerationTask, Project
 from projects.ratelimits import SUBMIT_LIMITED, submit_limited
-from projects.selectors import DECIDED, reference_list, review_list, task_event_list
+from projects.selectors import (
+    DECIDED,
+    reference_list,
+    review_list,
+    revision_list,
+    task_event_list,
+)
 from projects.services import billing
 from projects.services.assets import asset_from_last_frame
 from projects.services.callbacks import generation_task_callback
@@ -144,9 +150,7 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         # Decisions exist only once a video left "awaiting review" (services/reviews.py).
         "reviews": review_list(task=task) if task.review_state in DECIDED else [],
         # Only a rejected video can be revised (services/reviews.py).
-        "revisions": (
-            task.revisions.order_by("created_at") if task.review_state == REJECTED else []
-        ),
+        "revisions": revision_list(task=task) if task.review_state == REJECTED else [],
         "approve_refusal": refusals["approved"],
         "reject_refusal": refusals["rejected"],
         "review_form": ReviewForm(),

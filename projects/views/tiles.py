@@ -3,15 +3,21 @@
 The gallery renders up to a page of tiles on every visit and every few seconds while a
 render runs (htmx). Computing each tile's link, badge, facts and cost here and handing the
 template plain strings costs a fraction of doing it with template tags and filters
-(bench/pages.py), and keeps the template a simple loop.
+(bench/pages.py), and keeps the template a simple loop. A tile is a frozen value, so its
+markup (templates/projects/gallery_tile.html) is rendered once per distinct tile and kept
+per process: a changed status, cost, review or link is a different tile.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from django.conf import settings
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
@@ -24,6 +30,9 @@ Status = GenerationTask.Status
 STATUS_LABELS = dict(GenerationTask.Status.choices)
 REVIEW_LABELS = dict(GenerationTask.ReviewState.choices)
 _ZERO_ID = "00000000-0000-0000-0000-000000000000"
+# Rendered tiles kept per process (about 1 kB each). None under DEBUG, where templates are
+# edited live and kept markup would hide the edit.
+TILE_CACHE_SIZE = 0 if settings.DEBUG else 4096
 
 
 @dataclass(frozen=True)
@@ -46,6 +55,16 @@ class GalleryTile:
     held_micro: str  # digits: a number would go through the template's localisation
     charged_micro: str
     cost: str
+
+    @property
+    def html(self) -> SafeString:
+        """The tile's markup (templates/projects/gallery_tile.html)."""
+        return _tile_html(self)
+
+
+@lru_cache(maxsize=TILE_CACHE_SIZE)
+def _tile_html(tile: GalleryTile) -> SafeString:
+    return render_to_string("projects/gallery_tile.html", {"tile": tile})
 
 
 def gallery_tiles(rows: list[dict[str, Any]]) -> list[GalleryTile]:
