@@ -5,10 +5,12 @@ installed, its own SeaweedFS (a separate process, the S3 server). For each size 
 simulated output (a valid MP4 padded with `SimTask.pad_bytes`) three ways and prints, for each,
 the peak RSS growth of this process and the throughput:
 
-  httpx   a plain streaming httpx download to a file (the floor: nothing but the transfer)
-  local   generation_task_store_outputs into local storage (download, sha256, probe, rename)
-  s3      generation_task_store_outputs into SeaweedFS through MediaS3Storage (download,
-          sha256, probe, multipart upload with bounded parts)
+  httpx     a plain streaming httpx download to a file (the floor: nothing but the transfer)
+  local     generation_task_store_outputs into local storage (download, sha256, probe, rename)
+  httpx+s3  the plain download, then boto3's own `upload_file` with its default settings
+            (the floor for S3: nothing but the two transfers)
+  s3        generation_task_store_outputs into SeaweedFS through MediaS3Storage (download,
+            sha256, probe, multipart upload with bounded parts)
 
 Peak RSS growth is VmHWM after resetting it (`echo 5 > /proc/self/clear_refs`, Linux) minus
 VmRSS just before the copy. Every stored copy is checked against the simulator's sha256.
@@ -84,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="50,300,500", help="MB, comma-separated")
     parser.add_argument("--no-s3", action="store_true", help="skip SeaweedFS")
+    parser.add_argument("--repeat", type=int, default=3, help="copies per row; the best counts")
     options = parser.parse_args()
     sizes = [int(s) for s in options.sizes.split(",") if s.strip()]
 
@@ -110,7 +113,7 @@ def main() -> None:
     team = Team.objects.create(name="Bench", slug="bench")
     project = Project.objects.create(team=team, name="Bench", slug="bench")
 
-    targets = ["httpx", "local"] + (["s3"] if seaweed else [])
+    targets = ["httpx", "local"] + (["httpx+s3", "s3"] if seaweed else [])
     rows = []
     try:
         for size in sizes:
@@ -128,18 +131,34 @@ def main() -> None:
             source = sim.engine.file_for(simulated, "video.mp4")  # rendered before measuring
             expected = sha256_of(source)
             total = source.stat().st_size
-            for target in targets:
-                urls = sim.engine.outputs(simulated)
-                if target == "httpx":
-                    out = scratch / "plain.bin"
+            attempts = iter(range(1_000_000))
 
-                    def plain(url=urls["video"], out=out):
+            def copy_once(
+                target: str, *, simulated=simulated, size=size, expected=expected, attempts=attempts
+            ) -> tuple[float, float, bool]:
+                """(peak RSS growth MiB, seconds, stored copy matches) of one copy."""
+                urls = sim.engine.outputs(simulated)
+                if target in ("httpx", "httpx+s3"):
+                    out = scratch / "plain.bin"
+                    client = seaweed.client() if target == "httpx+s3" else None
+                    key = f"plain/{size}.bin"
+
+                    def plain(url=urls["video"], out=out, client=client, key=key):
                         with httpx.stream("GET", url, timeout=60) as response, open(out, "wb") as f:
                             for chunk in response.iter_bytes(MB):
                                 f.write(chunk)
+                        if client is not None:
+                            client.upload_file(str(out), seaweed.bucket, key)
 
                     growth, seconds = measure(plain)
                     ok = sha256_of(out) == expected
+                    if client is not None:
+                        body = client.get_object(Bucket=seaweed.bucket, Key=key)["Body"]
+                        digest = hashlib.sha256()
+                        for chunk in body.iter_chunks(MB):
+                            digest.update(chunk)
+                        ok = ok and digest.hexdigest() == expected
+                        client.delete_object(Bucket=seaweed.bucket, Key=key)
                     out.unlink()
                 else:
                     storage = (
@@ -167,7 +186,7 @@ def main() -> None:
                             resolution="480p",
                             duration=4,
                             status=GenerationTask.Status.DOWNLOADING,
-                            upstream_task_id=f"{simulated.id}-{target}",
+                            upstream_task_id=f"{simulated.id}-{target}-{next(attempts)}",
                             output_url=urls["video"],
                         )
                         growth, seconds = measure(
@@ -183,9 +202,19 @@ def main() -> None:
                         )
                         if task.video:
                             default_storage.delete(task.video.name)
+                return growth, seconds, ok
+
+            for target in targets:
+                # The best of `--repeat` copies: this machine's other work only slows a
+                # copy down; memory is the worst of them.
+                growth, seconds, ok = 0.0, float("inf"), True
+                for _ in range(options.repeat):
+                    once_growth, once_seconds, once_ok = copy_once(target)
+                    growth, seconds = max(growth, once_growth), min(seconds, once_seconds)
+                    ok = ok and once_ok
                 rows.append((size, target, growth, seconds, total / MB / seconds, ok))
                 print(
-                    f"{size:>5} MB  {target:<6} peak RSS +{growth:6.1f} MiB  "
+                    f"{size:>5} MB  {target:<8} peak RSS +{growth:6.1f} MiB  "
                     f"{seconds:6.2f} s  {total / MB / seconds:7.1f} MiB/s  "
                     f"{'sha256 ok' if ok else 'MISMATCH'}",
                     flush=True,
@@ -196,11 +225,17 @@ def main() -> None:
         if seaweed:
             seaweed.stop()
 
-    print("\nsize     target  peak RSS growth   time     throughput   stored copy")
+    # Each copy against its floor: local against the plain download, S3 against the plain
+    # download plus boto3's own upload.
+    floors = {"local": "httpx", "s3": "httpx+s3"}
+    rates = {(size, target): rate for size, target, _, _, rate, _ in rows}
+    print("\nsize     target    peak RSS growth   time     throughput   of floor   stored copy")
     for size, target, growth, seconds, rate, ok in rows:
+        floor = rates.get((size, floors.get(target, "")))
+        share = f"{rate / floor:7.0%}" if floor else "      -"
         print(
-            f"{size:>4} MB  {target:<6} {growth:>8.1f} MiB    {seconds:6.2f} s  "
-            f"{rate:7.1f} MiB/s   {'sha256 matches' if ok else 'MISMATCH'}"
+            f"{size:>4} MB  {target:<8} {growth:>8.1f} MiB    {seconds:6.2f} s  "
+            f"{rate:7.1f} MiB/s   {share}    {'sha256 matches' if ok else 'MISMATCH'}"
         )
     if any(not row[5] for row in rows):
         sys.exit(1)
