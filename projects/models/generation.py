@@ -126,6 +126,9 @@ class GenerationTask(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["project", "-created_at"], name="task_project_recent"),
+            # Covers the gallery's filter counts (GROUP BY status, review_state) without
+            # reading the rows: selectors.generation_status_counts.
+            models.Index(fields=["project", "status", "review_state"], name="task_project_states"),
             models.Index(fields=["status", "next_poll_at"], name="task_status_due"),
             models.Index(fields=["review_state", "finished_at"], name="task_review_queue"),
         ]
