@@ -63,6 +63,9 @@ class Command(BaseCommand):
                 for dialect in all_dialects():
                     env[f"{dialect.name.upper()}_API_KEY"] = f"sim-{dialect.name}-key"
                     env[f"{dialect.name.upper()}_BASE_URL"] = sim_url + dialect.prefix
+                # The worker polls on the simulator's clock: a render of 2 simulated minutes
+                # is followed in 12 real seconds, not polled as if it took 2 real minutes.
+                env.setdefault("SEEDANCE_UPSTREAM_TIME_SCALE", repr(1.0 / options["speed"]))
                 processes.append(
                     (
                         "simulator",
