@@ -50,3 +50,29 @@ def test_a_turn_returns_at_once_when_every_slot_is_taken(monkeypatch, settings):
     lease_acquire(name="sweeper-1", owner="third-cluster", seconds=60)
     assert sweeper.generation_tasks_sweep_turn(max_seconds=1.0) == 0
     assert chained == ["projects.tasks.generation_tasks_sweep"]  # only the turn that ran
+
+
+@pytest.mark.django_db(transaction=True)  # the keeper renews on its own connection
+def test_a_long_turn_keeps_its_short_lease(monkeypatch, settings):
+    settings.SEEDANCE_JOBS_INLINE = False
+    monkeypatch.setattr(sweeper, "enqueue", lambda job: None)
+    monkeypatch.setattr(sweeper, "SWEEP_LEASE", 0.6)
+    seen = []
+
+    def long_sweep(max_seconds):
+        import time
+
+        time.sleep(1.5)  # well past one lease: only renewals keep it
+        lease = WorkerLease.objects.get(name="sweeper-0")
+        seen.append(
+            (
+                lease.expires_at > timezone.now(),
+                lease_acquire(name="sweeper-0", owner="intruder", seconds=60),
+            )
+        )
+        return 1
+
+    monkeypatch.setattr(sweeper, "generation_tasks_sweep", long_sweep)
+    assert sweeper.generation_tasks_sweep_turn(max_seconds=5.0) == 1
+    assert seen == [(True, False)]  # still ours after 1.5 s of a 0.6 s lease
+    assert WorkerLease.objects.get(name="sweeper-0").expires_at <= timezone.now()  # released

@@ -16,11 +16,14 @@ import uuid
 from django.conf import settings
 
 from projects.queue import enqueue
-from projects.services.leases import lease_acquire, lease_release
+from projects.services.leases import LeaseKeeper, lease_acquire, lease_release
 from projects.services.polling import generation_tasks_sweep
 
 SWEEP_JOB = "projects.tasks.generation_tasks_sweep"
-LEASE_MARGIN = 60.0  # seconds a dead sweeper's lease outlives its longest turn
+# Seconds a sweeper's lease lasts; renewed every third of it while its turn runs, so a worker
+# that died (or was restarted: a deploy, Ctrl-C of `make run`) frees its slot this soon after,
+# not a whole turn later.
+SWEEP_LEASE = 20.0
 
 
 def generation_tasks_sweep_turn(*, max_seconds: float, chain: bool = True) -> int:
@@ -30,12 +33,13 @@ def generation_tasks_sweep_turn(*, max_seconds: float, chain: bool = True) -> in
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     for slot in range(settings.SEEDANCE_SWEEPERS):
         name = f"sweeper-{slot}"
-        if lease_acquire(name=name, owner=owner, seconds=max_seconds + LEASE_MARGIN):
+        if lease_acquire(name=name, owner=owner, seconds=SWEEP_LEASE):
             break
     else:
         return 0
     try:
-        return generation_tasks_sweep(max_seconds=max_seconds)
+        with LeaseKeeper(name=name, owner=owner, seconds=SWEEP_LEASE):
+            return generation_tasks_sweep(max_seconds=max_seconds)
     finally:
         lease_release(name=name, owner=owner)
         # Inline jobs (tests) would run the next turn inside this one, forever.

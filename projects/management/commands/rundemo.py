@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from projects.management.commands.seed_demo import DEMO_PASSWORD
+from projects.models import WorkerLease
 from projects.providers.simulator.server import all_dialects
 
 
@@ -47,6 +48,9 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         call_command("createcachetable", verbosity=0)  # rate-limit counters (no REDIS_URL)
         call_command("seed_demo")
+        # This command runs the whole deployment: sweeper leases left by the workers of a
+        # previous run are void, and waiting for them to run out would pause polling.
+        WorkerLease.objects.filter(name__startswith="sweeper-").delete()
         call_command("setup_schedules", verbosity=0)
         port, sim_port = options["port"], options["sim_port"]
         env = dict(
