@@ -207,3 +207,28 @@ def test_member_of_the_team_with_any_role_can_see_the_project(client, project):
     MembershipFactory(team=project.team, user=reviewer, role=Membership.Role.REVIEWER)
     client.force_login(reviewer)
     assert client.get(reverse("projects:project_detail", args=[project.pk])).status_code == 200
+
+
+def test_a_running_task_shows_progress_on_the_gateway_clock(client_in, project, member, settings):
+    """Against a simulator ten times faster than a gateway, a 120 s render is expected in 12
+    real seconds: the bar and the "usually about" follow real time."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.SEEDANCE_UPSTREAM_TIME_SCALE = 0.1
+    task = GenerationTaskFactory(
+        project=project,
+        created_by=member,
+        status="running",
+        expected_render_s=120.0,
+        started_at=timezone.now() - timedelta(seconds=6),
+    )
+    body = client_in.get(reverse("projects:generation_detail", args=[task.pk])).content.decode()
+    assert "usually about 12 s" in body
+    import re
+
+    # 10 + 80 x (6 s / 12 s) = 50, a little more as the request runs; 14 on the gateway's
+    # own clock (6 s of 120 s).
+    percent = int(re.search(r'aria-valuenow="(\d+)"', body).group(1))
+    assert 50 <= percent <= 60

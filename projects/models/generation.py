@@ -176,6 +176,12 @@ class GenerationTask(models.Model):
     def is_terminal(self) -> bool:
         return self.status in self.TERMINAL
 
+    @property
+    def expected_wait_s(self) -> float:
+        """The expected render time in real seconds: `expected_render_s` is in the gateway's
+        seconds, which a fast simulator shortens (SEEDANCE_UPSTREAM_TIME_SCALE)."""
+        return self.expected_render_s * settings.SEEDANCE_UPSTREAM_TIME_SCALE
+
 
 class TaskEvent(models.Model):
     """An append-only line in a task's history: what happened, when, with the raw details."""

@@ -46,7 +46,7 @@ def progress_percent(task: GenerationTask) -> int:
         return 0
     if task.status == Status.RUNNING and task.started_at:
         ran = (timezone.now() - task.started_at).total_seconds()
-        return int(10 + 80 * min(1.0, ran / max(task.expected_render_s, 1.0)))
+        return int(10 + 80 * min(1.0, ran / max(task.expected_wait_s, 0.1)))
     return {Status.QUEUED: 8, Status.DOWNLOADING: 94}.get(task.status, 3)
 
 
