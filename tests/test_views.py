@@ -1,12 +1,15 @@
 """Pages through Django's test client: happy paths, field errors, and refusals."""
 
+import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
+from django.utils import timezone
 
 from projects.models import GenerationTask, Membership, Project
 from projects.storage import _SALT, signed_url
@@ -212,10 +215,6 @@ def test_member_of_the_team_with_any_role_can_see_the_project(client, project):
 def test_a_running_task_shows_progress_on_the_gateway_clock(client_in, project, member, settings):
     """Against a simulator ten times faster than a gateway, a 120 s render is expected in 12
     real seconds: the bar and the "usually about" follow real time."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     settings.SEEDANCE_UPSTREAM_TIME_SCALE = 0.1
     task = GenerationTaskFactory(
         project=project,
@@ -226,8 +225,6 @@ def test_a_running_task_shows_progress_on_the_gateway_clock(client_in, project, 
     )
     body = client_in.get(reverse("projects:generation_detail", args=[task.pk])).content.decode()
     assert "usually about 12 s" in body
-    import re
-
     # 10 + 80 x (6 s / 12 s) = 50, a little more as the request runs; 14 on the gateway's
     # own clock (6 s of 120 s).
     percent = int(re.search(r'aria-valuenow="(\d+)"', body).group(1))
