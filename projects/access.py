@@ -165,8 +165,10 @@ def access_generation_task(
 ) -> GenerationTask:
     """The generation task with `task_id` if `user` may see its project (access_project's
     rules) and holds at least `min_role` in its team; its `viewer_role` is the user's role
-    in that team."""
-    tasks = GenerationTask.objects.select_related("project__team", "created_by")
+    in that team. A deleted generation is not found (Http404) for anyone."""
+    tasks = GenerationTask.objects.filter(deleted_at__isnull=True).select_related(
+        "project__team", "created_by"
+    )
     task = _with_viewer_role(tasks, user, "project__team").filter(pk=_uuid(task_id)).first()
     if task is None:
         raise Http404("No such generation.")
@@ -230,7 +232,8 @@ def projects_visible_to(user: User, *, min_role: str = MEMBER) -> QuerySet[Proje
 def tasks_visible_to(user: User, *, min_role: str = MEMBER) -> QuerySet[GenerationTask]:
     """Every generation task in the projects `user` may see with at least `min_role`."""
     return GenerationTask.objects.filter(
-        project__in=projects_visible_to(user, min_role=min_role).values("pk")
+        project__in=projects_visible_to(user, min_role=min_role).values("pk"),
+        deleted_at__isnull=True,
     )
 
 

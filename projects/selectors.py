@@ -62,14 +62,18 @@ def nav_teams(*, user: AbstractBaseUser, limit: int = 5) -> dict:
     }
 
 
+# Generations not deleted (services/deletion.py), for aggregates over a project's tasks.
+_kept = Q(generation_tasks__deleted_at__isnull=True)
+
+
 def project_list_for_user(user: AbstractBaseUser) -> QuerySet[Project]:
     """The projects the user sees, by team then newest, with generation counts."""
     return (
         projects_visible_to(user)
         .select_related("team")
         .annotate(
-            generation_count=Count("generation_tasks", distinct=True),
-            last_generation_at=Max("generation_tasks__created_at"),
+            generation_count=Count("generation_tasks", distinct=True, filter=_kept),
+            last_generation_at=Max("generation_tasks__created_at", filter=_kept),
         )
         .order_by("team__name", "-created_at")
     )
@@ -159,7 +163,7 @@ def generation_task_list(*, project: Project, status: str = "", review: str = ""
     Dicts, not model instances, and no per-row subqueries: building 24 instances with their
     creators, or compiling four correlated subqueries, cost more than the rest of the page
     (bench/pages.py)."""
-    tasks = project.generation_tasks.all()
+    tasks = project.generation_tasks.filter(deleted_at__isnull=True)
     statuses = _statuses_for(status)
     if statuses is not None:
         tasks = tasks.filter(status__in=sorted(statuses))
@@ -201,7 +205,8 @@ def generation_status_counts(*, project: Project, status: str = "", review: str 
     'succeeded', 'failed', the review states 'awaiting', 'approved', 'rejected', and
     'matching': how many the filters `status` and `review` leave (generation_task_list's)."""
     rows = (
-        project.generation_tasks.order_by()
+        project.generation_tasks.filter(deleted_at__isnull=True)
+        .order_by()
         .values_list("status", "review_state")
         .annotate(n=Count("pk"))
     )
@@ -236,7 +241,9 @@ def review_queue_list(*, projects: QuerySet[Project]) -> QuerySet[GenerationTask
     build and run than nesting access's visibility subqueries in every statement."""
     project_ids = list(projects.values_list("pk", flat=True))
     return (
-        GenerationTask.objects.filter(project_id__in=project_ids, review_state=ReviewState.AWAITING)
+        GenerationTask.objects.filter(
+            project_id__in=project_ids, review_state=ReviewState.AWAITING, deleted_at__isnull=True
+        )
         .select_related("project__team", "created_by")
         .only(*REVIEW_ITEM_FIELDS)
         .order_by("finished_at", "created_at", "id")
@@ -255,7 +262,11 @@ def review_list(*, task: GenerationTask) -> QuerySet[Review]:
 
 def revision_list(*, task: GenerationTask) -> QuerySet[GenerationTask]:
     """The generations made by revising `task`, oldest first (id, prompt and status)."""
-    return task.revisions.only("id", "prompt", "status").order_by("created_at", "id")
+    return (
+        task.revisions.filter(deleted_at__isnull=True)
+        .only("id", "prompt", "status")
+        .order_by("created_at", "id")
+    )
 
 
 def task_event_list(*, task: GenerationTask) -> QuerySet[TaskEvent]:
@@ -323,7 +334,7 @@ def reference_list(*, task: GenerationTask) -> QuerySet[GenerationReference]:
 def asset_generation_list(*, asset: Asset, limit: int = 50) -> QuerySet[GenerationTask]:
     """The generations that use `asset`, newest first."""
     return (
-        GenerationTask.objects.filter(references__asset=asset)
+        GenerationTask.objects.filter(references__asset=asset, deleted_at__isnull=True)
         .distinct()
         .select_related("created_by")
         .order_by("-created_at")[:limit]

@@ -32,6 +32,7 @@ urlpatterns = [
     path("g/<uuid:task_id>/", generations.generation_detail, name="generation_detail"),
     path("g/<uuid:task_id>/download/", generations.generation_download, name="generation_download"),
     path("g/<uuid:task_id>/cancel/", generations.generation_cancel, name="generation_cancel"),
+    path("g/<uuid:task_id>/delete/", generations.generation_delete, name="generation_delete"),
     path("g/<uuid:task_id>/review/", reviews.generation_review, name="generation_review"),
     path("review/", reviews.review_queue, name="review_queue"),
     path("t/<uuid:team_id>/", teams.team_detail, name="team_detail"),

@@ -80,6 +80,9 @@ class GenerationTask(models.Model):
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
     lease_until = models.DateTimeField(null=True, blank=True)
     expected_render_s = models.FloatField(default=120.0)
+    # Set when a member deletes the generation (services/deletion.py): its files are gone and
+    # pages no longer show it, while the row stays for the ledger entries that name it.
+    deleted_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -126,9 +129,12 @@ class GenerationTask(models.Model):
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["project", "-created_at"], name="task_project_recent"),
-            # Covers the gallery's filter counts (GROUP BY status, review_state) without
-            # reading the rows: selectors.generation_status_counts.
-            models.Index(fields=["project", "status", "review_state"], name="task_project_states"),
+            # Covers the gallery's filter counts (GROUP BY status, review_state of the tasks
+            # not deleted) without reading the rows: selectors.generation_status_counts.
+            models.Index(
+                fields=["project", "status", "review_state", "deleted_at"],
+                name="task_project_states",
+            ),
             models.Index(fields=["status", "next_poll_at"], name="task_status_due"),
             models.Index(fields=["review_state", "finished_at"], name="task_review_queue"),
         ]
@@ -155,8 +161,11 @@ class GenerationTask(models.Model):
                 condition=~Q(upstream_task_id=""),
                 name="task_unique_upstream_id",
             ),
+            # A deleted generation's files are gone; its sha256 stays on record.
             models.CheckConstraint(
-                condition=~Q(status="succeeded") | (~Q(video="") & ~Q(video_sha256="")),
+                condition=~Q(status="succeeded")
+                | (~Q(video="") & ~Q(video_sha256=""))
+                | (Q(deleted_at__isnull=False) & ~Q(video_sha256="")),
                 name="task_succeeded_has_stored_video",
             ),
             # Only a succeeded video is reviewed, and every succeeded video is in review.

@@ -32,6 +32,7 @@ from projects.services import billing
 from projects.services.assets import asset_from_last_frame
 from projects.services.callbacks import generation_task_callback
 from projects.services.cancel import generation_task_cancel
+from projects.services.deletion import generation_task_delete
 from projects.services.generation import generation_task_create
 from projects.services.reviews import (
     generation_revise,
@@ -210,6 +211,20 @@ def generation_cancel(request: HttpRequest, task_id: str) -> HttpResponse:
     else:
         messages.info(request, message)
     return redirect("projects:generation_detail", task_id=task.pk)
+
+
+@min_role(MEMBER)
+@require_POST
+def generation_delete(request: HttpRequest, task_id: str) -> HttpResponse:
+    """Delete a finished generation (its maker or a team admin), then show its project."""
+    task = access_generation_task(request.user, task_id, min_role=MEMBER)
+    try:
+        message = generation_task_delete(task=task, user=request.user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("projects:generation_detail", task_id=task.pk)
+    messages.success(request, message)
+    return redirect("projects:project_detail", project_id=task.project_id)
 
 
 @min_role(MEMBER)

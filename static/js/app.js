@@ -15,3 +15,9 @@
   }
   setInterval(tick, 1000);
 })();
+
+// Forms with data-confirm ask before they are sent (the CSP bars inline handlers).
+document.addEventListener("submit", function (event) {
+  var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+  if (message && !window.confirm(message)) event.preventDefault();
+});

@@ -1,0 +1,66 @@
+"""Deleting a generation: its stored files go, pages stop showing it, its ledger stays."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from projects.access import ADMIN
+from projects.exceptions import ApplicationError, InvalidStateTransition
+from projects.models import GenerationReference, GenerationTask
+from projects.services.assets import assets_purge_released
+from projects.services.audit import audit_record
+from projects.services.task_state import task_event_add
+
+
+def generation_task_delete(*, task: GenerationTask, user: AbstractBaseUser) -> str:
+    """Delete `task` (from access_generation_task, with its `viewer_role`) for `user`; returns
+    what happened, in a sentence.
+
+    Only a generation that has ended can be deleted, by whoever made it or a team admin. Its
+    video, cover and last frame are removed from storage once the transaction commits; its
+    references are dropped, so an asset removed from the library and used only here is
+    purged with its files (services/assets.py). The row stays, marked `deleted_at`: the
+    ledger entries that name it (hold, charge, release) are append-only and keep the spend
+    pages true. Raises InvalidStateTransition while the task runs and ApplicationError for a
+    user who may not delete it.
+    """
+    if not task.is_terminal:
+        raise InvalidStateTransition(
+            "This generation is still running: cancel it first, or delete it once it ends."
+        )
+    if task.created_by_id != user.pk and task.viewer_role != ADMIN:
+        raise ApplicationError("Only the member who made it or a team admin can delete it.")
+    with transaction.atomic():
+        locked = (
+            GenerationTask.objects.select_for_update()
+            .filter(pk=task.pk, deleted_at__isnull=True)
+            .first()
+        )
+        if locked is None:
+            return "This generation was already deleted."
+        files = [f.name for f in (locked.video, locked.cover, locked.last_frame) if f]
+        GenerationTask.objects.filter(pk=task.pk).update(
+            deleted_at=timezone.now(), video="", cover="", last_frame=""
+        )
+        GenerationReference.objects.filter(task=task).delete()
+        task_event_add(
+            task_id=task.pk, kind="deleted", message=f"Deleted by {user.get_username()}."
+        )
+        audit_record(
+            actor=user,
+            action="generation.deleted",
+            team=task.project.team,
+            target=task,
+            details={"files": len(files)},
+        )
+        transaction.on_commit(lambda: _files_delete(files))
+    return "Generation deleted with its video. Its cost stays in the spend records."
+
+
+def _files_delete(names: list[str]) -> None:
+    for name in names:
+        default_storage.delete(name)
+    assets_purge_released()
