@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from projects.models import GenerationTask, Membership
 from projects.providers.simulator.server import RunningSimulator, start_simulator
+from projects.services.generation import GenerationParams
 from projects.services.polling import generation_tasks_sweep
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
 
@@ -112,6 +113,20 @@ def funded_team(*, usd: int = 1000, **fields):
 def project(team, member):
     MembershipFactory(team=team, user=member, role=Membership.Role.MEMBER)
     return ProjectFactory(team=team, name="Demo", slug="demo")
+
+
+def tokenhub_params(**overrides) -> GenerationParams:
+    """A 5 s 720p TokenHub text-to-video request ("A red kite"), with `overrides`."""
+    values = dict(
+        provider="tokenhub",
+        model="doubao-seedance-2.0",
+        prompt="A red kite",
+        ratio="16:9",
+        resolution="720p",
+        duration=5,
+    )
+    values.update(overrides)
+    return GenerationParams(**values)
 
 
 def create_task(*, project, user, params) -> GenerationTask:

@@ -18,11 +18,11 @@ from projects.providers.base import TaskSnapshot, UpstreamStatus
 from projects.providers.simulator.engine import Fault
 from projects.services.billing import generation_task_hold, generation_task_settle
 from projects.services.cancel import generation_task_cancel
-from projects.services.generation import GenerationParams, generation_task_submit
+from projects.services.generation import generation_task_submit
 from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_task_apply_snapshot
 from projects.services.task_state import task_transition
-from tests.conftest import create_task, drive
+from tests.conftest import create_task, drive, tokenhub_params
 from tests.factories import GenerationTaskFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,17 +34,7 @@ class Killed(Exception):
     """The worker process dying at a step (raised by a patched function)."""
 
 
-def params(**overrides) -> GenerationParams:
-    values = dict(
-        provider="tokenhub",
-        model="doubao-seedance-2.0",
-        prompt="A red kite",
-        ratio="16:9",
-        resolution="720p",
-        duration=5,
-    )
-    values.update(overrides)
-    return GenerationParams(**values)
+params = tokenhub_params
 
 
 def money(task) -> dict[str, list[int]]:

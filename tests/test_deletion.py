@@ -12,25 +12,15 @@ from projects.models import AuditEvent, CreditEntry, GenerationReference, Genera
 from projects.selectors import generation_status_counts, generation_task_list
 from projects.services.assets import asset_create, asset_delete
 from projects.services.deletion import generation_task_delete
-from projects.services.generation import GenerationParams
 from tests import media_files as mf
-from tests.conftest import create_task, drive
+from tests.conftest import create_task, drive, tokenhub_params
 from tests.factories import GenerationTaskFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def made_by(user, project, **params) -> GenerationTask:
-    values = dict(
-        provider="tokenhub",
-        model="doubao-seedance-2.0",
-        prompt="A red kite",
-        ratio="16:9",
-        resolution="720p",
-        duration=5,
-    )
-    values.update(params)
-    task = drive(create_task(project=project, user=user, params=GenerationParams(**values)))
+    task = drive(create_task(project=project, user=user, params=tokenhub_params(**params)))
     assert task.status == GenerationTask.Status.SUCCEEDED, task.error_message
     return task
 

@@ -12,30 +12,19 @@ from projects.media import probe_video
 from projects.models import GenerationTask
 from projects.providers.simulator.engine import Fault
 from projects.services.generation import (
-    GenerationParams,
     generation_task_create,
     generation_task_submit,
 )
 from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_tasks_sweep
-from tests.conftest import create_task, drive
+from tests.conftest import create_task, drive, tokenhub_params
 
 pytestmark = pytest.mark.django_db
 
 Status = GenerationTask.Status
 
 
-def params(**overrides) -> GenerationParams:
-    values = dict(
-        provider="tokenhub",
-        model="doubao-seedance-2.0",
-        prompt="A red kite",
-        ratio="16:9",
-        resolution="720p",
-        duration=5,
-    )
-    values.update(overrides)
-    return GenerationParams(**values)
+params = tokenhub_params
 
 
 def creates(sim) -> int:
