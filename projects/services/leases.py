@@ -44,18 +44,22 @@ def lease_release(*, name: str, owner: str) -> None:
     WorkerLease.objects.filter(name=name, owner=owner).update(expires_at=timezone.now())
 
 
-class LeaseKeeper:
-    """Keeps lease `name` ours while a long piece of work runs: a daemon thread renews it for
-    `seconds` every third of that, on its own database connection, until the block ends or
-    the lease is no longer ours. So the lease can be short (a worker killed mid-work frees it
-    `seconds` after its last renewal) however long the work takes. A context manager."""
+class RenewingThread:
+    """A claim kept alive while a long piece of work runs: a daemon thread calls `renew()`
+    every `period` seconds, on its own database connection, until the `with` block ends or
+    `renew()` returns False (the claim is no longer ours). While the database is away the
+    renewals stop and the claim may run out: whatever it guards must tolerate a second
+    holder (claims are conditional updates). Subclasses define `renew`."""
 
-    def __init__(self, *, name: str, owner: str, seconds: float) -> None:
-        self.name, self.owner, self.seconds = name, owner, seconds
+    def __init__(self, *, period: float, label: str) -> None:
+        self.period, self.label = period, label
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{name}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=label, daemon=True)
 
-    def __enter__(self) -> LeaseKeeper:
+    def renew(self) -> bool:
+        raise NotImplementedError
+
+    def __enter__(self):
         self._thread.start()
         return self
 
@@ -65,12 +69,23 @@ class LeaseKeeper:
 
     def _run(self) -> None:
         try:
-            while not self._stop.wait(self.seconds / 3):
-                if not lease_renew(name=self.name, owner=self.owner, seconds=self.seconds):
-                    return  # taken over after it ran out: nothing left to keep
+            while not self._stop.wait(self.period):
+                if not self.renew():
+                    return
         except DatabaseError:
-            # The database is away: the lease may run out and another holder start; the work
-            # the lease guards is safe to run twice (claims are conditional updates).
-            logger.warning("could not renew lease %s", self.name)
+            logger.warning("could not renew %s", self.label)
         finally:
             connection.close()  # this thread's own connection
+
+
+class LeaseKeeper(RenewingThread):
+    """Keeps lease `name` ours for `seconds` at a time, renewed every third of that, while a
+    long piece of work runs; so the lease can be short (a worker killed mid-work frees it
+    `seconds` after its last renewal) however long the work takes. A context manager."""
+
+    def __init__(self, *, name: str, owner: str, seconds: float) -> None:
+        super().__init__(period=seconds / 3, label=f"lease {name}")
+        self.name, self.owner, self.seconds = name, owner, seconds
+
+    def renew(self) -> bool:
+        return lease_renew(name=self.name, owner=self.owner, seconds=self.seconds)

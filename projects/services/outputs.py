@@ -10,13 +10,11 @@ saving to an existing key with the same bytes is a no-op.
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
-from django.db import DatabaseError, connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -26,6 +24,7 @@ from projects.models import GenerationTask
 from projects.providers.base import ProviderError, ProviderRejectedError, UpstreamStatus
 from projects.providers.downloads import DownloadError, LinkExpired, download_to_file
 from projects.providers.registry import get_provider
+from projects.services.leases import RenewingThread
 from projects.services.pricing import billed_output_seconds
 from projects.services.task_state import task_event_add, task_finish
 from projects.storage import StorageConflict, delete_quietly, output_key, save_file, temp_dir
@@ -42,44 +41,27 @@ def download_lease() -> timedelta:
     return timedelta(seconds=settings.SEEDANCE_DOWNLOAD_LEASE)
 
 
-class DownloadLeaseKeeper:
-    """Keeps a store job's claim on its task alive while the copy runs: a daemon thread pushes
-    `lease_until` (and `next_poll_at`) one `lease` ahead every third of it, on its own database
-    connection, as long as the lease is still the one it last wrote. So a worker killed
-    mid-copy frees the task one lease after its last renewal (SEEDANCE_DOWNLOAD_LEASE, 90 s by
-    default), however long a live copy takes. Use as a context manager around the copy."""
+class DownloadLeaseKeeper(RenewingThread):
+    """Keeps a store job's claim on its task alive while the copy runs: pushes `lease_until`
+    (and `next_poll_at`) one `lease` ahead every third of it, as long as the lease is still
+    the one it last wrote. So a worker killed mid-copy frees the task one lease after its
+    last renewal (SEEDANCE_DOWNLOAD_LEASE, 90 s by default), however long a live copy takes.
+    Use as a context manager around the copy."""
 
     def __init__(self, *, task_id: object, until: datetime, lease: timedelta) -> None:
+        super().__init__(period=lease.total_seconds() / 3, label=f"task={task_id} download lease")
         self.task_id = task_id
         self.until = until
         self.lease = lease
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"lease-{task_id}", daemon=True)
 
-    def __enter__(self) -> DownloadLeaseKeeper:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.wait(self.lease.total_seconds() / 3):
-                until = timezone.now() + self.lease
-                renewed = GenerationTask.objects.filter(
-                    pk=self.task_id, status=Status.DOWNLOADING, lease_until=self.until
-                ).update(lease_until=until, next_poll_at=until)
-                if not renewed:  # the task ended or another job took it: nothing to keep
-                    return
-                self.until = until
-        except DatabaseError:
-            # The database is away: the lease may run out and another job may start; the
-            # final conditional update still lets only one of them finish the task.
-            logger.warning("task=%s could not renew its download lease", self.task_id)
-        finally:
-            connection.close()  # this thread's own connection
+    def renew(self) -> bool:
+        until = timezone.now() + self.lease
+        renewed = GenerationTask.objects.filter(
+            pk=self.task_id, status=Status.DOWNLOADING, lease_until=self.until
+        ).update(lease_until=until, next_poll_at=until)
+        if renewed:  # else the task ended or another job took it: nothing to keep
+            self.until = until
+        return bool(renewed)
 
 
 def store_pickup() -> timedelta:
