@@ -10,8 +10,8 @@ from projects.exceptions import BudgetExceeded, InsufficientCredits, NoPrice
 from projects.ledger import credit_balance
 from projects.models import Budget, CreditEntry, GenerationTask, Membership, PriceRule
 from projects.services.budgets import budget_states, period_start
-from projects.services.generation import GenerationParams, generation_task_create
-from tests.conftest import funded_team
+from projects.services.generation import generation_task_create
+from tests.conftest import funded_team, tokenhub_params
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -23,17 +23,7 @@ def no_jobs(monkeypatch):
     monkeypatch.setattr("projects.services.generation.enqueue_on_commit", lambda *a: None)
 
 
-def params(**overrides) -> GenerationParams:
-    values = dict(
-        provider="tokenhub",
-        model="doubao-seedance-2.0",
-        prompt="A red kite",
-        ratio="16:9",
-        resolution="720p",
-        duration=5,  # $1.00
-    )
-    values.update(overrides)
-    return GenerationParams(**values)
+params = tokenhub_params  # 5 s at 720p: $1.00
 
 
 def submit(project, user, **overrides) -> GenerationTask:

@@ -74,10 +74,8 @@ def test_submit_delivered_twice_makes_one_upstream_task(
     assert task.submit_attempts == 1
 
 
-def test_store_job_delivered_twice_stores_one_output(sim, project, member, settings):
-    settings.SEEDANCE_JOBS_INLINE = False  # the sweep must not run the store job itself
-    task = generation_task_create(project=project, user=member, params=params(duration=4))
-    generation_task_submit(task_id=str(task.pk))
+def sweep_until_downloading(task: GenerationTask) -> None:
+    """Sweep (without store jobs running) until the gateway has rendered `task`."""
     for _ in range(400):
         generation_tasks_sweep(max_seconds=0.2, concurrency=1, until_idle=True)
         time.sleep(0.05)
@@ -85,6 +83,13 @@ def test_store_job_delivered_twice_stores_one_output(sim, project, member, setti
         if task.status == Status.DOWNLOADING:
             break
     assert task.status == Status.DOWNLOADING
+
+
+def test_store_job_delivered_twice_stores_one_output(sim, project, member, settings):
+    settings.SEEDANCE_JOBS_INLINE = False  # the sweep must not run the store job itself
+    task = generation_task_create(project=project, user=member, params=params(duration=4))
+    generation_task_submit(task_id=str(task.pk))
+    sweep_until_downloading(task)
     generation_task_store_outputs(task_id=str(task.pk))
     task.refresh_from_db()
     first = (task.video.name, task.video_sha256, task.finished_at)
@@ -185,13 +190,7 @@ def test_a_lost_store_job_is_queued_again_after_the_pickup_time(
     monkeypatch.setattr("projects.services.polling.enqueue", lambda *a: queued.append(a))
     task = generation_task_create(project=project, user=member, params=params(duration=4))
     generation_task_submit(task_id=str(task.pk))
-    for _ in range(400):
-        generation_tasks_sweep(max_seconds=0.2, concurrency=1, until_idle=True)
-        time.sleep(0.05)
-        task.refresh_from_db()
-        if task.status == Status.DOWNLOADING:
-            break
-    assert task.status == Status.DOWNLOADING
+    sweep_until_downloading(task)
     wait_s = (task.next_poll_at - task.upstream_finished_at).total_seconds()
     assert 0.2 <= wait_s <= 1.0, wait_s  # the pickup time, not settings.SEEDANCE_DOWNLOAD_LEASE
     time.sleep(0.4)
