@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.functional import cached_property
 
@@ -232,14 +232,23 @@ def generation_status_counts(*, project: Project, status: str = "", review: str 
     return counts
 
 
-def review_queue_list(*, projects: QuerySet[Project]) -> QuerySet[GenerationTask]:
-    """Videos awaiting review in `projects` (access.access_review_queue), oldest finished
-    first, with project, team and creator loaded (only the fields the queue and the review
-    rules use); shown a page at a time (`page_of`, REVIEW_PAGE_SIZE).
+def tasks_version(tasks: QuerySet[GenerationTask]) -> tuple[int, int]:
+    """(how many, the sum of their versions) for `tasks`, a page cache key
+    (projects/page_cache.py). Pass every task the page could show, deleted ones included:
+    then every change to one of them (a version bump, a new task) makes the sum grow, and
+    no two states share a key (rows are never removed: a deleted generation keeps its row,
+    which its ledger entries protect). One aggregate query, read from the index
+    `task_project_states` when filtered by project."""
+    row = tasks.order_by().aggregate(n=Count("*"), v=Sum("version"))
+    return row["n"], row["v"] or 0
 
-    The project ids are read first (one small query): filtering on them is cheaper to
-    build and run than nesting access's visibility subqueries in every statement."""
-    project_ids = list(projects.values_list("pk", flat=True))
+
+def review_queue_list(*, project_ids: list) -> QuerySet[GenerationTask]:
+    """Videos awaiting review in the projects `project_ids` (read from
+    access.access_review_queue's projects first: filtering on ids is cheaper to build and run
+    than nesting access's visibility subqueries in every statement), oldest finished first,
+    with project, team and creator loaded (only the fields the queue and the review rules
+    use); shown a page at a time (`page_of`, REVIEW_PAGE_SIZE)."""
     return (
         GenerationTask.objects.filter(
             project_id__in=project_ids, review_state=ReviewState.AWAITING, deleted_at__isnull=True

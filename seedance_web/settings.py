@@ -308,6 +308,14 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
+# Rendered page fragments (projects/page_cache.py), per process: their keys hold the versions
+# of what they show, so processes need not share them. About 20 kB each.
+CACHES["pages"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "seedance-pages",
+    "TIMEOUT": 30,
+    "OPTIONS": {"MAX_ENTRIES": 1000},
+}
 
 # --- Rate limits (django-ratelimit) -----------------------------------------------------------
 # https://django-ratelimit.readthedocs.io/  Rates are "count/period" (s, m, h, d), e.g. "10/m".

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.cache import caches
 from django.test import TestCase
 from django.utils import timezone
 
@@ -64,6 +65,13 @@ def _fresh_rate_limits(settings):
     """Each test counts its own logins and submits: the counters sit in the shared cache
     (a database table, or Redis in CI), which neither rollback nor flush empties."""
     settings.RATELIMIT_CACHE_PREFIX = f"rl:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Kept page fragments (projects/page_cache.py) start empty in each test: their keys hold
+    task versions, which start again at 1 in every test's database."""
+    caches["pages"].clear()
 
 
 @pytest.fixture(scope="session")

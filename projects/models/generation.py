@@ -5,12 +5,32 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+
+# Fields only the worker reads (when to ask the gateway next, who holds the task, how often it
+# asked): changing them alone does not change what a page shows, so it does not bump `version`.
+SCHEDULING_FIELDS = frozenset({"next_poll_at", "lease_until", "poll_count", "consecutive_errors"})
 
 
 def new_callback_token() -> str:
     """A per-task secret carried in the callback URL (43 url-safe characters, 256 bits)."""
     return secrets.token_urlsafe(32)
+
+
+class GenerationTaskQuerySet(models.QuerySet):
+    """Every UPDATE of tasks through the ORM bumps their `version`, unless it sets only
+    SCHEDULING_FIELDS: cached pages (projects/page_cache.py) are keyed by it, so a change can
+    not leave a page stale however a service writes it."""
+
+    def update(self, **fields) -> int:
+        if fields.keys() - SCHEDULING_FIELDS:
+            fields.setdefault("version", F("version") + 1)
+        return super().update(**fields)
+
+    def touch(self) -> int:
+        """Bump `version` of these tasks alone: something shown with them changed elsewhere
+        (a history line, a revision made from them). Returns the number of tasks."""
+        return self.update(version=F("version") + 1)
 
 
 class GenerationTask(models.Model):
@@ -83,6 +103,9 @@ class GenerationTask(models.Model):
     # Set when a member deletes the generation (services/deletion.py): its files are gone and
     # pages no longer show it, while the row stays for the ledger entries that name it.
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change a page shows (GenerationTaskQuerySet.update, save, touch): cached
+    # pages are keyed by it (projects/page_cache.py).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -125,14 +148,17 @@ class GenerationTask(models.Model):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
     )
 
+    objects = GenerationTaskQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["project", "-created_at"], name="task_project_recent"),
             # Covers the gallery's filter counts (GROUP BY status, review_state of the tasks
-            # not deleted) without reading the rows: selectors.generation_status_counts.
+            # not deleted) and its cache key (the sum of versions) without reading the rows:
+            # selectors.generation_status_counts, selectors.project_tasks_version.
             models.Index(
-                fields=["project", "status", "review_state", "deleted_at"],
+                fields=["project", "status", "review_state", "deleted_at", "version"],
                 name="task_project_states",
             ),
             models.Index(fields=["status", "next_poll_at"], name="task_status_due"),
@@ -180,6 +206,16 @@ class GenerationTask(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} · {self.prompt[:40]}"
+
+    def save(self, *args, **kwargs) -> None:
+        """Saving a task that exists bumps its `version`, as an UPDATE does."""
+        if self._state.adding:
+            return super().save(*args, **kwargs)
+        self.version = F("version") + 1
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "version"}
+        super().save(*args, **kwargs)
+        self.refresh_from_db(fields=["version"])
 
     @property
     def is_terminal(self) -> bool:

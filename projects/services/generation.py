@@ -283,6 +283,9 @@ def _task_write(
                 sum(r.duration_s or 0.0 for r in request.references if r.kind == "video"), 3
             ),
         )
+        if revised_from is not None:
+            # Its page lists the revisions made from it.
+            GenerationTask.objects.filter(pk=revised_from.pk).touch()
         pairs = list(zip(params.references, assets, strict=True))
         GenerationReference.objects.bulk_create(
             GenerationReference(task=task, asset=asset, role=ref.role, position=position)

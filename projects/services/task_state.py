@@ -24,11 +24,14 @@ Status = GenerationTask.Status
 
 
 def task_event_add(*, task_id: object, kind: str, message: str = "", **data: Any) -> TaskEvent:
-    """Append a line to the task's event log (and the structured log)."""
+    """Append a line to the task's event log (and the structured log). The task's page shows
+    the log, so its `version` is bumped too."""
     logger.info(
         "task=%s event=%s %s", task_id, kind, message, extra={"task": str(task_id), "event": kind}
     )
-    return TaskEvent.objects.create(task_id=task_id, kind=kind, message=message[:2000], data=data)
+    event = TaskEvent.objects.create(task_id=task_id, kind=kind, message=message[:2000], data=data)
+    GenerationTask.objects.filter(pk=task_id).touch()
+    return event
 
 
 def task_transition(

@@ -20,6 +20,7 @@ from projects.access import MEMBER, access_generation_task, access_project, min_
 from projects.exceptions import ApplicationError, InvalidRequest
 from projects.forms import GenerationForm, ReviewForm
 from projects.models import GenerationTask, Project
+from projects.page_cache import fragment
 from projects.ratelimits import SUBMIT_LIMITED, submit_limited
 from projects.selectors import (
     DECIDED,
@@ -141,11 +142,29 @@ def _estimate(project, request: HttpRequest, form: GenerationForm) -> billing.Es
 @min_role(MEMBER)
 @require_GET
 def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
+    """A generation's page; htmx asks for its `#live` fragment every 2 s until it ends.
+    A finished generation's fragment is kept per task version and viewer (page_cache); a
+    running one's is rendered every time (its elapsed time and progress move by the clock)."""
     task = access_generation_task(request.user, task_id, min_role=MEMBER)
+    key = None
+    if task.is_terminal:
+        key = ("detail", task.pk, task.version, request.user.pk, task.viewer_role)
+    live = fragment(request, key, "projects/generation_live.html", lambda: _live(request, task))
+    if request.htmx:
+        return HttpResponse(live)
+    return render(
+        request,
+        "projects/generation_detail.html",
+        {"task": task, "project": task.project, "live": live},
+    )
+
+
+def _live(request: HttpRequest, task: GenerationTask) -> dict:
     refusals = review_refusals(tasks=[task], user=request.user, role=task.viewer_role)[task.pk]
-    context = {
+    return {
         "task": task,
         "project": task.project,
+        "user": request.user,
         "events": task_event_list(task=task),
         "money": task_money(task),
         # Decisions exist only once a video left "awaiting review" (services/reviews.py).
@@ -157,9 +176,6 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         "review_form": ReviewForm(),
         "references": reference_list(task=task),
     }
-    if request.htmx:
-        return render(request, "projects/generation_detail.html#live", context)
-    return render(request, "projects/generation_detail.html", context)
 
 
 @min_role(MEMBER)

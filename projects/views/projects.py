@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from projects.access import ADMIN, MEMBER, access_project, access_team, min_role
 from projects.exceptions import ApplicationError
 from projects.forms import ProjectAccessForm, ProjectForm
+from projects.models import Project
+from projects.page_cache import fragment
 from projects.selectors import (
     GALLERY_PAGE_SIZE,
     gallery_rows_complete,
@@ -19,6 +21,7 @@ from projects.selectors import (
     generation_task_list,
     page_of,
     project_list_for_user,
+    tasks_version,
     team_list_for_user,
 )
 from projects.services.teams import project_access_set, project_create
@@ -73,17 +76,34 @@ def project_new(request: HttpRequest) -> HttpResponse:
 @min_role(MEMBER)
 @require_GET
 def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
+    """A project's gallery: filter counts, a page of tiles, the pager. htmx asks for the
+    `#gallery` fragment alone every 4 s while something renders. The fragment is the same
+    for every member, so it is kept per project, tasks' versions and filters (page_cache)."""
     project = access_project(request.user, project_id, min_role=MEMBER)
     status = request.GET.get("status", "")
     review = request.GET.get("review", "")
+    number = request.GET.get("page", "")
+    version = tasks_version(project.generation_tasks.all())
+    gallery = fragment(
+        request,
+        ("gallery", project.pk, version, status, review, number),
+        "projects/gallery.html",
+        lambda: _gallery_context(project, status=status, review=review, number=number),
+    )
+    if request.htmx:
+        return HttpResponse(gallery)
+    return render(request, "projects/project_detail.html", {"project": project, "gallery": gallery})
+
+
+def _gallery_context(project: Project, *, status: str, review: str, number: str) -> dict:
     counts = generation_status_counts(project=project, status=status, review=review)
     page = page_of(
         generation_task_list(project=project, status=status, review=review),
-        number=request.GET.get("page"),
+        number=number,
         per_page=GALLERY_PAGE_SIZE,
         count=counts["matching"],
     )
-    context = {
+    return {
         "project": project,
         "tiles": gallery_tiles(gallery_rows_complete(list(page.object_list))),
         "page": page,
@@ -94,9 +114,6 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
         "review_filters": REVIEW_FILTERS,
         "counts": counts,
     }
-    if request.htmx:
-        return render(request, "projects/project_detail.html#gallery", context)
-    return render(request, "projects/project_detail.html", context)
 
 
 @min_role(ADMIN)

@@ -11,7 +11,9 @@ from django.views.decorators.http import require_GET, require_POST
 from projects.access import REVIEWER, access_review_queue, access_review_task, min_role
 from projects.exceptions import ApplicationError
 from projects.forms import ReviewForm
-from projects.selectors import REVIEW_PAGE_SIZE, page_of, review_queue_list
+from projects.models import GenerationTask
+from projects.page_cache import fragment
+from projects.selectors import REVIEW_PAGE_SIZE, page_of, review_queue_list, tasks_version
 from projects.services.reviews import review_refusals, video_approve, video_reject
 from projects.views.tiles import review_items
 
@@ -20,18 +22,32 @@ from projects.views.tiles import review_items
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     """Videos awaiting review in every project the user reviews, oldest first, each playing
-    inline with approve / reject."""
+    inline with approve / reject. The list is kept per reviewer, page and the versions of
+    every task in those projects (page_cache)."""
     projects = access_review_queue(request.user)
+    # Which projects, and their teams' self-review rule (it decides what the user may do).
+    scope = tuple(projects.order_by("pk").values_list("pk", "team__allow_self_review"))
+    project_ids = [pk for pk, _ in scope]
+    version = tasks_version(GenerationTask.objects.filter(project_id__in=project_ids))
+    queue = fragment(
+        request,
+        ("review", request.user.pk, scope, version, request.get_full_path()),
+        "projects/review_items.html",
+        lambda: _queue(request, project_ids),
+    )
+    return render(request, "projects/review_queue.html", {"queue": queue})
+
+
+def _queue(request: HttpRequest, project_ids: list) -> dict:
     page = page_of(
-        review_queue_list(projects=projects),
+        review_queue_list(project_ids=project_ids),
         number=request.GET.get("page"),
         per_page=REVIEW_PAGE_SIZE,
     )
     tasks = list(page.object_list)
     refusals = review_refusals(tasks=tasks, user=request.user)
     items = review_items(tasks, refusals)
-    context = {"items": items, "page": page, "next": request.get_full_path()}
-    return render(request, "projects/review_queue.html", context)
+    return {"items": items, "page": page, "next": request.get_full_path()}
 
 
 @min_role(REVIEWER)
