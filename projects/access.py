@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 
 from projects.models import Asset, GenerationTask, Membership, Project, ProjectMember, Team
@@ -110,6 +110,15 @@ def _check_project_visible(user: User, project: Project, role: str) -> None:
             raise Http404("No such object.")
 
 
+def _one(rows: QuerySet, pk: object) -> Model | None:
+    """The row of `rows` with primary key `pk`, or None. (A `get`: `first()` would sort by
+    the model's ordering for nothing, which costs more to build than the lookup.)"""
+    try:
+        return rows.get(pk=_uuid(pk))
+    except rows.model.DoesNotExist:
+        return None
+
+
 def _uuid(value: object) -> uuid.UUID:
     try:
         return uuid.UUID(str(value))
@@ -119,7 +128,7 @@ def _uuid(value: object) -> uuid.UUID:
 
 def access_team(user: User, team_id: object, *, min_role: str = MEMBER) -> Team:
     """The team with `team_id` if `user` holds at least `min_role` in it."""
-    team = Team.objects.filter(pk=_uuid(team_id)).first()
+    team = _one(Team.objects.all(), team_id)
     if team is None:
         raise Http404("No such team.")
     _check_role(user, team, min_role)
@@ -131,7 +140,7 @@ def access_project(user: User, project_id: object, *, min_role: str = MEMBER) ->
     when it is restricted, is listed on it or a team admin; its `viewer_role` is the user's
     role in its team."""
     projects = _with_viewer_role(Project.objects.select_related("team"), user, "team")
-    project = projects.filter(pk=_uuid(project_id)).first()
+    project = _one(projects, project_id)
     if project is None:
         raise Http404("No such project.")
     role = project.viewer_role = _viewer_role(user, project)
@@ -161,15 +170,23 @@ def access_project_by_slug(user: User, slug: str, *, min_role: str = MEMBER) -> 
 
 
 def access_generation_task(
-    user: User, task_id: object, *, min_role: str = MEMBER
+    user: User, task_id: object, *, min_role: str = MEMBER, fields: Iterable[str] = ()
 ) -> GenerationTask:
     """The generation task with `task_id` if `user` may see its project (access_project's
     rules) and holds at least `min_role` in its team; its `viewer_role` is the user's role
-    in that team. A deleted generation is not found (Http404) for anyone."""
-    tasks = GenerationTask.objects.filter(deleted_at__isnull=True).select_related(
-        "project__team", "created_by"
-    )
-    task = _with_viewer_role(tasks, user, "project__team").filter(pk=_uuid(task_id)).first()
+    in that team. A deleted generation is not found (Http404) for anyone.
+
+    The task comes with its project, team and creator, every field loaded; or, given
+    `fields` ("status", "project__name", ...), with only those and what the check reads (a
+    page that may need little of the wide row): any other field is read when first used."""
+    tasks = GenerationTask.objects.filter(deleted_at__isnull=True)
+    if fields:
+        tasks = tasks.select_related("project__team").only(
+            *fields, "project__restricted", "project__team__id"
+        )
+    else:
+        tasks = tasks.select_related("project__team", "created_by")
+    task = _one(_with_viewer_role(tasks, user, "project__team"), task_id)
     if task is None:
         raise Http404("No such generation.")
     role = task.viewer_role = _viewer_role(user, task)
@@ -184,7 +201,7 @@ def access_team_spend(user: User, team_id: object) -> Team:
     """The team with `team_id` if `user` may see its whole spend: its admins and Django staff.
     Others in the team get PermissionDenied, everyone else Http404."""
     if user.is_authenticated and user.is_staff:
-        team = Team.objects.filter(pk=_uuid(team_id)).first()
+        team = _one(Team.objects.all(), team_id)
         if team is None:
             raise Http404("No such team.")
         return team
@@ -198,17 +215,25 @@ def access_review_task(user: User, task_id: object) -> GenerationTask:
     return access_generation_task(user, task_id, min_role=REVIEWER)
 
 
-def access_review_queue(user: User) -> QuerySet[Project]:
-    """The projects whose videos `user` reviews; PermissionDenied when they review none
-    (a reviewer or admin role in at least one team is needed)."""
+def access_review_queue(user: User) -> list[tuple[uuid.UUID, bool]]:
+    """The projects whose videos `user` reviews, as (project id, its team's
+    `allow_self_review`) pairs sorted by id; PermissionDenied when they review none (a
+    reviewer or admin role in at least one team is needed). One query when there are some,
+    two when there are none."""
     if not user.is_authenticated:
         raise PermissionDenied("Log in first.")
+    scope = list(
+        projects_visible_to(user, min_role=REVIEWER)
+        .order_by("pk")
+        .values_list("pk", "team__allow_self_review")
+    )
     if not (
-        user.is_superuser
+        scope
+        or user.is_superuser
         or Membership.objects.filter(user=user, role__in=roles_at_least(REVIEWER)).exists()
     ):
         raise PermissionDenied("Reviewing needs the reviewer role in a team.")
-    return projects_visible_to(user, min_role=REVIEWER)
+    return scope
 
 
 def projects_visible_to(user: User, *, min_role: str = MEMBER) -> QuerySet[Project]:
@@ -246,7 +271,7 @@ def access_asset(
     assets = Asset.objects.select_related("project__team", "team")
     if not include_deleted:
         assets = assets.filter(deleted_at__isnull=True)
-    asset = assets.filter(pk=_uuid(asset_id)).first()
+    asset = _one(assets, asset_id)
     if asset is None:
         raise Http404("No such asset.")
     role = team_role(user, asset.team)

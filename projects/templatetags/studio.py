@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import OrderedDict
-
 from django import template
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from projects.models import GenerationTask
 from projects.storage import signed_url
@@ -76,36 +74,22 @@ def review_tone(review_state: str) -> str:
     return REVIEW_TONES.get(review_state, "muted")
 
 
-# The top bar is on every page and changes only when someone's roles do: each process keeps
-# it per session for NAV_TTL seconds. It only shows links (every view checks roles itself),
-# so a role change shows in the bar within that time.
-NAV_TTL = 30.0
-NAV_CACHE_SIZE = 2048
-_nav: OrderedDict[tuple, tuple[float, dict]] = OrderedDict()
-_nav_lock = threading.Lock()
-
-
 @register.simple_tag(takes_context=True)
-def nav_for(context, user) -> dict:
-    """What the top bar links to for `user`: the review queue when they review in any team,
-    and the teams they administer (selectors.nav_teams, kept NAV_TTL seconds per session)."""
+def top_bar(context) -> SafeString:
+    """The top bar (templates/top_bar.html): for a logged-in user, links to the review queue
+    when they review in some team and to the teams they administer (selectors.nav_teams).
+
+    It is on every page and changes only when someone's roles or name do: each process keeps
+    it per session and user for page_cache.PAGE_TTL seconds. It only shows links (every view
+    checks roles itself), so a role change shows in the bar within that time."""
+    from projects.page_cache import fragment
     from projects.selectors import nav_teams
 
-    if not user.is_authenticated:
-        return {"reviews": False, "admin_teams": []}
     request = context.get("request")
-    session_key = getattr(getattr(request, "session", None), "session_key", None)
-    if not session_key:
-        return nav_teams(user=user)
-    key, now = (session_key, user.pk), time.monotonic()
-    with _nav_lock:
-        kept = _nav.get(key)
-        if kept is not None and now - kept[0] < NAV_TTL:
-            return kept[1]
-    nav = nav_teams(user=user)
-    with _nav_lock:
-        _nav[key] = (now, nav)
-        _nav.move_to_end(key)
-        while len(_nav) > NAV_CACHE_SIZE:
-            _nav.popitem(last=False)
-    return nav
+    if request is None or not request.user.is_authenticated:
+        return render_to_string("top_bar.html", {})
+    user = request.user
+    key = ("top_bar", request.session.session_key, user.pk, user.get_username(), user.is_staff)
+    return fragment(
+        request, key, "top_bar.html", lambda: {"user": user, "nav": nav_teams(user=user)}
+    )

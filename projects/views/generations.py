@@ -145,11 +145,14 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     """A generation's page; htmx asks for its `#live` fragment every 2 s until it ends.
     A finished generation's fragment is kept per task version and viewer (page_cache); a
     running one's is rendered every time (its elapsed time and progress move by the clock)."""
-    task = access_generation_task(request.user, task_id, min_role=MEMBER)
+    # What the key and the page around the fragment need; the rest only when rendering it.
+    task = access_generation_task(
+        request.user, task_id, min_role=MEMBER, fields=("version", "status", "project__name")
+    )
     key = None
     if task.is_terminal:
         key = ("detail", task.pk, task.version, request.user.pk, task.viewer_role)
-    live = fragment(request, key, "projects/generation_live.html", lambda: _live(request, task))
+    live = fragment(request, key, "projects/generation_live.html", lambda: _live(request, task.pk))
     if request.htmx:
         return HttpResponse(live)
     return render(
@@ -159,7 +162,8 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     )
 
 
-def _live(request: HttpRequest, task: GenerationTask) -> dict:
+def _live(request: HttpRequest, task_id: object) -> dict:
+    task = access_generation_task(request.user, task_id, min_role=MEMBER)
     refusals = review_refusals(tasks=[task], user=request.user, role=task.viewer_role)[task.pk]
     return {
         "task": task,

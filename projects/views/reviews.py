@@ -24,9 +24,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     """Videos awaiting review in every project the user reviews, oldest first, each playing
     inline with approve / reject. The list is kept per reviewer, page and the versions of
     every task in those projects (page_cache)."""
-    projects = access_review_queue(request.user)
     # Which projects, and their teams' self-review rule (it decides what the user may do).
-    scope = tuple(projects.order_by("pk").values_list("pk", "team__allow_self_review"))
+    scope = tuple(access_review_queue(request.user))
     project_ids = [pk for pk, _ in scope]
     version = tasks_version(GenerationTask.objects.filter(project_id__in=project_ids))
     queue = fragment(
