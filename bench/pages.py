@@ -12,15 +12,22 @@ covers, awaiting review, approved or rejected; the rest rendering, queued or fai
 with references, history and ledger entries).
 
   queries   SQL statements for one request of the page, counted in this process with
-            Django's test client and CaptureQueriesContext (after one warm-up request)
+            Django's test client and CaptureQueriesContext after one warm-up request:
+            "kept/new", with the page's fragment kept from the warm-up and rendered anew
+            (projects/page_cache.py)
   p50, p95  latency of the page over HTTP with `--clients` concurrent loopback clients
             (threads, each with its own logged-in session cookie), `--requests` requests
             per row, rows interleaved in rounds so drift hits every row alike
   x trivial the page's p95 divided by the trivial view's p95
 
+Nothing changes while the pages are timed, so they are served from kept fragments, as a
+page is between changes of its generations; `--no-keep` turns the page cache off in the
+server (SEEDANCE_PAGE_CACHE=0) and times every page rendered anew.
+
     .venv/bin/python bench/pages.py
     .venv/bin/python bench/pages.py --counts 10,100,1000 --requests 400 --clients 10
     .venv/bin/python bench/pages.py --database-url postgres://postgres@127.0.0.1:5432/bench
+    .venv/bin/python bench/pages.py --no-keep
 """
 
 from __future__ import annotations
@@ -52,7 +59,8 @@ class Row:
     count: int | None
     path: str
     cookie: str
-    queries: int | None = None
+    queries: int | None = None  # with the page's fragment kept
+    queries_new: int | None = None  # rendered anew
     size: int = 0  # bytes of the page
     latencies: list[float] = field(default_factory=list)
     busy_s: float = 0.0  # wall time of the timed bursts
@@ -67,6 +75,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--database-url", default="", help="PostgreSQL instead of SQLite")
     parser.add_argument("--keep", action="store_true", help="keep the scratch dir (logs)")
+    parser.add_argument(
+        "--no-keep", action="store_true", help="page cache off: every page rendered anew"
+    )
     parser.add_argument(
         "--switch-interval",
         type=float,
@@ -86,6 +97,7 @@ def main() -> None:
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": "bench-pages-only-secret-" + "k" * 40,
             "DJANGO_SECURE_COOKIES": "0",
+            "SEEDANCE_PAGE_CACHE": "0" if args.no_keep else "1",
         },
     )
     with stack:
@@ -134,6 +146,7 @@ def session_cookie(user) -> str:
 
 def count_queries(rows: list[Row]) -> None:
     """SQL statements per request of each row's path, in this process."""
+    from django.core.cache import caches
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -143,9 +156,13 @@ def count_queries(rows: list[Row]) -> None:
         client.get(row.path)  # warm-up: template loading, first-use caches
         with CaptureQueriesContext(connection) as queries:
             response = client.get(row.path)
+        caches["pages"].clear()
+        with CaptureQueriesContext(connection) as queries_new:
+            client.get(row.path)
         if response.status_code != 200:
             raise SystemExit(f"{row.path}: HTTP {response.status_code}")
         row.queries = len(queries.captured_queries)
+        row.queries_new = len(queries_new.captured_queries)
         row.size = len(response.content)
 
 
@@ -227,10 +244,11 @@ def print_table(rows: list[Row], args: argparse.Namespace, *, database: str) -> 
     print(
         f"gunicorn {args.workers} workers, DEBUG off, {engine}; {args.clients} concurrent "
         f"clients, {args.requests} requests per row; {os.cpu_count()} CPUs, load average "
-        f"{os.getloadavg()[0]:.1f} at the end (anything else running skews the times)"
+        f"{os.getloadavg()[0]:.1f} at the end (anything else running skews the times); pages "
+        + ("rendered anew (--no-keep)" if args.no_keep else "served from kept fragments")
     )
     print(
-        f"{'page':<14}{'generations':>12}{'queries':>9}{'p50 ms':>9}{'p95 ms':>9}"
+        f"{'page':<14}{'generations':>12}{'queries':>12}{'p50 ms':>9}{'p95 ms':>9}"
         f"{'x trivial':>11}{'p50 x':>7}{'req/s':>7}  {'bytes':>7}"
     )
     worst = 0.0
@@ -240,21 +258,21 @@ def print_table(rows: list[Row], args: argparse.Namespace, *, database: str) -> 
         if row.count is not None:
             worst = max(worst, ratio)
         errors = f"  {len(row.errors)} errors ({row.errors[0]})" if row.errors else ""
+        queries = f"{row.queries}/{row.queries_new}" if row.queries is not None else "-"
         print(
-            f"{row.page:<14}{row.count if row.count is not None else '-':>12}"
-            f"{row.queries if row.queries is not None else '-':>9}"
+            f"{row.page:<14}{row.count if row.count is not None else '-':>12}{queries:>12}"
             f"{median(row.latencies) * 1000:>9.1f}{p95 * 1000:>9.1f}{ratio:>10.2f}x"
             f"{median(row.latencies) / trivial_p50:>6.2f}x"
             f"{len(row.latencies) / row.busy_s if row.busy_s else 0:>7.0f}  {row.size:>7}{errors}"
         )
-    by_page: dict[str, set[int]] = {}
+    by_page: dict[str, set[tuple]] = {}
     for row in rows[1:]:
-        by_page.setdefault(row.page, set()).add(row.queries)
+        by_page.setdefault(row.page, set()).add((row.queries, row.queries_new))
     constant = all(len(counts) == 1 for counts in by_page.values())
     verdict = "met" if worst <= TARGET_RATIO else "MISSED"
     print(
-        f"queries constant across counts: {'yes' if constant else 'NO'}; worst p95 ratio "
-        f"{worst:.2f}x (target <= {TARGET_RATIO:g}x: {verdict})"
+        f"queries (kept/new) constant across counts: {'yes' if constant else 'NO'}; "
+        f"worst p95 ratio {worst:.2f}x (target <= {TARGET_RATIO:g}x: {verdict})"
     )
 
 

@@ -259,6 +259,14 @@ def review_queue_list(*, project_ids: list) -> QuerySet[GenerationTask]:
     )
 
 
+def generation_task_whole(*, task: GenerationTask) -> GenerationTask:
+    """`task` (already through access.access_generation_task, perhaps with few fields) with
+    every field, its project, team and creator, and the same `viewer_role`: one query."""
+    whole = GenerationTask.objects.select_related("project__team", "created_by").get(pk=task.pk)
+    whole.viewer_role = task.viewer_role
+    return whole
+
+
 def review_list(*, task: GenerationTask) -> QuerySet[Review]:
     """The task's review decisions, newest first, with their reviewers' usernames (only what
     the detail page shows)."""

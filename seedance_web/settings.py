@@ -309,9 +309,13 @@ else:
         }
     }
 # Rendered page fragments (projects/page_cache.py), per process: their keys hold the versions
-# of what they show, so processes need not share them. About 20 kB each.
+# of what they show, so processes need not share them. About 20 kB each. Off: every page is
+# rendered anew (bench/pages.py --no-keep measures that).
+SEEDANCE_PAGE_CACHE = env.bool("SEEDANCE_PAGE_CACHE", default=True)
 CACHES["pages"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache"
+    if SEEDANCE_PAGE_CACHE
+    else "django.core.cache.backends.dummy.DummyCache",
     "LOCATION": "seedance-pages",
     "TIMEOUT": 30,
     "OPTIONS": {"MAX_ENTRIES": 1000},

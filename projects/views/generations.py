@@ -24,6 +24,7 @@ from projects.page_cache import fragment
 from projects.ratelimits import SUBMIT_LIMITED, submit_limited
 from projects.selectors import (
     DECIDED,
+    generation_task_whole,
     reference_list,
     review_list,
     revision_list,
@@ -152,7 +153,7 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     key = None
     if task.is_terminal:
         key = ("detail", task.pk, task.version, request.user.pk, task.viewer_role)
-    live = fragment(request, key, "projects/generation_live.html", lambda: _live(request, task.pk))
+    live = fragment(request, key, "projects/generation_live.html", lambda: _live(request, task))
     if request.htmx:
         return HttpResponse(live)
     return render(
@@ -162,8 +163,8 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     )
 
 
-def _live(request: HttpRequest, task_id: object) -> dict:
-    task = access_generation_task(request.user, task_id, min_role=MEMBER)
+def _live(request: HttpRequest, task: GenerationTask) -> dict:
+    task = generation_task_whole(task=task)
     refusals = review_refusals(tasks=[task], user=request.user, role=task.viewer_role)[task.pk]
     return {
         "task": task,
