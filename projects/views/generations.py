@@ -29,6 +29,7 @@ from projects.selectors import (
     review_list,
     revision_list,
     task_event_list,
+    tasks_version,
 )
 from projects.services import billing
 from projects.services.assets import asset_from_last_frame
@@ -144,15 +145,29 @@ def _estimate(project, request: HttpRequest, form: GenerationForm) -> billing.Es
 @require_GET
 def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     """A generation's page; htmx asks for its `#live` fragment every 2 s until it ends.
-    A finished generation's fragment is kept per task version and viewer (page_cache); a
+    A finished generation's fragment is kept per task version, viewer, the team's review
+    rule and, for a rejected video, its revisions' versions (it lists them; page_cache). A
     running one's is rendered every time (its elapsed time and progress move by the clock)."""
     # What the key and the page around the fragment need; the rest only when rendering it.
     task = access_generation_task(
-        request.user, task_id, min_role=MEMBER, fields=("version", "status", "project__name")
+        request.user,
+        task_id,
+        min_role=MEMBER,
+        fields=(
+            "version",
+            "status",
+            "review_state",
+            "project__name",
+            "project__team__allow_self_review",
+        ),
     )
     key = None
     if task.is_terminal:
+        team = task.project.team
         key = ("detail", task.pk, task.version, request.user.pk, task.viewer_role)
+        key += (team.allow_self_review,)
+        if task.review_state == REJECTED:
+            key += tasks_version(GenerationTask.objects.filter(revised_from=task.pk))
     live = fragment(request, key, "projects/generation_live.html", lambda: _live(request, task))
     if request.htmx:
         return HttpResponse(live)
