@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 
 from projects.models import Asset, GenerationTask, Membership, Project, ProjectMember, Team
@@ -63,12 +63,16 @@ def team_role(user: User, team: Team) -> str | None:
 
 
 def _with_viewer_role(rows: QuerySet, user: User, team_field: str) -> QuerySet:
-    """`rows` annotated with `viewer_role`: the user's role in the team at `team_field`
-    (None when they have none), so fetching an object and the role is one query."""
+    """`rows` in the teams where the user has a role, annotated with `viewer_role` (that
+    role), so fetching an object and the role is one query: a join on the user's one
+    membership of the team at `team_field`. Rows of other teams are left out, which the
+    callers answer with 404 as they would a missing role. A superuser's rows are all kept."""
     if not user.is_authenticated or user.is_superuser:
         return rows
-    role = Membership.objects.filter(team=OuterRef(team_field), user=user).values("role")[:1]
-    return rows.annotate(viewer_role=Subquery(role))
+    memberships = f"{team_field}__memberships"
+    return rows.filter(**{f"{memberships}__user": user}).annotate(
+        viewer_role=F(f"{memberships}__role")
+    )
 
 
 def _viewer_role(user: User, obj: object) -> str | None:
