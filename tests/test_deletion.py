@@ -98,3 +98,22 @@ def test_the_detail_page_offers_delete_and_the_gallery_forgets_it(client, projec
     assert "Generation deleted" in body and f'data-task="{task.pk}"' not in body
     gone = client.get(reverse("projects:generation_detail", args=[task.pk]))
     assert gone.status_code == 404
+
+
+def test_a_revision_stops_linking_to_its_deleted_original(client, project, member):
+    original = GenerationTaskFactory(project=project, created_by=member, status="failed")
+    revision = GenerationTaskFactory(
+        project=project,
+        created_by=member,
+        status="succeeded",
+        video="videos/revision.mp4",
+        video_sha256="0" * 64,
+        revised_from=original,
+    )
+    client.force_login(member)
+    page = reverse("projects:generation_detail", args=[revision.pk])
+    # The revision's page is kept (projects/page_cache.py) before the original goes.
+    assert "an earlier video" in client.get(page).content.decode()
+    client.post(reverse("projects:generation_delete", args=[original.pk]))
+    assert "an earlier video" not in client.get(page).content.decode()
+    assert client.get(page).status_code == 200

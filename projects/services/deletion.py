@@ -46,6 +46,8 @@ def generation_task_delete(*, task: GenerationTask, user: AbstractBaseUser) -> s
             deleted_at=timezone.now(), video="", cover="", last_frame=""
         )
         GenerationReference.objects.filter(task=task).delete()
+        # Their pages stop linking to it ("Revision of an earlier video").
+        GenerationTask.objects.filter(revised_from=task.pk).touch()
         task_event_add(
             task_id=task.pk, kind="deleted", message=f"Deleted by {user.get_username()}."
         )

@@ -191,6 +191,11 @@ def _live(request: HttpRequest, task: GenerationTask) -> dict:
         "reviews": review_list(task=task) if task.review_state in DECIDED else [],
         # Only a rejected video can be revised (services/reviews.py).
         "revisions": revision_list(task=task) if task.review_state == REJECTED else [],
+        # A deleted original is not linked (its page is gone).
+        "revised_from_shown": task.revised_from_id is not None
+        and GenerationTask.objects.filter(
+            pk=task.revised_from_id, deleted_at__isnull=True
+        ).exists(),
         "approve_refusal": refusals["approved"],
         "reject_refusal": refusals["rejected"],
         "review_form": ReviewForm(),
