@@ -8,8 +8,9 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
+from django.urls import reverse
 
-from projects.access import access_asset
+from projects.access import access_asset, access_generation_task
 from projects.exceptions import ApplicationError
 from projects.media import MediaInvalid
 from projects.models import Asset, GenerationReference
@@ -20,6 +21,7 @@ from projects.services.assets import (
     asset_update,
     assets_purge_released,
 )
+from projects.services.deletion import generation_task_delete
 from projects.storage import temp_dir
 from tests import media_files as mf
 from tests.factories import GenerationTaskFactory, MembershipFactory, ProjectFactory, UserFactory
@@ -150,6 +152,26 @@ def test_last_frame_becomes_an_image_asset_once(project, member, settings):
     without = GenerationTaskFactory(project=project, created_by=member)
     with pytest.raises(ApplicationError, match="no last frame"):
         asset_from_last_frame(task=without, user=member)
+
+
+def test_an_asset_from_a_deleted_generations_last_frame_no_longer_links_to_it(
+    client, project, member, settings
+):
+    task = GenerationTaskFactory(project=project, created_by=member, status="failed")
+    png = mf.image(Path(settings.MEDIA_ROOT).parent, "lf.png", width=640, height=360)
+    task.last_frame.save(
+        f"teams/{project.team_id}/outputs/{task.pk}/last_frame.png",
+        ContentFile(png.read_bytes()),
+        save=True,
+    )
+    asset = asset_from_last_frame(task=task, user=member)
+    client.force_login(member)
+    page = reverse("projects:asset_detail", args=[asset.pk])
+    link = reverse("projects:generation_detail", args=[task.pk])
+    assert link in client.get(page).content.decode()
+    generation_task_delete(task=access_generation_task(member, task.pk), user=member)
+    body = client.get(page).content.decode()
+    assert link not in body and "last frame of a generation since deleted" in body
 
 
 def test_access_asset_hides_other_teams_assets(project, member, tmp_path):
