@@ -48,7 +48,8 @@ def fragment(
     context: Callable[[], dict[str, Any]],
 ) -> SafeString:
     """`template_name` rendered with `context()` (called only when `key` is not kept), kept
-    PAGE_TTL seconds under `key`, with the viewer's CSRF token in its forms.
+    PAGE_TTL seconds (a tenth of SEEDANCE_LINK_TTL when that is shorter) under `key`, with
+    the viewer's CSRF token in its forms.
 
     `key` must name everything the markup depends on besides what `context()` reads from
     generations: ids, versions, filters, and the viewer when the markup differs per user.
@@ -66,7 +67,8 @@ def fragment(
     if html is None:
         html = render_to_string(template_name, {**context(), "csrf_token": placeholder})
         if cache_key:
-            cache.set(cache_key, html, PAGE_TTL)
+            # Kept markup holds signed links: keep it for a small part of their life only.
+            cache.set(cache_key, html, min(PAGE_TTL, settings.SEEDANCE_LINK_TTL // 10))
     if placeholder in html:
         html = html.replace(placeholder, get_token(request))
     return mark_safe(html)  # noqa: S308 - rendered by a template, which escaped its values
