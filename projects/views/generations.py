@@ -163,9 +163,8 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
     )
     key = None
     if task.is_terminal:
-        team = task.project.team
-        key = ("detail", task.pk, task.version, request.user.pk, task.viewer_role)
-        key += (team.allow_self_review,)
+        rule = task.project.team.allow_self_review
+        key = ("detail", task.pk, task.version, request.user.pk, task.viewer_role, rule)
         if task.review_state == REJECTED:
             key += tasks_version(GenerationTask.objects.filter(revised_from=task.pk))
     live = fragment(request, key, "projects/generation_live.html", lambda: _live(request, task))
