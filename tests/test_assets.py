@@ -136,14 +136,19 @@ def test_an_asset_in_use_is_kept_until_its_generation_is_deleted(
     assert not Asset.objects.exists() and stored_files(settings) == []
 
 
-def test_last_frame_becomes_an_image_asset_once(project, member, settings):
-    task = GenerationTaskFactory(project=project, created_by=member)
+def with_last_frame(task, settings):
+    """`task` with a stored 640x360 last frame."""
     png = mf.image(Path(settings.MEDIA_ROOT).parent, "lf.png", width=640, height=360)
     task.last_frame.save(
-        f"teams/{project.team_id}/outputs/{task.pk}/last_frame.png",
+        f"teams/{task.project.team_id}/outputs/{task.pk}/last_frame.png",
         ContentFile(png.read_bytes()),
         save=True,
     )
+    return task
+
+
+def test_last_frame_becomes_an_image_asset_once(project, member, settings):
+    task = with_last_frame(GenerationTaskFactory(project=project, created_by=member), settings)
     asset = asset_from_last_frame(task=task, user=member)
     assert asset.kind == "image" and asset.source_task == task and asset.project == project
     assert (asset.width, asset.height) == (640, 360)
@@ -158,12 +163,7 @@ def test_an_asset_from_a_deleted_generations_last_frame_no_longer_links_to_it(
     client, project, member, settings
 ):
     task = GenerationTaskFactory(project=project, created_by=member, status="failed")
-    png = mf.image(Path(settings.MEDIA_ROOT).parent, "lf.png", width=640, height=360)
-    task.last_frame.save(
-        f"teams/{project.team_id}/outputs/{task.pk}/last_frame.png",
-        ContentFile(png.read_bytes()),
-        save=True,
-    )
+    task = with_last_frame(task, settings)
     asset = asset_from_last_frame(task=task, user=member)
     client.force_login(member)
     page = reverse("projects:asset_detail", args=[asset.pk])
