@@ -104,7 +104,7 @@ FAILED = frozenset({"failed", "cancelled", "expired"})
 REVIEW_FILTERS = frozenset({ReviewState.AWAITING, ReviewState.APPROVED, ReviewState.REJECTED})
 DECIDED = frozenset({ReviewState.APPROVED, ReviewState.REJECTED})
 Kind = CreditEntry.Kind
-# What a gallery tile shows (templates/projects/project_detail.html, views/tiles.py).
+# What a gallery tile shows (templates/projects/gallery_tile.html, views/tiles.py).
 TILE_FIELDS = (
     "id",
     "status",
