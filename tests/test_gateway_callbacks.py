@@ -9,9 +9,12 @@ import httpx
 import pytest
 
 from projects.models import GenerationTask
+from projects.providers.base import TaskSnapshot, UpstreamStatus
 from projects.providers.simulator.engine import Fault
 from projects.services.generation import GenerationParams, callback_url_for
+from projects.services.polling import generation_task_apply_snapshot
 from tests.conftest import create_task
+from tests.factories import GenerationTaskFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 Status = GenerationTask.Status
@@ -143,6 +146,36 @@ def test_replayed_and_foreign_ark_callbacks_change_nothing(site, sim, project, m
     waiting.refresh_from_db()
     assert waiting.status == Status.QUEUED and not waiting.video
     assert post(callback_url_for(waiting), b"not json").status_code == 400
+
+
+def test_thirty_replayed_endings_make_one_gateway_request(site, sim, project, member):
+    done = wait_until_terminal(create_task(project=project, user=member, params=ark_params()))
+    ending = delivered(sim, done, final="succeeded")[-1]["body"]
+    waiting = create_task(project=project, user=member, params=ark_params())
+    waiting.refresh_from_db()
+    sim.engine.tasks[waiting.upstream_task_id].queue_s = 1e9  # the gateway says queued
+    gets = sim.engine.counters["ark:get"]
+    answers = [
+        post(callback_url_for(waiting), {**ending, "id": waiting.upstream_task_id}).text
+        for _ in range(30)
+    ]
+    # The first claims the task for one poll job (run inline here); the other 29 find the
+    # lease held and queue nothing.
+    assert answers == ["refreshing"] + ["noted"] * 29
+    assert sim.engine.counters["ark:get"] == gets + 1
+    waiting.refresh_from_db()
+    assert waiting.status == Status.QUEUED and waiting.poll_count == 1
+
+
+def test_two_polls_of_one_queued_task_write_rendering_started_once(db):
+    task = GenerationTaskFactory(status=Status.QUEUED, upstream_task_id="up-1")
+    stale = GenerationTask.objects.get(pk=task.pk)  # the second job read it queued too
+    running = TaskSnapshot(upstream_id="up-1", status=UpstreamStatus.RUNNING, raw_status="running")
+    generation_task_apply_snapshot(task=task, snapshot=running)
+    generation_task_apply_snapshot(task=stale, snapshot=running)
+    task.refresh_from_db()
+    assert task.status == Status.RUNNING
+    assert task.events.filter(kind="running").count() == 1
 
 
 # --- AceData -----------------------------------------------------------------------------------

@@ -98,6 +98,8 @@ class GenerationTask(models.Model):
     poll_count = models.PositiveIntegerField(default=0)
     consecutive_errors = models.PositiveIntegerField(default=0)
     next_poll_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Queued/running: until when a callback's poll job holds the task (services/callbacks.py);
+    # downloading: until when a store job does (services/outputs.py).
     lease_until = models.DateTimeField(null=True, blank=True)
     expected_render_s = models.FloatField(default=120.0)
     # Set when a member deletes the generation (services/deletion.py): its files are gone and

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from projects.exceptions import ApplicationError
@@ -55,11 +56,17 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
         # Not an ending: nothing to confirm, store or settle, so no request to the gateway.
         # The ending's own callback (or the fallback poll) brings the task forward.
         return "noted"
-    # Claim the task for the poll job (as the sweep claims due rows) so the sweep does not ask
+    # Claim the task for one poll job (as the sweep claims due rows) so the sweep does not ask
     # the gateway about it a second time meanwhile; if the job is lost the lease runs out.
+    # `lease_until` stays set after that job (the poll only resets `next_poll_at`), so replayed
+    # or repeated endings within one lease queue no further jobs: the regular polls still
+    # follow the task, and a real ending is seen at the next of them.
+    now = timezone.now()
     claimed = GenerationTask.objects.filter(
-        pk=task_id, status__in=[Status.QUEUED, Status.RUNNING]
-    ).update(next_poll_at=timezone.now() + poll_lease())
+        Q(lease_until__isnull=True) | Q(lease_until__lte=now),
+        pk=task_id,
+        status__in=[Status.QUEUED, Status.RUNNING],
+    ).update(next_poll_at=now + poll_lease(), lease_until=now + poll_lease())
     if claimed:
         enqueue(POLL_JOB, task_id)
         return "refreshing"

@@ -461,16 +461,19 @@ def generation_task_apply_snapshot(
                 message=f"The gateway said {snapshot.raw_status!r}; still waiting.",
             )
         fields["next_poll_at"] = next_poll_time(task=task, now=now)
-        if (
+        # Only the job that moves the row out of the status it read writes the event: two
+        # polls of one queued task (a callback's and the sweep's) both see "running".
+        if target != task.status and task_transition(
+            task_id=task.pk, from_statuses=[task.status], to_status=target, **fields
+        ):
+            task_event_add(task_id=task.pk, kind="running", message="Rendering started.")
+        else:
             task_transition(
                 task_id=task.pk,
                 from_statuses=[Status.QUEUED, Status.RUNNING],
                 to_status=target,
                 **fields,
             )
-            and target != task.status
-        ):
-            task_event_add(task_id=task.pk, kind="running", message="Rendering started.")
         return
     if status == UpstreamStatus.SUCCEEDED:
         if not snapshot.video_url:
@@ -490,6 +493,7 @@ def generation_task_apply_snapshot(
                 upstream_finished_at=now,
                 started_at=task.started_at or now,
                 next_poll_at=now + store_pickup(),
+                lease_until=None,  # a callback's claim; the store job takes its own
                 **common,
             ):
                 task_event_add(
