@@ -99,9 +99,9 @@ def main() -> None:
     from django.test.utils import override_settings
 
     from projects.models import GenerationTask, Project, Team
-    from projects.providers.simulator.server import start_simulator
     from projects.services.outputs import generation_task_store_outputs
     from projects.storage import stored_sha256
+    from projects.upstream_sim.server import start_simulator
     from tests.seaweed import SeaweedS3, weed_binary
 
     sim = start_simulator(cache_dir=scratch / "sim-cache", speed=1000.0, seed=1)

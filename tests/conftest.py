@@ -18,9 +18,9 @@ from django.test import TestCase
 from django.utils import timezone
 
 from projects.models import GenerationTask, Membership
-from projects.providers.simulator.server import RunningSimulator, start_simulator
 from projects.services.generation import GenerationParams
 from projects.services.polling import generation_tasks_sweep
+from projects.upstream_sim.server import RunningSimulator, start_simulator
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import av
 from PIL import Image
 
-from projects.providers.simulator import render
+from projects.upstream_sim import render
 
 
 def image(

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import AuditEvent, GenerationTask
-from projects.providers.simulator.engine import Fault
 from projects.selectors import generation_tasks_stuck
+from projects.upstream_sim.engine import Fault
 from tests.conftest import create_task
 from tests.factories import GenerationTaskFactory, UserFactory
 from tests.test_gateway_ark_flow import params as ark_params

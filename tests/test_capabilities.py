@@ -1,7 +1,7 @@
 """The capability check names the limit and the doc it comes from."""
 
 from projects.providers.base import GenerationRequest, MediaReference
-from projects.providers.capabilities import check_request
+from projects.providers.request_check import check_request
 from projects.providers.tokenhub import CAPABILITIES
 
 
@@ -79,3 +79,22 @@ def test_reference_rules():
         ),
     )
     assert "mutually exclusive" in mixed["references"]
+
+
+def test_capability_schema_imports_no_other_provider_module():
+    """base.py depends on the schema and the validator on both: one way, no circle (issue 18)."""
+    import ast
+    from pathlib import Path
+
+    import projects.providers.capabilities as schema
+
+    tree = ast.parse(Path(schema.__file__).read_text())
+    imported = {
+        node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module
+    } | {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    assert not {name for name in imported if name.startswith("projects")}, imported

@@ -9,7 +9,6 @@ import pytest
 
 from projects.exceptions import InvalidRequest, InvalidStateTransition
 from projects.models import GenerationTask
-from projects.providers.simulator.engine import Fault
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import (
     GenerationParams,
@@ -17,6 +16,7 @@ from projects.services.generation import (
     generation_task_create,
 )
 from projects.services.polling import generation_tasks_sweep
+from projects.upstream_sim.engine import Fault
 from tests.conftest import create_task, drive, generate_json, make_due
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,9 @@ from django.test import TestCase
 from django.utils import timezone
 
 from projects.models import GenerationTask
-from projects.providers.simulator.engine import Fault
 from projects.services.generation import GenerationParams
 from projects.services.polling import generation_tasks_sweep
+from projects.upstream_sim.engine import Fault
 from tests.conftest import create_task, drive, make_due
 from tests.sim_control import hold, refreshed, release
 

@@ -10,9 +10,9 @@ import pytest
 
 from projects.models import GenerationTask
 from projects.providers.base import TaskSnapshot, UpstreamStatus
-from projects.providers.simulator.engine import Fault
 from projects.services.generation import GenerationParams, callback_url_for
 from projects.services.polling import generation_task_apply_snapshot
+from projects.upstream_sim.engine import Fault
 from tests.conftest import create_task
 from tests.factories import GenerationTaskFactory
 

@@ -8,8 +8,8 @@ from django.db import OperationalError
 from django.test import Client
 
 from projects.models import GatewayStatus
-from projects.providers.simulator.engine import Fault
 from projects.services import gateway_status, health
+from projects.upstream_sim.engine import Fault
 from tests.conftest import create_task
 from tests.test_generation_flow import params
 

@@ -22,8 +22,8 @@ from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import connection
 
 from projects.models import GenerationTask
-from projects.providers.simulator.engine import Fault
 from projects.storage import output_key
+from projects.upstream_sim.engine import Fault
 from tests.conftest import create_task, drive
 from tests.seaweed import SeaweedS3, weed_binary
 from tests.tcp_proxy import TcpProxy

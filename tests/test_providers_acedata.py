@@ -17,7 +17,7 @@ from projects.providers.base import (
     ProviderTransientError,
     UpstreamStatus,
 )
-from projects.providers.capabilities import check_request
+from projects.providers.request_check import check_request
 
 FIXTURES = Path(__file__).parent / "fixtures" / "providers" / "acedata"
 BASE = "https://acedata.example"

@@ -18,7 +18,7 @@ from projects.providers.base import (
     ProviderTransientError,
     UpstreamStatus,
 )
-from projects.providers.capabilities import check_request
+from projects.providers.request_check import check_request
 
 FIXTURES = Path(__file__).parent / "fixtures" / "providers" / "ark"
 # The create fields of the SDK signature (upstream-research §1.3).

@@ -16,7 +16,7 @@ from projects.providers.base import (
     ProviderTransientError,
     UpstreamStatus,
 )
-from projects.providers.capabilities import check_request
+from projects.providers.request_check import check_request
 from projects.providers.seedance2ink import CAPABILITIES, Seedance2InkProvider
 
 FIXTURES = Path(__file__).parent / "fixtures" / "providers" / "seedance2ink"

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from projects.providers.simulator.server import start_simulator
+from projects.upstream_sim.server import start_simulator
 from tests.seaweed import ACCESS_KEY, REGION, SECRET_KEY, SeaweedS3, weed_binary
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,8 +22,8 @@ from django_q.conf import Conf
 from django_q.models import Failure, OrmQ, Success
 
 from projects.models import GenerationTask, Membership
-from projects.providers.simulator.engine import Fault
 from projects.redaction import RedactSecretsFilter, redact
+from projects.upstream_sim.engine import Fault
 from tests.conftest import drive
 from tests.factories import GenerationTaskFactory, MembershipFactory, ProjectFactory, UserFactory
 

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from django.conf import settings as django_settings
 
-from projects.providers.simulator.engine import Fault
-from projects.providers.simulator.server import start_simulator
+from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.server import start_simulator
 from tests.receivers import receiver  # noqa: F401 - fixture
 
 AUTH = {"Authorization": "Bearer ark-anything"}

@@ -39,8 +39,9 @@ from projects.providers.base import (
     TaskSnapshot,
     UpstreamStatus,
 )
-from projects.providers.capabilities import ProviderCapabilities, prompt_flag_in
+from projects.providers.capabilities import ProviderCapabilities
 from projects.providers.http import HttpVideoProvider, clean_message, request_json
+from projects.providers.request_check import prompt_flag_in
 from projects.providers.statuses import normalise_status
 
 LABEL = "AceData"

@@ -36,7 +36,7 @@ from projects.providers.base import (
     ProviderRejectedError,
     ProviderTransientError,
 )
-from projects.providers.capabilities import ROLES, check_request
+from projects.providers.capabilities import ROLES
 from projects.providers.registry import (
     UnknownProvider,
     configured_provider_names,
@@ -44,6 +44,7 @@ from projects.providers.registry import (
     get_provider,
     uses_callbacks,
 )
+from projects.providers.request_check import check_request
 from projects.queue import enqueue_on_commit
 from projects.services.assets import (
     ProbedUpload,

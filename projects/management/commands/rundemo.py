@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from projects.management.commands.seed_demo import DEMO_PASSWORD
 from projects.models import WorkerLease
-from projects.providers.simulator.server import all_dialects
+from projects.upstream_sim.server import all_dialects
 
 
 class Command(BaseCommand):

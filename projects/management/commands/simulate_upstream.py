@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from projects.providers.simulator.server import build_server
+from projects.upstream_sim.server import build_server
 
 
 class Command(BaseCommand):

@@ -32,13 +32,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from projects.providers.simulator.dialects.acedata import AceDataDialect
-from projects.providers.simulator.dialects.alltoken import AllTokenDialect
-from projects.providers.simulator.dialects.ark import ArkDialect
-from projects.providers.simulator.dialects.base import Dialect, SimResponse
-from projects.providers.simulator.dialects.seedance2ink import Seedance2InkDialect
-from projects.providers.simulator.dialects.tokenhub import TokenHubDialect
-from projects.providers.simulator.engine import FAULT_KINDS, Fault, SimEngine
+from projects.upstream_sim.dialects.acedata import AceDataDialect
+from projects.upstream_sim.dialects.alltoken import AllTokenDialect
+from projects.upstream_sim.dialects.ark import ArkDialect
+from projects.upstream_sim.dialects.base import Dialect, SimResponse
+from projects.upstream_sim.dialects.seedance2ink import Seedance2InkDialect
+from projects.upstream_sim.dialects.tokenhub import TokenHubDialect
+from projects.upstream_sim.engine import FAULT_KINDS, Fault, SimEngine
 
 logger = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from projects.providers.simulator.dialects.base import BadRequest
-from projects.providers.simulator.engine import SimEngine
+from projects.upstream_sim.dialects.base import BadRequest
+from projects.upstream_sim.engine import SimEngine
 
 RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive")
 IMAGE_ROLES = ("first_frame", "last_frame", "reference_image")

@@ -24,15 +24,15 @@ from collections import Counter
 from typing import Any
 
 from projects.providers.capabilities import SEEDANCE_2_RATIOS
-from projects.providers.simulator.dialects.base import (
+from projects.upstream_sim.dialects.base import (
     BadRequest,
     Dialect,
     SimResponse,
     expect_type,
     require_fields,
 )
-from projects.providers.simulator.engine import SimEngine, SimTask
-from projects.providers.simulator.render import FPS
+from projects.upstream_sim.engine import SimEngine, SimTask
+from projects.upstream_sim.render import FPS
 
 FIELDS = {"model", "prompt", "ratio", "duration", "resolution", "content"}
 FRAMES = {"first_frame", "last_frame"}

@@ -37,14 +37,14 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-from projects.providers.simulator.dialects.base import (
+from projects.upstream_sim.dialects.base import (
     BadRequest,
     Dialect,
     SimResponse,
     expect_type,
     require_fields,
 )
-from projects.providers.simulator.engine import SimEngine, SimTask
+from projects.upstream_sim.engine import SimEngine, SimTask
 
 FIELDS = {
     "model",

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from projects.providers.simulator.engine import (
+from projects.upstream_sim.engine import (
     REQUEST_FAULTS,
     TASK_FAULTS,
     Fault,

@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from projects.providers.simulator import render
+from projects.upstream_sim import render
 
 logger = logging.getLogger(__name__)
 

@@ -12,14 +12,14 @@ import uuid
 from typing import Any
 
 from projects.providers.capabilities import SEEDANCE_2_RATIOS
-from projects.providers.simulator.dialects.base import (
+from projects.upstream_sim.dialects.base import (
     BadRequest,
     Dialect,
     SimResponse,
     expect_type,
     require_fields,
 )
-from projects.providers.simulator.engine import SimEngine, SimTask
+from projects.upstream_sim.engine import SimEngine, SimTask
 
 MODELS = ("doubao-seedance-2.0", "doubao-seedance-2.0-fast")
 FIELDS = {

@@ -20,15 +20,15 @@ import string
 import time
 from typing import Any
 
-from projects.providers.simulator import render
-from projects.providers.simulator.dialects import ark_body
-from projects.providers.simulator.dialects.base import (
+from projects.upstream_sim import render
+from projects.upstream_sim.dialects import ark_body
+from projects.upstream_sim.dialects.base import (
     BadRequest,
     Dialect,
     SimResponse,
     require_fields,
 )
-from projects.providers.simulator.engine import TASK_FAULTS, SimEngine, SimTask
+from projects.upstream_sim.engine import TASK_FAULTS, SimEngine, SimTask
 
 TASKS = "contents/generations/tasks"
 # The create fields of the SDK's signature (§1.3), plus ComfyUI's extra_body task type.

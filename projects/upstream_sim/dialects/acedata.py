@@ -34,16 +34,16 @@ import time
 import uuid
 from typing import Any
 
-from projects.providers.simulator import render
-from projects.providers.simulator.dialects import ark_body
-from projects.providers.simulator.dialects.ark import new_task_id
-from projects.providers.simulator.dialects.base import (
+from projects.upstream_sim import render
+from projects.upstream_sim.dialects import ark_body
+from projects.upstream_sim.dialects.ark import new_task_id
+from projects.upstream_sim.dialects.base import (
     BadRequest,
     Dialect,
     SimResponse,
     require_fields,
 )
-from projects.providers.simulator.engine import TASK_FAULTS, SimEngine, SimTask
+from projects.upstream_sim.engine import TASK_FAULTS, SimEngine, SimTask
 
 MODELS = (
     "doubao-seedance-1-0-pro-250528",
