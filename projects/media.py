@@ -13,7 +13,12 @@ what is wrong with it.
 
 from __future__ import annotations
 
+import os
+import threading
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
 
 import av
@@ -37,8 +42,20 @@ VIDEO_FORMATS = {
     "m4v": ("m4v", "video/x-m4v"),
 }
 AUDIO_FORMATS = {"mp3": ("mp3", "audio/mpeg"), "wav": ("wav", "audio/wav")}
-# A decoded image costs width*height*4 bytes; past this we refuse before decoding.
-MAX_IMAGE_PIXELS = 100_000_000
+# The largest picture any gateway takes: Ark documents each side (300, 6000) px for images and
+# reference video (upstream-research.md §1.6), so 6000 x 6000 = 36 MP. A decoded image costs up
+# to width*height*4 bytes (144 MB here); past this we refuse from the header, before decoding.
+MAX_IMAGE_PIXELS = 6000 * 6000
+# Video frames: same bound (Ark's reference video side [300, 6000]; 2.5 outputs up to 8.3 MP).
+MAX_VIDEO_PIXELS = 6000 * 6000
+# Pillow raises DecompressionBombError past 2x its MAX_IMAGE_PIXELS and only warns between 1x
+# and 2x; we turn both into MediaInvalid (a size a header lies about is caught on decode).
+Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+# Process-wide, not per call: warnings.catch_warnings is not thread-safe.
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+# At most this many probes/posters decode at once in one process; more wait their turn.
+PROBE_CONCURRENCY = max(1, int(os.environ.get("SEEDANCE_PROBE_CONCURRENCY", "2") or 2))
+_probe_slots = threading.BoundedSemaphore(PROBE_CONCURRENCY)
 # ISO base media (MP4/MOV) top-level boxes a QuickTime file may start with when it has no ftyp.
 _QT_FIRST_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 
@@ -82,6 +99,29 @@ class MediaInfo:
     def format_label(self) -> str:
         """'PNG image', 'MP4 video', 'WAV audio'."""
         return f"{self.format.upper()} {self.kind}"
+
+
+def _one_probe_slot[**P, R](func: Callable[P, R]) -> Callable[P, R]:
+    """Run `func` holding one of PROBE_CONCURRENCY slots: a caller waits (never fails) while
+    the others decode, so N concurrent uploads cost at most PROBE_CONCURRENCY decodes' memory."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _probe_slots:
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def check_frame_size(width: int, height: int, *, label: str, limit: int) -> None:
+    """Refuse a `width` x `height` px picture above `limit` pixels, with MediaInvalid; called on
+    header values, before any decode. Limit from Ark's 6000 px a side (upstream-research §1.6)."""
+    if width * height > limit:
+        raise MediaInvalid(
+            f"{label} is {width}×{height} px ({width * height / 1_000_000:.1f} megapixels); "
+            f"pictures above {limit / 1_000_000:g} megapixels (6000×6000) are refused, the "
+            "most any gateway takes."
+        )
 
 
 def sniff(head: bytes) -> tuple[str, str]:
@@ -145,11 +185,13 @@ def sniff(head: bytes) -> tuple[str, str]:
     return "other", ""
 
 
+@_one_probe_slot
 def probe_media(path: Path, *, name: str = "") -> MediaInfo:
     """Decide what the file at `path` is from its content and measure it.
 
     `name` is how the user knows the file (its original filename), used in messages only.
-    Refuses, with MediaInvalid: empty files, unknown or unaccepted types (whatever the name
+    Refuses, with MediaInvalid: empty files, pictures or video frames above 36 MP (checked from
+    the header, before decoding), unknown or unaccepted types (whatever the name
     says), undecodable or truncated images, video without a video stream, without an index
     (moov) or cut short, audio without an audio stream or cut short.
     """
@@ -173,8 +215,10 @@ def probe_media(path: Path, *, name: str = "") -> MediaInfo:
     return _probe_audio(path, fmt, label, size)
 
 
+@_one_probe_slot
 def probe_video(path: Path) -> VideoInfo:
-    """Open `path`, decode its first frame and report its shape. Raises MediaInvalid."""
+    """Open `path`, decode its first frame and report its shape. Raises MediaInvalid (also for
+    frames above MAX_VIDEO_PIXELS, read from the stream header before decoding)."""
     if not path.exists() or path.stat().st_size == 0:
         raise MediaInvalid("The video file is empty.")
     try:
@@ -182,6 +226,12 @@ def probe_video(path: Path) -> VideoInfo:
             if not container.streams.video:
                 raise MediaInvalid("The file has no video stream.")
             stream = container.streams.video[0]
+            check_frame_size(
+                stream.codec_context.width,
+                stream.codec_context.height,
+                label="The video",
+                limit=MAX_VIDEO_PIXELS,
+            )
             duration = _duration(container, stream)
             if duration <= 0:
                 raise MediaInvalid("The video has no duration.")
@@ -201,18 +251,36 @@ def probe_video(path: Path) -> VideoInfo:
         raise MediaInvalid(f"The video cannot be read ({exc.__class__.__name__}).") from exc
 
 
+@_one_probe_slot
 def make_poster(path: Path, info: MediaInfo, out: Path, *, max_side: int = 480) -> bool:
     """Write a JPEG thumbnail (images) or first-frame poster (video) of at most `max_side`
-    pixels to `out`. Returns False when the kind has no picture (audio)."""
+    pixels to `out`. Returns False when the kind has no picture (audio). Raises MediaInvalid
+    for a picture above the pixel caps (the file should have been probed first)."""
     if info.kind == "image":
-        with Image.open(path) as image:
+        with _bomb_refused("The image"), Image.open(path) as image:
+            check_frame_size(*image.size, label="The image", limit=MAX_IMAGE_PIXELS)
             image.seek(0)
-            # Shrink first (JPEG even decodes at a reduced scale): no full-size RGB copy.
-            image.thumbnail((max_side, max_side))
+            # JPEG decodes at 1/2..1/8 scale straight away; others reduce while decoding.
+            image.draft("RGB", (max_side, max_side))
+            image.thumbnail((max_side, max_side), reducing_gap=2.0)
             picture = image.convert("RGB")
     elif info.kind == "video":
         with av.open(str(path)) as container:
-            frame = next(container.decode(container.streams.video[0]))
+            stream = container.streams.video[0]
+            check_frame_size(
+                stream.codec_context.width,
+                stream.codec_context.height,
+                label="The video",
+                limit=MAX_VIDEO_PIXELS,
+            )
+            frame = next(container.decode(stream))
+            # Scale in the decoder's own pixel format: no full-size RGB copy.
+            scale = max_side / max(frame.width, frame.height, 1)
+            if scale < 1:
+                frame = frame.reformat(
+                    width=max(1, round(frame.width * scale)),
+                    height=max(1, round(frame.height * scale)),
+                )
             picture = frame.to_image()
     else:
         return False
@@ -222,18 +290,34 @@ def make_poster(path: Path, info: MediaInfo, out: Path, *, max_side: int = 480) 
 
 
 # --- images ---------------------------------------------------------------------------------
+class _bomb_refused:
+    """Context: Pillow's DecompressionBombWarning/Error (a header past Image.MAX_IMAGE_PIXELS,
+    e.g. a GIF frame bigger than its screen) become the MediaInvalid the size check gives."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> bool:
+        if isinstance(exc, (Image.DecompressionBombWarning, Image.DecompressionBombError)):
+            raise MediaInvalid(
+                f"{self.label} is larger than {MAX_IMAGE_PIXELS / 1_000_000:g} megapixels "
+                "(6000×6000), the most any gateway takes; it is refused."
+            ) from exc
+        return False
+
+
 def _probe_image(path: Path, fmt: str, label: str) -> MediaInfo:
     what = f"{label} looks like {_a(fmt)} {fmt.upper()} image but"
     try:
-        with Image.open(path, formats=list(IMAGE_FORMATS)) as image:
+        with _bomb_refused(label), Image.open(path, formats=list(IMAGE_FORMATS)) as image:
+            # Image.open reads the header only: the size is known before any pixel is decoded.
             width, height = image.size
             if width < 1 or height < 1:
                 raise MediaInvalid(f"{what} has no pixels.")
-            if width * height > MAX_IMAGE_PIXELS:
-                raise MediaInvalid(
-                    f"{label} is {width}×{height} px; images above "
-                    f"{MAX_IMAGE_PIXELS // 1_000_000} megapixels are refused."
-                )
+            check_frame_size(width, height, label=label, limit=MAX_IMAGE_PIXELS)
             our_format, extension, content_type = IMAGE_FORMATS[image.format]
             frames = getattr(image, "n_frames", 1)
             image.load()  # decodes every byte: a truncated or corrupt file fails here
@@ -241,7 +325,7 @@ def _probe_image(path: Path, fmt: str, label: str) -> MediaInfo:
         raise
     except UnidentifiedImageError as exc:
         raise MediaInvalid(f"{what} cannot be decoded.") from exc
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (OSError, SyntaxError, ValueError) as exc:
         detail = str(exc) or type(exc).__name__
         if "truncated" in detail:
             raise MediaInvalid(f"{what} is truncated: its data ends early.") from exc
@@ -275,6 +359,12 @@ def _probe_video_file(path: Path, fmt: str, label: str, size: int) -> MediaInfo:
             if not container.streams.video:
                 raise MediaInvalid(f"{label} has no video stream (audio only?).")
             stream = container.streams.video[0]
+            check_frame_size(
+                stream.codec_context.width,
+                stream.codec_context.height,
+                label=label,
+                limit=MAX_VIDEO_PIXELS,
+            )
             duration = _duration(container, stream)
             if duration <= 0:
                 raise MediaInvalid(f"{what} has no duration.")
