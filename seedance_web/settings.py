@@ -178,6 +178,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # bigger uploads spool to disk, never to memory
+# The size limits are enforced while the body is read: at most the limit plus one 64 KB chunk of
+# a file reaches the disk (projects/uploads.py). A request may carry several files (the no-script
+# library form, a generation's references) up to SEEDANCE_UPLOAD_MAX_REQUEST_MB in all.
+SEEDANCE_UPLOAD_MAX_REQUEST_MB = env.int(
+    "SEEDANCE_UPLOAD_MAX_REQUEST_MB", default=3 * SEEDANCE_UPLOAD_MAX_MB
+)
+FILE_UPLOAD_HANDLERS = [
+    "projects.uploads.LimitedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Upstream gateways ------------------------------------------------------------------------
 # A provider is offered only when its API key is set. *_BASE_URL points it elsewhere (the
@@ -229,6 +240,10 @@ SEEDANCE_PROVIDERS = {
 SEEDANCE_DEFAULT_PROVIDER = env.str("SEEDANCE_DEFAULT_PROVIDER", default="tokenhub")
 SEEDANCE_HTTP_TIMEOUT = env.float("SEEDANCE_HTTP_TIMEOUT", default=30.0)  # seconds per request
 SEEDANCE_DOWNLOAD_TIMEOUT = env.float("SEEDANCE_DOWNLOAD_TIMEOUT", default=60.0)  # s between bytes
+# Output links a gateway gives are fetched over https from public addresses only. Hosts listed
+# here ('host' or 'host:port') may also be plain http and private: the simulator, a gateway's
+# CDN inside your own network (projects/providers/outbound.py).
+SEEDANCE_FETCH_ALLOW_HOSTS = env.list("SEEDANCE_FETCH_ALLOW_HOSTS", default=[])
 # Send gateways a callback URL (SITE_URL must be reachable from them); off: poll only.
 SEEDANCE_CALLBACKS = env.bool("SEEDANCE_CALLBACKS", default=True)
 # Polling policy: see projects/services/poll_schedule.py. Seconds of upstream time.

@@ -22,10 +22,13 @@ def jpeg_bytes() -> bytes:
 
 @dataclass
 class MediaServer:
-    """`files` maps a path to (Content-Type, bytes); `posts` records (path, body) received."""
+    """`files` maps a path to (Content-Type, bytes), `redirects` a path to the URL a 302
+    sends to; `gets` records the paths asked for, `posts` the (path, body) received."""
 
     server: ThreadingHTTPServer
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
+    gets: list[str] = field(default_factory=list)
     posts: list[tuple[str, bytes]] = field(default_factory=list)
 
     @property
@@ -42,6 +45,13 @@ def start_media_server() -> MediaServer:
             pass
 
         def do_GET(self) -> None:
+            media.gets.append(self.path)
+            if self.path in media.redirects:
+                self.send_response(302)
+                self.send_header("Location", media.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             found = media.files.get(self.path)
             if found is None:
                 self.send_response(404)

@@ -16,6 +16,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "tests-only-secret-key-" + "x" * 40)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("TOKENHUB_API_KEY", "th-test-key-0000")
 os.environ.setdefault("TOKENHUB_BASE_URL", "http://127.0.0.1:9/tokenhub/api/v1")
+# The simulator and the test media servers serve plain http on loopback; tests of the outbound
+# guard itself list other hosts (tests/test_outbound.py).
+os.environ.setdefault("SEEDANCE_FETCH_ALLOW_HOSTS", "127.0.0.1,localhost")
 
 from seedance_web.settings import *  # noqa: E402,F403
 

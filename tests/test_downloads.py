@@ -30,7 +30,7 @@ def serve(body: bytes, *, status: int = 200, length: int | None = None) -> httpx
 
 def fetch(tmp_path, transport, *, max_bytes: int = 1 << 30):
     return download_to_file(
-        "http://cdn.test/video.mp4",
+        "https://cdn.test/video.mp4",
         directory=tmp_path,
         timeout=5,
         max_bytes=max_bytes,

@@ -2,7 +2,8 @@
 
 Output links are presigned CDN URLs that expire (about 24 h, upstream-research.md §1.13); they
 get no API key. A 401/403/404/410 from the CDN means the link is dead: LinkExpired, so the
-caller can ask the gateway for a fresh one.
+caller can ask the gateway for a fresh one. A link, or a redirect, to anything but a public
+https address is refused before a byte is sent (UnsafeLink; projects/providers/outbound.py).
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from django.conf import settings
 
 from projects.crashpoints import crashpoint
 from projects.providers.http import USER_AGENT
+from projects.providers.outbound import BlockedURL, GuardedTransport, check_url, guard_redirects
 
 CHUNK = 1 << 20  # bytes read per iteration: memory stays flat whatever the file size
 QUEUED_CHUNKS = 8  # chunks received but not yet hashed and written: at most 8 MiB
+MAX_REDIRECTS = 5  # CDNs redirect once or twice; each hop is checked like the first link
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,14 @@ class DownloadError(Exception):
 
 class LinkExpired(DownloadError):
     """The link was refused (401/403/404/410): expired or revoked."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=False)
+
+
+class UnsafeLink(DownloadError):
+    """The link, or a redirect it led to, is not a public https address (outbound.py): a
+    gateway that gives one is not to be trusted with this task, so it is final."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message, transient=False)
@@ -118,8 +129,15 @@ def download_to_file(
     prefix: str = "dl-",
 ) -> Download:
     """GET `url` into a new file `<prefix>*.part` in `directory`. `timeout` seconds is the
-    longest wait for any byte; `max_bytes` caps the size. Raises LinkExpired or DownloadError;
-    leaves no file then (only a killed process leaves one: the caller's prefix finds it)."""
+    longest wait for any byte; `max_bytes` caps the size (a larger Content-Length is refused
+    before the body is read). Raises UnsafeLink (a non-public or non-https link or redirect),
+    LinkExpired or DownloadError; leaves no file then (only a killed process leaves one: the
+    caller's prefix finds it). `transport` replaces the address-checking one in tests; the
+    scheme and host of every request are checked either way."""
+    try:
+        check_url(url)
+    except BlockedURL as exc:
+        raise UnsafeLink(exc.message) from exc
     fd, name = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".part")
     path = Path(name)
     size = 0
@@ -129,7 +147,10 @@ def download_to_file(
             httpx.Client(
                 timeout=httpx.Timeout(timeout),
                 follow_redirects=True,
-                transport=transport,
+                max_redirects=MAX_REDIRECTS,
+                transport=transport or GuardedTransport(),
+                event_hooks={"request": [guard_redirects()]},
+                trust_env=False,
                 headers={"User-Agent": USER_AGENT},
             ) as client,
             client.stream("GET", url) as response,
@@ -144,6 +165,11 @@ def download_to_file(
             # With a Content-Encoding the length counts encoded bytes; we hash decoded ones.
             encoded = bool(response.headers.get("Content-Encoding"))
             expected = None if encoded else response.headers.get("Content-Length")
+            if expected is not None and expected.isdigit() and int(expected) > max_bytes:
+                raise DownloadError(
+                    f"The output is larger than {max_bytes} bytes ({expected} announced).",
+                    transient=False,
+                )
             writer = HashingWriter(out)
             try:
                 for chunk in response.iter_bytes(CHUNK):
@@ -164,6 +190,14 @@ def download_to_file(
                     f"The download stopped after {size} of {expected} bytes.", transient=True
                 )
             content_type = response.headers.get("Content-Type", "")
+    except BlockedURL as exc:
+        path.unlink(missing_ok=True)
+        raise UnsafeLink(exc.message) from exc
+    except httpx.TooManyRedirects as exc:
+        path.unlink(missing_ok=True)
+        raise DownloadError(
+            f"The output link redirected more than {MAX_REDIRECTS} times.", transient=False
+        ) from exc
     except httpx.HTTPError as exc:
         path.unlink(missing_ok=True)
         raise DownloadError(f"The download failed ({type(exc).__name__}).", transient=True) from exc

@@ -19,10 +19,15 @@ from django.db.models import Q
 from django.utils import timezone
 
 from projects.crashpoints import crashpoint
-from projects.media import MediaInvalid, probe_video
+from projects.media import MediaInvalid, probe_media, probe_video
 from projects.models import GenerationTask
 from projects.providers.base import ProviderError, ProviderRejectedError, UpstreamStatus
-from projects.providers.downloads import DownloadError, LinkExpired, download_to_file
+from projects.providers.downloads import (
+    DownloadError,
+    LinkExpired,
+    UnsafeLink,
+    download_to_file,
+)
 from projects.providers.registry import get_provider
 from projects.services.leases import RenewingThread
 from projects.services.pricing import billed_output_seconds
@@ -33,7 +38,9 @@ logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
 
 MAX_STORE_ATTEMPTS = 6
-MAX_OUTPUT_BYTES = 2 * 1024**3
+MAX_OUTPUT_BYTES = 2 * 1024**3  # a 15 s 1080p clip is tens of MB; this only stops a runaway
+MAX_PICTURE_BYTES = 30 * 1024**2  # cover / last frame: Ark's own cap on an input image (§1.6)
+PICTURE_FORMATS = {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}
 
 
 def download_lease() -> timedelta:
@@ -97,6 +104,9 @@ def generation_task_store_outputs(*, task_id: str) -> None:
     try:
         with DownloadLeaseKeeper(task_id=task_id, until=until, lease=lease):
             fields = _store_all(task)
+    except UnsafeLink as exc:
+        _fail(task, f"{exc.message} Nothing was stored and nothing is charged.")
+        return
     except LinkExpired as exc:
         _refresh_links_or_fail(task, exc)
         return
@@ -175,27 +185,46 @@ def _store_all(task: GenerationTask) -> dict:
         (task.last_frame_url, "last_frame", "last_frame" + _suffix(task.last_frame_url, ".png")),
     ):
         if url:
-            fields[field] = _store_optional(task, url, filename)
+            fields[field] = _store_picture(task, url, filename)
     return fields
 
 
-def _store_optional(task: GenerationTask, url: str, filename: str) -> str:
-    # A missing cover is not worth failing a finished video for.
+def _store_picture(task: GenerationTask, url: str, filename: str) -> str:
+    """Store a cover or last frame under `filename`; '' (and a warning in the task's history)
+    when it cannot be fetched or is not a JPEG/PNG/WebP picture by its content: a missing
+    cover is not worth failing a finished video for. An unsafe link is (UnsafeLink raised)."""
     try:
         extra = download_to_file(
             url,
             directory=temp_dir(),
             timeout=settings.SEEDANCE_DOWNLOAD_TIMEOUT,
-            max_bytes=50 * 1024**2,
+            max_bytes=MAX_PICTURE_BYTES,
             prefix=_partial_prefix(task.pk),
         )
+    except UnsafeLink:
+        raise
     except DownloadError as exc:
-        task_event_add(
-            task_id=task.pk, kind="store_warning", message=f"{filename} not saved: {exc.message}"
-        )
+        _picture_dropped(task, filename, exc.message)
         return ""
-    key = output_key(team_id=task.project.team_id, task_id=task.pk, filename=filename)
-    return save_file(extra.path, key, sha256=extra.sha256)
+    try:
+        try:
+            info = probe_media(extra.path, name=filename)
+            picture = info.kind == "image" and info.format in PICTURE_FORMATS
+        except MediaInvalid:
+            picture = False
+        if not picture:
+            _picture_dropped(
+                task, filename, "by its content it is not a JPEG, PNG or WebP picture."
+            )
+            return ""
+        key = output_key(team_id=task.project.team_id, task_id=task.pk, filename=filename)
+        return save_file(extra.path, key, sha256=extra.sha256)
+    finally:
+        extra.path.unlink(missing_ok=True)
+
+
+def _picture_dropped(task: GenerationTask, filename: str, why: str) -> None:
+    task_event_add(task_id=task.pk, kind="store_warning", message=f"{filename} not saved: {why}")
 
 
 def _suffix(url: str, default: str) -> str:

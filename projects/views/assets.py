@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -14,6 +15,7 @@ from projects.exceptions import ApplicationError
 from projects.forms import AssetForm, AssetUploadForm
 from projects.selectors import asset_generation_list, asset_list
 from projects.services.assets import asset_create, asset_delete, asset_update
+from projects.uploads import upload_refusal
 
 KINDS = [("", "All"), ("image", "Images"), ("video", "Video"), ("audio", "Audio")]
 
@@ -30,6 +32,7 @@ def asset_library(request: HttpRequest, project_id: str) -> HttpResponse:
         "kind": kind,
         "kinds": KINDS,
         "form": AssetUploadForm(),
+        "upload_max_mb": settings.SEEDANCE_UPLOAD_MAX_MB,
     }
     if request.htmx:
         return render(request, "projects/asset_library.html#grid", context)
@@ -45,10 +48,11 @@ def asset_upload(request: HttpRequest, project_id: str) -> HttpResponse:
     project = access_project(request.user, project_id)
     wants_json = "application/json" in request.headers.get("Accept", "")
     form = AssetUploadForm(request.POST, request.FILES)
-    if not form.is_valid():
-        error = " ".join(form.errors.get("files", ["Choose a file."]))
+    refusal = upload_refusal(request)
+    if refusal or not form.is_valid():
+        error = refusal or " ".join(form.errors.get("files", ["Choose a file."]))
         if wants_json:
-            return JsonResponse({"ok": False, "error": error}, status=400)
+            return JsonResponse({"ok": False, "error": error}, status=413 if refusal else 400)
         messages.error(request, error)
         return redirect("projects:asset_library", project_id=project.pk)
     results = []

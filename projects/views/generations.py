@@ -44,6 +44,7 @@ from projects.services.reviews import (
 )
 from projects.spend import task_money
 from projects.storage import signed_url
+from projects.uploads import upload_refusal
 
 logger = logging.getLogger(__name__)
 REJECTED = GenerationTask.ReviewState.REJECTED
@@ -78,6 +79,10 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
         form.is_valid()
         form.add_error(None, SUBMIT_LIMITED)
         status = 429
+    elif request.method == "POST" and upload_refusal(request):
+        form.is_valid()
+        form.add_error(None, upload_refusal(request))
+        status = 413
     elif request.method == "POST" and form.is_valid():
         try:
             if revised_from is not None:

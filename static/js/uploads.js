@@ -39,8 +39,17 @@
     next();
   }
 
+  // The server stops reading a file past the limit and closes the connection, which a
+  // browser reports as a broken connection: say the real reason before sending.
+  var maxBytes = Number(form.dataset.maxMb || 0) * 1024 * 1024;
+
   function send(item) {
     var ui = item.ui;
+    if (maxBytes && item.file.size > maxBytes) {
+      done(ui, false, "“" + item.file.name + "” is larger than " + form.dataset.maxMb +
+        " MB, the most an upload may be.");
+      return;
+    }
     var data = new FormData();
     data.append("files", item.file);
     data.append("csrfmiddlewaretoken", token);

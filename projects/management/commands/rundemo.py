@@ -67,6 +67,10 @@ class Command(BaseCommand):
                 for dialect in all_dialects():
                     env[f"{dialect.name.upper()}_API_KEY"] = f"sim-{dialect.name}-key"
                     env[f"{dialect.name.upper()}_BASE_URL"] = sim_url + dialect.prefix
+                # The simulator serves its outputs over plain http on loopback, which the
+                # worker refuses from any host not listed (projects/providers/outbound.py).
+                listed = [h for h in env.get("SEEDANCE_FETCH_ALLOW_HOSTS", "").split(",") if h]
+                env["SEEDANCE_FETCH_ALLOW_HOSTS"] = ",".join([*listed, f"127.0.0.1:{sim_port}"])
                 # The worker polls on the simulator's clock: a render of 2 simulated minutes
                 # is followed in 12 real seconds, not polled as if it took 2 real minutes.
                 env.setdefault("SEEDANCE_UPSTREAM_TIME_SCALE", repr(1.0 / options["speed"]))
