@@ -27,7 +27,7 @@ class MultipartBody(io.RawIOBase):
 
     def __init__(self, size: int, *, name: str = "huge.mp4") -> None:
         self.head = (
-            f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"files\"; "
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; '
             f'filename="{name}"\r\nContent-Type: video/mp4\r\n\r\n'
         ).encode()
         self.tail = f"\r\n--{BOUNDARY}--\r\n".encode()
