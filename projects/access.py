@@ -23,6 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 
+from projects.exceptions import ApplicationError
 from projects.models import Asset, GenerationTask, Membership, Project, ProjectMember, Team
 
 MEMBER = Membership.Role.MEMBER
@@ -60,6 +61,29 @@ def team_role(user: User, team: Team) -> str | None:
     if user.is_superuser:
         return ADMIN
     return Membership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
+
+
+def may_change(user: User, *, owner_id: object, team: Team, role: str | None = None) -> bool:
+    """Whether `user` may cancel or delete a generation, or rename or delete an asset, that
+    the user with id `owner_id` made: its maker, a team admin, Django staff (admin actions),
+    or any member when the team's admins allow it (`Team.members_manage_all`). `role` is the
+    user's role in `team` when the caller has it (access_*'s `viewer_role`), else looked up.
+    The caller has already checked that the user may see the object."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or (owner_id is not None and owner_id == user.pk):
+        return True
+    role = role or team_role(user, team)
+    return role == ADMIN or (role is not None and team.members_manage_all)
+
+
+def check_may_change(
+    user: User, *, owner_id: object, team: Team, role: str | None, action: str
+) -> None:
+    """`may_change`, refused with ApplicationError: 'Only the member who made it or a team
+    admin can <action> it.'"""
+    if not may_change(user, owner_id=owner_id, team=team, role=role):
+        raise ApplicationError(f"Only the member who made it or a team admin can {action} it.")
 
 
 def _with_viewer_role(rows: QuerySet, user: User, team_field: str) -> QuerySet:
@@ -271,14 +295,14 @@ def access_asset(
 ) -> Asset:
     """The library asset with `asset_id` if `user` holds at least `min_role` in its team.
     Assets removed from the library (kept only for their generations) are 404 unless
-    `include_deleted`."""
+    `include_deleted`. Its `viewer_role` is the user's role in its team."""
     assets = Asset.objects.select_related("project__team", "team")
     if not include_deleted:
         assets = assets.filter(deleted_at__isnull=True)
     asset = _one(assets, asset_id)
     if asset is None:
         raise Http404("No such asset.")
-    role = team_role(user, asset.team)
+    role = asset.viewer_role = team_role(user, asset.team)
     if role is None:
         raise Http404("No such asset.")
     _check_project_visible(user, asset.project, role)

@@ -39,7 +39,7 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(AuditedModelAdmin):
-    list_display = ["name", "slug", "allow_self_review", "created_at"]
+    list_display = ["name", "slug", "allow_self_review", "members_manage_all", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]

@@ -337,6 +337,11 @@ class TeamSettingsForm(forms.Form):
     allow_self_review = forms.BooleanField(
         required=False, label="Reviewers may approve videos they generated themselves"
     )
+    members_manage_all = forms.BooleanField(
+        required=False,
+        label="Every member may cancel or delete anyone's generations and rename or delete "
+        "anyone's files (otherwise only their maker or an admin)",
+    )
 
 
 class ProjectAccessForm(forms.Form):

@@ -97,13 +97,20 @@ def test_uploads_over_the_size_cap_are_refused(project, member, settings, tmp_pa
 
 def test_rename_and_portrait_id(project, member, tmp_path):
     asset = asset_create(project=project, user=member, upload=mf.image(tmp_path, "a.png"))
-    asset_update(asset=asset, name="  Mia, front  ", alltoken_asset_id="asset://ast-01H9.x_y")
+    asset_update(
+        asset=asset,
+        user=asset.uploaded_by,
+        name="  Mia, front  ",
+        alltoken_asset_id="asset://ast-01H9.x_y",
+    )
     asset.refresh_from_db()
     assert (asset.name, asset.alltoken_asset_id) == ("Mia, front", "ast-01H9.x_y")
     with pytest.raises(ApplicationError, match="letters, digits"):
-        asset_update(asset=asset, name="x", alltoken_asset_id="has spaces in it")
+        asset_update(
+            asset=asset, user=asset.uploaded_by, name="x", alltoken_asset_id="has spaces in it"
+        )
     with pytest.raises(ApplicationError, match="Give the asset a name"):
-        asset_update(asset=asset, name="   ")
+        asset_update(asset=asset, user=asset.uploaded_by, name="   ")
 
 
 def test_deleting_an_unused_asset_removes_row_and_files(
@@ -111,7 +118,7 @@ def test_deleting_an_unused_asset_removes_row_and_files(
 ):
     asset = asset_create(project=project, user=member, upload=mf.image(tmp_path, "a.png"))
     with django_capture_on_commit_callbacks(execute=True):
-        message = asset_delete(asset=asset)
+        message = asset_delete(asset=asset, user=asset.uploaded_by)
     assert message == "Deleted “a.png”."
     assert not Asset.objects.exists() and stored_files(settings) == []
 
@@ -123,7 +130,7 @@ def test_an_asset_in_use_is_kept_until_its_generation_is_deleted(
     task = GenerationTaskFactory(project=project, created_by=member)
     GenerationReference.objects.create(task=task, asset=asset, role="first_frame", position=0)
     with django_capture_on_commit_callbacks(execute=True):
-        message = asset_delete(asset=asset)
+        message = asset_delete(asset=asset, user=asset.uploaded_by)
     assert "1 generation uses it, so its file is kept until they are deleted" in message
     asset.refresh_from_db()
     assert asset.is_deleted and default_storage.exists(asset.file.name)

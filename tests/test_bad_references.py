@@ -44,7 +44,7 @@ class Library:
     def asset(self, path: Path, *, project=None, **fields) -> Asset:
         asset = asset_create(project=project or self.project, user=self.user, upload=path)
         if fields:
-            asset_update(asset=asset, name=asset.name, **fields)
+            asset_update(asset=asset, user=asset.uploaded_by, name=asset.name, **fields)
         return asset
 
 

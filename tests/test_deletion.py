@@ -79,7 +79,9 @@ def test_an_asset_kept_only_for_a_deleted_generation_is_purged(
     task = GenerationTaskFactory(project=project, created_by=member, status="failed")
     GenerationReference.objects.create(task=task, asset=asset, role="first_frame", position=0)
     with django_capture_on_commit_callbacks(execute=True):
-        asset_delete(asset=asset)  # used: removed from the library, file kept
+        asset_delete(
+            asset=asset, user=asset.uploaded_by
+        )  # used: removed from the library, file kept
     assert default_storage.exists(asset.file.name)
     with django_capture_on_commit_callbacks(execute=True):
         generation_task_delete(task=access_generation_task(member, task.pk), user=member)

@@ -131,7 +131,7 @@ def test_a_portrait_goes_to_alltoken_as_asset_id_and_elsewhere_as_a_file(
 ):
     stubs.register(settings, sim)
     mia = asset_create(project=project, user=member, upload=mf.image(tmp_path, "mia.png"))
-    asset_update(asset=mia, name="Mia", alltoken_asset_id="ast-mia-01")
+    asset_update(asset=mia, user=mia.uploaded_by, name="Mia", alltoken_asset_id="ast-mia-01")
     through_alltoken = create_task(
         project=project,
         user=member,

@@ -17,6 +17,12 @@ class Team(models.Model):
     allow_self_review = models.BooleanField(
         default=False, help_text="Reviewers may approve videos they generated themselves."
     )
+    # Own work only by default: a member cancels, deletes or renames what they made; admins all.
+    members_manage_all = models.BooleanField(
+        default=False,
+        help_text="Every member may cancel or delete any generation and rename or delete any "
+        "asset, not only their own.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -32,6 +32,7 @@ from django.db.models import Count, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 
+from projects.access import check_may_change
 from projects.exceptions import ApplicationError
 from projects.media import MediaInfo, MediaInvalid, make_poster, probe_media
 from projects.models import Asset, GenerationTask, Project
@@ -157,10 +158,15 @@ def asset_create(
     return asset
 
 
-def asset_update(*, asset: Asset, name: str, alltoken_asset_id: str = "") -> Asset:
+def asset_update(
+    *, asset: Asset, user: AbstractBaseUser, name: str, alltoken_asset_id: str = ""
+) -> Asset:
     """Rename an asset and set (or clear, with '') its AllToken portrait asset id, which makes
     generations through AllToken send it as asset://<id> (AllToken Portrait guide).
-    Raises ApplicationError on an empty name or a malformed id."""
+    Raises ApplicationError on an empty name or a malformed id, or when `user` may not change
+    it (access.may_change: its uploader, a team admin, or any member where the team allows
+    it; `asset.viewer_role` from access_asset is used when present)."""
+    _check_may_change(asset, user, "change")
     name = name.strip()
     if not name:
         raise ApplicationError("Give the asset a name.")
@@ -176,13 +182,15 @@ def asset_update(*, asset: Asset, name: str, alltoken_asset_id: str = "") -> Ass
     return asset
 
 
-def asset_delete(*, asset: Asset) -> str:
-    """Delete an asset from its library; returns what happened, for the user.
+def asset_delete(*, asset: Asset, user: AbstractBaseUser) -> str:
+    """Delete an asset from its library for `user`; returns what happened, for the user.
+    Raises ApplicationError when `user` may not (as `asset_update`).
 
     An asset no generation uses is deleted with its files. One that generations use is hidden
     from the library but kept (its generations still show it, and a gateway may still fetch
     it) until the last of those generations is deleted (`assets_purge_released`).
     """
+    _check_may_change(asset, user, "delete")
     uses = asset.references.values("task").distinct().count()
     if not uses:
         try:
@@ -296,3 +304,13 @@ def _chunks(upload: Upload) -> Iterator[bytes]:
             yield from iter(lambda: handle.read(MB), b"")
         return
     yield from upload.chunks(MB)
+
+
+def _check_may_change(asset: Asset, user: AbstractBaseUser, action: str) -> None:
+    check_may_change(
+        user,
+        owner_id=asset.uploaded_by_id,
+        team=asset.team,
+        role=getattr(asset, "viewer_role", None),
+        action=action,
+    )

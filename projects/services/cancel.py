@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from projects.access import check_may_change
 from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationTask
 from projects.providers.base import CancelNotSupported, ProviderError, UpstreamStatus
@@ -21,8 +22,17 @@ def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> s
     A task not yet sent is cancelled here. A queued or running one is cancelled upstream when
     the gateway allows it (`capabilities().cancel`: never | queued | queued_or_running) and
     ends cancelled with nothing charged. Raises InvalidStateTransition with the reason when
-    it cannot be cancelled.
+    it cannot be cancelled, ApplicationError when `user` may not (access.may_change: its maker,
+    a team admin, or any member where the team allows it). `task` may carry the user's role
+    as `viewer_role` (access_generation_task); it is looked up otherwise.
     """
+    check_may_change(
+        user,
+        owner_id=task.created_by_id,
+        team=task.project.team,
+        role=getattr(task, "viewer_role", None),
+        action="cancel",
+    )
     who = user.get_username()
     if task.is_terminal:
         raise InvalidStateTransition(

@@ -7,8 +7,8 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from projects.access import ADMIN
-from projects.exceptions import ApplicationError, InvalidStateTransition
+from projects.access import check_may_change
+from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationReference, GenerationTask
 from projects.services.assets import assets_purge_released
 from projects.services.audit import audit_record
@@ -19,7 +19,8 @@ def generation_task_delete(*, task: GenerationTask, user: AbstractBaseUser) -> s
     """Delete `task` (from access_generation_task, with its `viewer_role`) for `user`; returns
     what happened, in a sentence.
 
-    Only a generation that has ended can be deleted, by whoever made it or a team admin. Its
+    Only a generation that has ended can be deleted, by whoever made it or a team admin
+    (or any member, where the team allows it: access.may_change). Its
     video, cover and last frame are removed from storage once the transaction commits; its
     references are dropped, so an asset removed from the library and used only here is
     purged with its files (services/assets.py). The row stays, marked `deleted_at`: the
@@ -31,8 +32,13 @@ def generation_task_delete(*, task: GenerationTask, user: AbstractBaseUser) -> s
         raise InvalidStateTransition(
             "This generation is still running: cancel it first, or delete it once it ends."
         )
-    if task.created_by_id != user.pk and task.viewer_role != ADMIN:
-        raise ApplicationError("Only the member who made it or a team admin can delete it.")
+    check_may_change(
+        user,
+        owner_id=task.created_by_id,
+        team=task.project.team,
+        role=getattr(task, "viewer_role", None),
+        action="delete",
+    )
     with transaction.atomic():
         locked = (
             GenerationTask.objects.select_for_update()

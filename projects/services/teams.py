@@ -127,20 +127,31 @@ def team_member_remove(*, team: Team, username: str, actor: AbstractBaseUser) ->
         )
 
 
-def team_settings_update(*, team: Team, allow_self_review: bool, actor: AbstractBaseUser) -> Team:
-    """Change the team's review settings (audited as team.settings_changed when different)."""
+def team_settings_update(
+    *, team: Team, allow_self_review: bool, members_manage_all: bool, actor: AbstractBaseUser
+) -> Team:
+    """Change the team's rules: whether reviewers approve their own videos, and whether every
+    member may cancel, delete and rename others' work (access.may_change). Audited as
+    team.settings_changed with each changed setting's [before, after]."""
+    wanted = {"allow_self_review": allow_self_review, "members_manage_all": members_manage_all}
     with transaction.atomic():
         before = Team.objects.select_for_update().get(pk=team.pk)
-        if before.allow_self_review != allow_self_review:
-            Team.objects.filter(pk=team.pk).update(allow_self_review=allow_self_review)
+        changed = {
+            name: [getattr(before, name), value]
+            for name, value in wanted.items()
+            if getattr(before, name) != value
+        }
+        if changed:
+            Team.objects.filter(pk=team.pk).update(**wanted)
             audit_record(
                 actor=actor,
                 action="team.settings_changed",
                 team=team,
                 target=team,
-                details={"allow_self_review": [before.allow_self_review, allow_self_review]},
+                details=changed,
             )
-    team.allow_self_review = allow_self_review
+    for name, value in wanted.items():
+        setattr(team, name, value)
     return team
 
 

@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects.access import MEMBER, access_asset, access_project, min_role
+from projects.access import MEMBER, access_asset, access_project, may_change, min_role
 from projects.exceptions import ApplicationError
 from projects.forms import AssetForm, AssetUploadForm
 from projects.selectors import asset_generation_list, asset_list
@@ -98,7 +98,7 @@ def asset_detail(request: HttpRequest, asset_id: str) -> HttpResponse:
         form = AssetForm(request.POST)
         if form.is_valid():
             try:
-                asset_update(asset=asset, **form.cleaned_data)
+                asset_update(asset=asset, user=request.user, **form.cleaned_data)
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:
@@ -110,6 +110,9 @@ def asset_detail(request: HttpRequest, asset_id: str) -> HttpResponse:
         "asset": asset,
         "project": asset.project,
         "form": form,
+        "may_change": may_change(
+            request.user, owner_id=asset.uploaded_by_id, team=asset.team, role=asset.viewer_role
+        ),
         "generations": asset_generation_list(asset=asset),
     }
     return render(
@@ -124,6 +127,9 @@ def asset_detail(request: HttpRequest, asset_id: str) -> HttpResponse:
 @require_POST
 def asset_remove(request: HttpRequest, asset_id: str) -> HttpResponse:
     asset = access_asset(request.user, asset_id)
-    project_id = asset.project_id
-    messages.info(request, asset_delete(asset=asset))
-    return redirect("projects:asset_library", project_id=project_id)
+    try:
+        messages.info(request, asset_delete(asset=asset, user=request.user))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("projects:asset_detail", asset_id=asset.pk)
+    return redirect("projects:asset_library", project_id=asset.project_id)

@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects.access import MEMBER, access_generation_task, access_project, min_role
+from projects.access import MEMBER, access_generation_task, access_project, may_change, min_role
 from projects.exceptions import ApplicationError, InvalidRequest
 from projects.forms import GenerationForm, ReviewForm
 from projects.models import GenerationTask, Project
@@ -164,12 +164,14 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
             "review_state",
             "project__name",
             "project__team__allow_self_review",
+            "project__team__members_manage_all",
         ),
     )
     key = None
     if task.is_terminal:
-        rule = task.project.team.allow_self_review
-        key = ("detail", task.pk, task.version, request.user.pk, task.viewer_role, rule)
+        team = task.project.team
+        rules = (team.allow_self_review, team.members_manage_all)
+        key = ("detail", task.pk, task.version, request.user.pk, task.viewer_role, rules)
         if task.review_state == REJECTED:
             key += tasks_version(GenerationTask.objects.filter(revised_from=task.pk))
     live = fragment(request, key, "projects/generation_live.html", lambda: _live(request, task))
@@ -189,6 +191,9 @@ def _live(request: HttpRequest, task: GenerationTask) -> dict:
         "task": task,
         "project": task.project,
         "user": request.user,
+        "may_change": may_change(
+            request.user, owner_id=task.created_by_id, team=task.project.team, role=task.viewer_role
+        ),
         "events": task_event_list(task=task),
         "money": task_money(task),
         # Decisions exist only once a video left "awaiting review" (services/reviews.py).

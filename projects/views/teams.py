@@ -28,7 +28,12 @@ def team_detail(request: HttpRequest, team_id: str) -> HttpResponse:
         "projects": team_projects_with_members(team=team),
         "roles": Membership.Role.choices,
         "member_form": TeamMemberForm(),
-        "settings_form": TeamSettingsForm(initial={"allow_self_review": team.allow_self_review}),
+        "settings_form": TeamSettingsForm(
+            initial={
+                "allow_self_review": team.allow_self_review,
+                "members_manage_all": team.members_manage_all,
+            }
+        ),
     }
     return render(request, "projects/team_detail.html", context)
 
@@ -84,6 +89,7 @@ def team_settings(request: HttpRequest, team_id: str) -> HttpResponse:
         team_settings_update(
             team=team,
             allow_self_review=form.cleaned_data["allow_self_review"],
+            members_manage_all=form.cleaned_data["members_manage_all"],
             actor=request.user,
         )
         messages.success(request, "Team settings saved.")
