@@ -6,7 +6,8 @@ django-ratelimit's "count/period" strings from settings, so an operator can tune
 
 - SEEDANCE_LOGIN_RATE: login POSTs per client IP, and separately per username tried (so
   neither one address guessing many accounts nor many addresses guessing one get far);
-- SEEDANCE_SUBMIT_RATE: generation submits per user.
+- SEEDANCE_SUBMIT_RATE: generation submits per user;
+- SEEDANCE_MEMBER_ADD_RATE: member additions and role changes per team admin.
 
 Views call these and answer 429 with a message; nothing else changes.
 """
@@ -19,6 +20,7 @@ from django_ratelimit.core import is_ratelimited
 
 LOGIN_LIMITED = "Too many login attempts. Wait a minute and try again."
 SUBMIT_LIMITED = "You are submitting generations too fast. Wait a minute and try again."
+MEMBER_ADD_LIMITED = "Too many member changes in a short time. Try again later."
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -57,6 +59,18 @@ def submit_limited(request: HttpRequest) -> bool:
         group="generation-submit",
         key="user",
         rate=settings.SEEDANCE_SUBMIT_RATE,
+        method="POST",
+        increment=True,
+    )
+
+
+def member_add_limited(request: HttpRequest) -> bool:
+    """Count one member addition or role change by the logged-in admin; True when over."""
+    return is_ratelimited(
+        request,
+        group="team-member-set",
+        key="user",
+        rate=settings.SEEDANCE_MEMBER_ADD_RATE,
         method="POST",
         increment=True,
     )

@@ -7,9 +7,12 @@ production module.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+
+from seedance_web.local_secret import local_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SEEDANCE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -19,13 +22,20 @@ env.read_env(BASE_DIR / ".env")  # a missing file is fine: the real environment 
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-_DEV_SECRET = "dev-only-insecure-secret-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 # Absolute base for links that leave the browser: callbacks and reference media fetched by gateways.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A local run (DEBUG, or a site on a loopback address: `manage.py generate` on a laptop) gets a
+# key of its own in var/secret_key; any other site must set DJANGO_SECRET_KEY.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+_LOCAL_SITE = urlsplit(SITE_URL).hostname in ("127.0.0.1", "localhost", "::1")
+if not SECRET_KEY and (DEBUG or _LOCAL_SITE):
+    SECRET_KEY = local_secret_key(VAR_DIR)
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        f"DJANGO_SECRET_KEY must be set for a site served at {SITE_URL} (only DEBUG or a "
+        "loopback SITE_URL makes its own key in var/)."
+    )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[SITE_URL])
 
 INSTALLED_APPS = [
@@ -51,8 +61,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "projects.session_limits.SessionLimitsMiddleware",  # idle and absolute session limits
+    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
@@ -340,6 +351,9 @@ CACHES["pages"] = {
 # https://django-ratelimit.readthedocs.io/  Rates are "count/period" (s, m, h, d), e.g. "10/m".
 SEEDANCE_LOGIN_RATE = env.str("SEEDANCE_LOGIN_RATE", default="10/m")  # per IP and per username
 SEEDANCE_SUBMIT_RATE = env.str("SEEDANCE_SUBMIT_RATE", default="20/m")  # generations per user
+# Member additions and role changes per team admin: adding by username is the one place a team
+# admin learns that an account exists; this keeps it from becoming a site-wide directory.
+SEEDANCE_MEMBER_ADD_RATE = env.str("SEEDANCE_MEMBER_ADD_RATE", default="30/h")
 # META key of the client address set by a proxy in front (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
 SEEDANCE_CLIENT_IP_HEADER = env.str("SEEDANCE_CLIENT_IP_HEADER", default="")
 RATELIMIT_IP_META_KEY = "projects.ratelimits.client_ip"
@@ -403,6 +417,11 @@ LOGGING = {
 # https://docs.djangoproject.com/en/6.0/howto/deployment/checklist/ (`manage.py check --deploy`
 # is clean with the production variables in .env.example; tests/test_deploy_check.py).
 SESSION_COOKIE_HTTPONLY = True
+# A session ends after this many minutes without a request, and this many hours after login
+# (ASVS 3.3.2; projects/session_limits.py). The cookie lives no longer than the second.
+SEEDANCE_SESSION_IDLE_MINUTES = env.int("SEEDANCE_SESSION_IDLE_MINUTES", default=30)
+SEEDANCE_SESSION_MAX_HOURS = env.int("SEEDANCE_SESSION_MAX_HOURS", default=12)
+SESSION_COOKIE_AGE = SEEDANCE_SESSION_MAX_HOURS * 3600
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

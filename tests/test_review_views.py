@@ -284,3 +284,38 @@ def test_audit_values_never_hold_secrets():
     assert audit_value("api_key", "sk-123") == HIDDEN
     assert audit_value("secret_access_key", "x") == HIDDEN
     assert audit_value("usd_per_second", 0.2) == 0.2
+
+
+def test_adding_a_member_says_the_same_for_unknown_inactive_and_staff_names(
+    client, project, team_admin
+):
+    """A team admin cannot tell a missing account from one that may not be added."""
+    UserFactory(username="sleeper", is_active=False)
+    UserFactory(username="operator", is_staff=True)
+    UserFactory(username="root", is_superuser=True)
+    client.force_login(team_admin)
+    url = reverse("projects:team_member_save", args=[project.team.pk])
+    answers = {}
+    for name in ("nobody-here", "sleeper", "operator", "root"):
+        page = client.post(url, {"username": name, "role": "member"}, follow=True)
+        text = page.content.decode()
+        start = text.index("No user called")
+        answers[name] = text[start : text.index("account.", start)].replace(name, "NAME")
+    assert len(set(answers.values())) == 1, answers
+    assert not Membership.objects.filter(
+        team=project.team, user__username__in=list(answers)
+    ).exists()
+
+
+def test_member_additions_are_rate_limited_per_admin(client, project, team_admin, settings):
+    settings.SEEDANCE_MEMBER_ADD_RATE = "3/h"
+    client.force_login(team_admin)
+    url = reverse("projects:team_member_save", args=[project.team.pk])
+    for n in range(3):
+        UserFactory(username=f"new{n}")
+        client.post(url, {"username": f"new{n}", "role": "member"})
+    UserFactory(username="new3")
+    page = client.post(url, {"username": "new3", "role": "member"}, follow=True)
+    assert "Too many member changes" in page.content.decode()
+    added = Membership.objects.filter(team=project.team, user__username__startswith="new")
+    assert sorted(added.values_list("user__username", flat=True)) == ["new0", "new1", "new2"]

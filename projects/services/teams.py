@@ -61,6 +61,12 @@ def project_create(
 LAST_ADMIN = "A team needs at least one admin; make someone else admin first."
 
 
+NOT_ADDABLE = (
+    "No user called {username!r} can be added. Check the spelling, or ask a site admin to "
+    "create the account."
+)
+
+
 def _no_admin_left(team: Team, *, without: AbstractBaseUser) -> bool:
     return not team.memberships.filter(role=Membership.Role.ADMIN).exclude(user=without).exists()
 
@@ -69,13 +75,15 @@ def team_member_set(*, team: Team, username: str, role: str, actor: AbstractBase
     """Add the user called `username` to `team` with `role`, or change their role (a team
     admin's action; audited as member.added or member.role_changed).
 
-    Raises ApplicationError: unknown user or role, or the team's last admin stepping down.
+    Raises ApplicationError: unknown role, the team's last admin stepping down, or a user that
+    cannot be added, with one message whether the name is unknown, the account inactive or a
+    site operator's (staff): a team admin learns no more about other accounts than that.
     """
     if role not in Membership.Role.values:
         raise ApplicationError(f"Unknown role {role!r}.")
     user = get_user_model().objects.filter(username=username.strip()).first()
-    if user is None or not user.is_active:
-        raise ApplicationError(f"There is no active user called {username.strip()!r}.")
+    if user is None or not user.is_active or user.is_staff or user.is_superuser:
+        raise ApplicationError(NOT_ADDABLE.format(username=username.strip()[:150]))
     with transaction.atomic():
         current = Membership.objects.select_for_update().filter(team=team, user=user).first()
         if current is not None and current.role == role:

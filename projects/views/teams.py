@@ -12,6 +12,7 @@ from projects.access import ADMIN, access_team, min_role
 from projects.exceptions import ApplicationError
 from projects.forms import TeamMemberForm, TeamMemberRemoveForm, TeamSettingsForm
 from projects.models import Membership
+from projects.ratelimits import MEMBER_ADD_LIMITED, member_add_limited
 from projects.selectors import audit_event_list, team_member_list, team_projects_with_members
 from projects.services.teams import team_member_remove, team_member_set, team_settings_update
 
@@ -46,6 +47,8 @@ def team_member_save(request: HttpRequest, team_id: str) -> HttpResponse:
     form = TeamMemberForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Give a username and a role.")
+    elif member_add_limited(request):
+        messages.error(request, MEMBER_ADD_LIMITED)
     else:
         try:
             membership = team_member_set(
