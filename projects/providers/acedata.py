@@ -25,7 +25,6 @@ is documented, and a task cannot be found without its id: a lost create waits fo
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from typing import Any
 
@@ -40,7 +39,7 @@ from projects.providers.base import (
     UpstreamStatus,
 )
 from projects.providers.capabilities import ProviderCapabilities
-from projects.providers.http import HttpVideoProvider, clean_message, request_json
+from projects.providers.http import HttpVideoProvider, clean_message, load_json, request_json
 from projects.providers.request_check import prompt_flag_in
 from projects.providers.statuses import normalise_status
 
@@ -234,8 +233,8 @@ class AceDataProvider(HttpVideoProvider):
     def parse_callback(self, body: bytes) -> str:
         """The `task_id` of a callback: AceData POSTs the final result on completion."""
         try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            data = load_json(body)
+        except ValueError as exc:
             raise ProviderError("AceData callback body is not JSON.") from exc
         task_id = data.get("task_id") if isinstance(data, dict) else None
         if not isinstance(task_id, str) or not task_id:

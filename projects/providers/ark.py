@@ -18,7 +18,6 @@ endpoint (`reconcile`), never sent twice blindly.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from typing import Any
 
@@ -38,7 +37,7 @@ from projects.providers.capabilities import (
     ModelCapabilities,
     ProviderCapabilities,
 )
-from projects.providers.http import HttpVideoProvider, request_json
+from projects.providers.http import HttpVideoProvider, load_json, request_json
 from projects.providers.statuses import normalise_status
 
 logger = logging.getLogger(__name__)
@@ -291,8 +290,8 @@ class ArkProvider(HttpVideoProvider):
     def parse_callback(self, body: bytes) -> str:
         """The task id of a callback: Ark POSTs the GET body on every status change (§1.10)."""
         try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            data = load_json(body)
+        except ValueError as exc:
             raise ProviderError("Ark callback body is not JSON.") from exc
         task_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(task_id, str) or not task_id:
@@ -302,8 +301,8 @@ class ArkProvider(HttpVideoProvider):
     def callback_status(self, body: bytes) -> UpstreamStatus:
         """The status word of a callback body (the GET body, §1.10), normalised."""
         try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+            data = load_json(body)
+        except ValueError:
             return UpstreamStatus.UNKNOWN
         word = data.get("status") if isinstance(data, dict) else None
         if not isinstance(word, str):

@@ -31,6 +31,19 @@ MODERATION_MARKERS = ("SensitiveContent", "RiskDetection", "ContentSecurity", "m
 _REQUEST_ID = re.compile(r"\s*\(?\s*request[ _-]?id\s*[:=]\s*[\w\-]+\)?\.?", re.IGNORECASE)
 
 
+def load_json(body: bytes | str) -> Any:
+    """A gateway's body (a reply or a callback) as JSON. Raises ValueError, and only that, for
+    anything unreadable: not UTF-8, not JSON, nested past Python's recursion limit (which
+    json raises as RecursionError), or an integer of more than 4,300 digits (int's limit):
+    bodies come from outside, and none of those may crash a worker or answer 500."""
+    try:
+        return json.loads(body)
+    except RecursionError as exc:
+        raise ValueError("The JSON is nested too deeply.") from exc
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise ValueError(f"Not JSON ({type(exc).__name__}).") from exc
+
+
 def build_http_client(
     *,
     base_url: str,
@@ -114,8 +127,8 @@ def parse_response(
     """Map one httpx.Response onto a JSON dict or a provider exception (see request_json)."""
     status = response.status_code
     try:
-        body: Any = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+        body: Any = load_json(response.content)
+    except ValueError:
         body = None
     if 200 <= status < 300:
         if not isinstance(body, dict):

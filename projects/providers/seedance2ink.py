@@ -25,7 +25,6 @@ table refuses them. No list endpoint is documented: a lost create cannot be reco
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import httpx
@@ -45,6 +44,7 @@ from projects.providers.capabilities import ROLES, ModelCapabilities, ProviderCa
 from projects.providers.http import (
     HttpVideoProvider,
     default_error_parser,
+    load_json,
     parse_response,
     request_json,
 )
@@ -252,8 +252,8 @@ class Seedance2InkProvider(HttpVideoProvider):
         assume it is the GET body, and only read `requestId` from it (the caller re-fetches).
         Raises ProviderError on anything else."""
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            data = load_json(body)
+        except ValueError as exc:
             raise ProviderError("seedance2.ink sent a webhook body that is not JSON.") from exc
         request_id = data.get("requestId") if isinstance(data, dict) else None
         if not isinstance(request_id, str) or not request_id:

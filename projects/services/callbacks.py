@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,7 +17,7 @@ from django.utils import timezone
 from projects.exceptions import ApplicationError
 from projects.models import GenerationTask
 from projects.providers.base import ProviderError, UpstreamStatus
-from projects.providers.registry import get_provider
+from projects.providers.registry import UnknownProvider, get_provider
 from projects.queue import enqueue
 from projects.services.polling import poll_lease
 from projects.services.task_state import task_event_add, task_transition
@@ -34,7 +35,18 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
     task = GenerationTask.objects.get(pk=task_id)
     if task.is_terminal:
         return "already-final"
-    provider = get_provider(task.provider)
+    try:
+        provider = get_provider(task.provider)
+    except (ImproperlyConfigured, UnknownProvider):
+        # The gateway was switched off here since the task was sent: nothing can confirm
+        # the callback, and the gateway should not keep retrying it.
+        logger.warning(
+            "task=%s callback for unconfigured provider %s",
+            task_id,
+            task.provider,
+            extra={"task": str(task_id)},
+        )
+        return "ignored"
     try:
         upstream_id = provider.parse_callback(body)
     except ProviderError as exc:

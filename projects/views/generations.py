@@ -233,7 +233,8 @@ def generation_callback(request: HttpRequest, task_id: str, token: str) -> HttpR
         if _is_uuid(task_id)
         else None
     )
-    if task is None or not hmac.compare_digest(task.callback_token, token):
+    # Bytes, not str: compare_digest refuses a str with non-ASCII characters (TypeError).
+    if task is None or not hmac.compare_digest(task.callback_token.encode(), token.encode()):
         raise Http404("Unknown callback.")
     try:
         outcome = generation_task_callback(task_id=str(task.pk), body=request.body)

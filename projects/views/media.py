@@ -13,7 +13,9 @@ from django.views.decorators.http import require_GET
 
 from projects.storage import unsign
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# ASCII digits, at most 18 of them: a file is smaller than 10**18 bytes, and int() of a
+# 5,000-digit number raises (Python's int-from-string limit).
+_RANGE = re.compile(r"^bytes=([0-9]{0,18})-([0-9]{0,18})$")
 
 
 @login_not_required
