@@ -96,6 +96,11 @@ class AssetAdmin(admin.ModelAdmin):
         "content_type",
     ]
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # An asset is a probed upload (the library page, `generate --image`); a row made
+        # here would have no file, no project and no facts.
+        return False
+
 
 class GenerationReferenceInline(admin.TabularInline):
     model = GenerationReference

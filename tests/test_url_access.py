@@ -1,11 +1,7 @@
 """Every URL pattern, requested by everyone who must be refused.
 
-The patterns are enumerated from the root resolver (recursively: the app, auth, Django admin,
-signed media, callbacks), and each one's path is built from KWARGS, one entry per URL keyword
-argument name. A URL with a keyword this file does not know fails with a message saying to
-add it, so nobody can add a URL that escapes this test.
-
-For each pattern:
+The patterns and their paths come from tests/url_patterns.py (every pattern of the root
+resolver, each path built from one team's objects). For each pattern:
 - anonymous: a redirect to a login page, except the views marked login_not_required, which
   must refuse without their secret (PUBLIC says how);
 - a member of another team (an admin there): 404 for a URL naming one of our objects; any
@@ -17,250 +13,24 @@ and no refusal's body contains our objects' names, prompt, ids or callback token
 
 from __future__ import annotations
 
-import re
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
-from django.contrib.contenttypes.models import ContentType
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
-from django.urls.resolvers import RegexPattern, RoutePattern
 
 from projects.access import ROLE_RANK
-from projects.models import (
-    Asset,
-    AuditEvent,
-    GenerationTask,
-    Membership,
-    Project,
-    Review,
-    Team,
-)
-from projects.storage import signed_url
-from tests.factories import (
-    GenerationTaskFactory,
-    MembershipFactory,
-    ProjectFactory,
-    TeamFactory,
-    UserFactory,
+from tests.url_patterns import (  # noqa: F401 (world_fixture is the "world" fixture)
+    OBJECT_KWARGS,
+    PATTERNS,
+    PUBLIC,
+    Pattern,
+    World,
+    build_path,
+    kwarg_names,
+    world_fixture,
 )
 
 pytestmark = pytest.mark.django_db
-
-
-@dataclass
-class World:
-    """Our team's objects and everyone who asks for them."""
-
-    team: Team
-    project: Project
-    task: GenerationTask
-    asset: Asset
-    other_task: GenerationTask  # in another team: its callback token must not open ours
-    member: Any
-    reviewer: Any
-    admin: Any
-    outsider: Any  # admin of another team
-    superuser: Any
-
-    def secrets(self) -> list[str]:
-        """What no refusal may show."""
-        return [
-            self.team.name,
-            self.project.name,
-            self.task.prompt,
-            str(self.team.pk),
-            str(self.project.pk),
-            str(self.task.pk),
-            self.task.callback_token,
-            self.asset.name,
-            str(self.asset.pk),
-        ]
-
-    def user_for(self, role: str) -> Any:
-        return {"member": self.member, "reviewer": self.reviewer, "admin": self.admin}[role]
-
-
-def _admin_object_id(world: World, pattern_id: str) -> str:
-    """A real object of the model an admin URL is about (or a harmless id)."""
-    match = re.search(r"admin/(\w+)/(\w+)/", pattern_id)
-    instances = {
-        ("projects", "team"): world.team,
-        ("projects", "project"): world.project,
-        ("projects", "generationtask"): world.task,
-        ("projects", "asset"): world.asset,
-        ("projects", "review"): Review.objects.first(),
-        ("projects", "auditevent"): AuditEvent.objects.first(),
-        ("auth", "user"): world.member,
-        ("auth", "group"): Group.objects.first(),
-    }
-    obj = instances.get((match.group(1), match.group(2))) if match else None
-    return str(obj.pk) if obj is not None else "1"
-
-
-def _token(world: World, pattern_id: str) -> str:
-    # The secret is what these URLs check: give the callback another task's token and the
-    # media link a signature that does not verify.
-    if "callbacks/" in pattern_id:
-        return world.other_task.callback_token
-    return signed_url("teams/x/outputs/y/video.mp4").rsplit("/", 1)[-1][:-4] + "AAAA"
-
-
-# URL keyword -> its value for a pattern. A new URL keyword must be added here.
-KWARGS: dict[str, Callable[[World, str], object]] = {
-    "project_id": lambda world, _: world.project.pk,
-    "task_id": lambda world, _: world.task.pk,
-    "team_id": lambda world, _: world.team.pk,
-    "asset_id": lambda world, _: world.asset.pk,
-    "token": _token,
-    # Django admin's own URLs.
-    "object_id": _admin_object_id,
-    "content_type_id": lambda world, _: ContentType.objects.get_for_model(Project).pk,
-    "id": lambda world, _: world.member.pk,
-    "app_label": lambda world, _: "projects",
-    "url": lambda world, _: "projects/nothing-here/",
-}
-# Keywords naming one of a team's objects: an outsider must get 404 for these.
-OBJECT_KWARGS = {"project_id", "task_id", "team_id", "asset_id"}
-
-# Views marked login_not_required, and how each refuses a stranger without its secret.
-PUBLIC: dict[str, dict[str, int]] = {
-    "login": {"GET": 200},
-    "admin:login": {"GET": 200},
-    "signed_media": {"GET": 403},
-    "projects:generation_callback": {"GET": 405, "POST": 404},
-    "healthz": {"GET": 200},  # public by design: dependency states, nothing of any team
-}
-
-
-@dataclass(frozen=True)
-class Pattern:
-    id: str  # the full route, e.g. "p/<uuid:project_id>/access/"
-    name: str | None  # "projects:project_access"; None for some admin patterns
-    namespace: str
-    pieces: tuple  # the pattern objects from the root down
-    callback: Callable
-
-
-def _walk(resolver: URLResolver, pieces: tuple = (), namespace: str = "") -> list[Pattern]:
-    found = []
-    for entry in resolver.url_patterns:
-        if isinstance(entry, URLResolver):
-            inner = ":".join(n for n in (namespace, entry.namespace or "") if n)
-            found += _walk(entry, (*pieces, entry.pattern), inner)
-        elif isinstance(entry, URLPattern):
-            chain = (*pieces, entry.pattern)
-            found.append(
-                Pattern(
-                    id="".join(str(p) for p in chain),
-                    name=f"{namespace}:{entry.name}" if namespace and entry.name else entry.name,
-                    namespace=namespace,
-                    pieces=chain,
-                    callback=entry.callback,
-                )
-            )
-    return found
-
-
-PATTERNS = _walk(get_resolver())
-
-
-def _kwarg_names(pattern: Pattern) -> list[str]:
-    names = []
-    for piece in pattern.pieces:
-        names += list(piece.regex.groupindex)
-    return names
-
-
-def _substitute_regex(regex: str, values: dict[str, str]) -> str:
-    # Replace each (?P<name>...) group, balanced parentheses and all, by its value.
-    out, i = "", 0
-    while i < len(regex):
-        match = re.compile(r"\(\?P<(\w+)>").match(regex, i)
-        if match:
-            depth, j = 1, match.end()
-            while depth:
-                depth += {"(": 1, ")": -1}.get(regex[j], 0) if regex[j - 1] != "\\" else 0
-                j += 1
-            out += values[match.group(1)]
-            i = j
-        else:
-            out += regex[i]
-            i += 1
-    return out.lstrip("^").rstrip("$")
-
-
-def build_path(pattern: Pattern, world: World) -> str:
-    """The path of `pattern` with KWARGS' values, checked to resolve back to its view."""
-    values = {}
-    for name in _kwarg_names(pattern):
-        if name not in KWARGS:
-            pytest.fail(
-                f"URL {pattern.name or pattern.id!r} takes the keyword {name!r}, which "
-                f"tests/test_url_access.py does not know: add it to KWARGS (its value for our "
-                f"team's object) and, if it names a team's object, to OBJECT_KWARGS."
-            )
-        values[name] = str(KWARGS[name](world, pattern.id))
-    path = "/"
-    for piece in pattern.pieces:
-        if isinstance(piece, RoutePattern):
-            path += re.sub(r"<(?:\w+:)?(\w+)>", lambda m: values[m.group(1)], str(piece))
-        elif isinstance(piece, RegexPattern):
-            path += _substitute_regex(piece.regex.pattern, values)
-        else:  # pragma: no cover - a new kind of pattern
-            pytest.fail(f"Unknown pattern type {type(piece).__name__} in {pattern.id}")
-    assert resolve(path).func == pattern.callback, f"{path} does not resolve to {pattern.id}"
-    return path
-
-
-@pytest.fixture
-def world() -> World:
-    team = TeamFactory(name="Team Zephyr Q7", slug="zephyr-q7")
-    project = ProjectFactory(team=team, name="Project Quasar K2", slug="quasar-k2")
-    member = UserFactory(username="m-member")
-    reviewer = UserFactory(username="r-reviewer")
-    admin = UserFactory(username="a-admin")
-    for user, role in ((member, "member"), (reviewer, "reviewer"), (admin, "admin")):
-        MembershipFactory(team=team, user=user, role=role)
-    task = GenerationTaskFactory(
-        project=project,
-        created_by=member,
-        prompt="PROMPT lighthouse nebula X9",
-        status="succeeded",
-        video=f"teams/{team.pk}/outputs/t/video.mp4",
-        video_sha256="c" * 64,
-    )
-    asset = Asset.objects.create(
-        team=team,
-        project=project,
-        kind="image",
-        name="ASSET moonwalk Z3",
-        file=f"teams/{team.pk}/assets/a/moon.png",
-        uploaded_by=member,
-        width=640,
-        height=360,
-    )
-    outsider = UserFactory(username="o-outsider")
-    other_team = TeamFactory(name="Elsewhere", slug="elsewhere")
-    MembershipFactory(team=other_team, user=outsider, role=Membership.Role.ADMIN)
-    other_task = GenerationTaskFactory(project=ProjectFactory(team=other_team), created_by=outsider)
-    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
-    return World(
-        team=team,
-        project=project,
-        task=task,
-        asset=asset,
-        other_task=other_task,
-        member=member,
-        reviewer=reviewer,
-        admin=admin,
-        outsider=outsider,
-        superuser=superuser,
-    )
 
 
 def request(client: Client, path: str):
@@ -338,7 +108,7 @@ def test_every_url_refuses_who_must_be_refused(pattern: Pattern, world: World) -
     client = Client()
     client.force_login(world.outsider)
     response = request(client, path)
-    if set(_kwarg_names(pattern)) & OBJECT_KWARGS:
+    if set(kwarg_names(pattern)) & OBJECT_KWARGS:
         assert response.status_code == 404, f"outsider {path}: {response.status_code}"
     else:
         assert response.status_code < 500, f"outsider {path}: {response.status_code}"
@@ -364,7 +134,7 @@ def test_object_ids_in_urls_are_uuids(world: World) -> None:
         assert isinstance(obj.pk, uuid.UUID)
     for pattern in PATTERNS:
         if pattern.namespace == "projects":
-            for name in set(_kwarg_names(pattern)) & OBJECT_KWARGS:
+            for name in set(kwarg_names(pattern)) & OBJECT_KWARGS:
                 assert f"<uuid:{name}>" in pattern.id or "callbacks/" in pattern.id, pattern.id
 
 
