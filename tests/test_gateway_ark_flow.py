@@ -68,7 +68,8 @@ def test_queued_running_succeeded_with_usage_and_the_body_ark_documents(sim, pro
     assert kinds[:2] == ["created", "submitted"] and "running" in kinds
     assert task.usage == {"completion_tokens": 40594, "total_tokens": 40594}  # 864x496, 4 s
     assert task.upstream_duration_s == 4 and task.video_duration_s == pytest.approx(4, abs=0.05)
-    assert not task.cover  # Ark gives no cover image
+    # Ark gives no cover image: the poster is our own, the stored video's first frame.
+    assert not task.cover_url and task.cover.name.endswith("/cover.jpg")
     assert creates(sim) == 1 and len(upstream_tasks(sim)) == 1
 
 

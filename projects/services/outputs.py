@@ -9,17 +9,19 @@ saving to an existing key with the same bytes is a no-op.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import av
 from botocore.exceptions import BotoCoreError, ClientError
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from projects.crashpoints import crashpoint
-from projects.media import MediaInvalid, probe_media, probe_video
+from projects.media import MediaInfo, MediaInvalid, VideoInfo, make_poster, probe_media, probe_video
 from projects.models import GenerationTask
 from projects.providers.base import ProviderError, ProviderRejectedError, UpstreamStatus
 from projects.providers.downloads import (
@@ -41,6 +43,8 @@ MAX_STORE_ATTEMPTS = 6
 MAX_OUTPUT_BYTES = 2 * 1024**3  # a 15 s 1080p clip is tens of MB; this only stops a runaway
 MAX_PICTURE_BYTES = 30 * 1024**2  # cover / last frame: Ark's own cap on an input image (§1.6)
 PICTURE_FORMATS = {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}
+POSTER_NAME = "cover.jpg"  # our own poster takes the cover's place (and its name)
+POSTER_SIDE = 720  # px: sharp on a 2x tile and under the player, ~40-80 KB
 
 
 def download_lease() -> timedelta:
@@ -157,8 +161,10 @@ def _store_all(task: GenerationTask) -> dict:
         max_bytes=MAX_OUTPUT_BYTES,
         prefix=_partial_prefix(task.pk),
     )
+    poster = video.path.with_suffix(".poster.jpg")
     try:
         info = probe_video(video.path)
+        has_poster = _make_poster(task, video.path, info, poster)
         video_name = save_file(
             video.path,
             output_key(team_id=team_id, task_id=task.pk, filename="video.mp4"),
@@ -180,13 +186,47 @@ def _store_all(task: GenerationTask) -> dict:
             reported=task.upstream_duration_s, probed=info.duration_s
         ),
     }
-    for url, field, filename in (
-        (task.cover_url, "cover", "cover" + _suffix(task.cover_url, ".jpg")),
-        (task.last_frame_url, "last_frame", "last_frame" + _suffix(task.last_frame_url, ".png")),
-    ):
-        if url:
-            fields[field] = _store_picture(task, url, filename)
+    try:
+        for url, field, filename in (
+            (task.cover_url, "cover", "cover" + _suffix(task.cover_url, ".jpg")),
+            (task.last_frame_url, "last_frame", _last_frame_name(task)),
+        ):
+            if url:
+                fields[field] = _store_picture(task, url, filename)
+        if not fields.get("cover") and has_poster:
+            # Most gateways give no cover (only TokenHub does): our own poster, the video's
+            # first frame, stands in everywhere a cover shows (tiles, the player, review).
+            key = output_key(team_id=team_id, task_id=task.pk, filename=POSTER_NAME)
+            fields["cover"] = save_file(poster, key, sha256=_sha256(poster))
+    finally:
+        poster.unlink(missing_ok=True)
     return fields
+
+
+def _make_poster(task: GenerationTask, video: Path, info: VideoInfo, out: Path) -> bool:
+    """A JPEG of the video's first frame, at most POSTER_SIDE px a side, at `out`; False
+    (and a note in the task's history) when the frame cannot be made into one."""
+    facts = MediaInfo(
+        kind="video",
+        format="mp4",
+        extension="mp4",
+        content_type="video/mp4",
+        width=info.width,
+        height=info.height,
+    )
+    try:
+        return make_poster(video, facts, out, max_side=POSTER_SIDE)
+    except (MediaInvalid, av.FFmpegError, OSError, ValueError, StopIteration) as exc:
+        _picture_dropped(task, POSTER_NAME, f"no poster could be made ({type(exc).__name__}).")
+        return False
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def _store_picture(task: GenerationTask, url: str, filename: str) -> str:
@@ -308,5 +348,10 @@ def _output_names(task: GenerationTask) -> list[str]:
     return [
         "video.mp4",
         "cover" + _suffix(task.cover_url, ".jpg"),
-        "last_frame" + _suffix(task.last_frame_url, ".png"),
+        POSTER_NAME,
+        _last_frame_name(task),
     ]
+
+
+def _last_frame_name(task: GenerationTask) -> str:
+    return "last_frame" + _suffix(task.last_frame_url, ".png")
