@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from projects.models import GenerationTask, Membership, Project
 from projects.storage import _SALT, signed_url
+from projects.templatetags.studio import progress_percent
 from tests.factories import GenerationTaskFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -221,11 +222,60 @@ def test_a_running_task_shows_progress_on_the_gateway_clock(client_in, project, 
         created_by=member,
         status="running",
         expected_render_s=120.0,
-        started_at=timezone.now() - timedelta(seconds=6),
+        submitted_at=timezone.now() - timedelta(seconds=6),
+        started_at=timezone.now() - timedelta(seconds=4),
     )
     body = client_in.get(reverse("projects:generation_detail", args=[task.pk])).content.decode()
     assert "usually about 12 s" in body
-    # 10 + 80 x (6 s / 12 s) = 50, a little more as the request runs; 14 on the gateway's
+    # 5 + 80 x (6 s / 12 s) = 45, a little more as the request runs; 9 on the gateway's
     # own clock (6 s of 120 s).
     percent = int(re.search(r'aria-valuenow="(\d+)"', body).group(1))
-    assert 50 <= percent <= 60
+    assert 45 <= percent <= 55
+
+
+@pytest.mark.parametrize(
+    ("status", "seconds_ago", "low", "high"),
+    [
+        ("pending", 0, 3, 3),
+        ("queued", 0, 5, 6),
+        ("queued", 3, 24, 28),  # a queued task's bar moves too: the gateway reports no more
+        ("running", 0, 15, 16),  # reported running: at least 15
+        ("running", 12, 84, 86),  # the expected time: 85
+        ("running", 120, 91, 92),  # ten times over: creeping, never done
+        ("downloading", 0, 94, 94),
+        ("succeeded", 0, 100, 100),
+        ("failed", 0, 0, 0),
+    ],
+)
+def test_progress_follows_the_clock_and_the_gateways_word(status, seconds_ago, low, high, settings):
+    settings.SEEDANCE_UPSTREAM_TIME_SCALE = 0.1
+    sent = timezone.now() - timedelta(seconds=seconds_ago)
+    task = GenerationTaskFactory.build(status=status, expected_render_s=120.0, submitted_at=sent)
+    task.created_at = sent
+    assert low <= progress_percent(task) <= high
+
+
+def test_cancel_is_offered_only_where_the_gateway_can_cancel(db):
+    from projects.services.cancel import cancel_offered
+
+    offered = {
+        (provider, status): cancel_offered(
+            GenerationTaskFactory.build(provider=provider, status=status)
+        )
+        for provider in ("tokenhub", "ark", "alltoken")
+        for status in ("pending", "queued", "running", "downloading")
+    }
+    assert offered == {
+        ("tokenhub", "pending"): True,
+        ("tokenhub", "queued"): False,
+        ("tokenhub", "running"): False,
+        ("tokenhub", "downloading"): False,
+        ("ark", "pending"): True,
+        ("ark", "queued"): True,
+        ("ark", "running"): False,
+        ("ark", "downloading"): False,
+        ("alltoken", "pending"): True,
+        ("alltoken", "queued"): True,
+        ("alltoken", "running"): True,
+        ("alltoken", "downloading"): False,
+    }

@@ -64,9 +64,21 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
             upstream_task_id=upstream_id[:128],
         )
         return "ignored"
-    if provider.callback_status(body) in (UpstreamStatus.QUEUED, UpstreamStatus.RUNNING):
+    status = provider.callback_status(body)
+    if status in (UpstreamStatus.QUEUED, UpstreamStatus.RUNNING):
         # Not an ending: nothing to confirm, store or settle, so no request to the gateway.
-        # The ending's own callback (or the fallback poll) brings the task forward.
+        # The ending's own callback (or the fallback poll) brings the task forward. A task
+        # the gateway started shows it at once (its page's stage, progress and Cancel button);
+        # no money moves on it, and the URL's per-task secret vouches for the sender.
+        if status == UpstreamStatus.RUNNING and task.status == Status.QUEUED:
+            if task_transition(
+                task_id=task_id,
+                from_statuses=[Status.QUEUED],
+                to_status=Status.RUNNING,
+                started_at=task.started_at or timezone.now(),
+                upstream_status="running",
+            ):
+                task_event_add(task_id=task_id, kind="running", message="Rendering started.")
         return "noted"
     # Claim the task for one poll job (as the sweep claims due rows) so the sweep does not ask
     # the gateway about it a second time meanwhile; if the job is lost the lease runs out.

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ImproperlyConfigured
 
 from projects.access import check_may_change
 from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationTask
 from projects.providers.base import CancelNotSupported, ProviderError, UpstreamStatus
-from projects.providers.registry import get_capabilities, get_provider
+from projects.providers.registry import UnknownProvider, get_capabilities, get_provider
 from projects.services.audit import audit_record
 from projects.services.gateway_status import gateway_call
 from projects.services.task_state import task_event_add, task_finish
 
 Status = GenerationTask.Status
+
+
+def cancel_offered(task: GenerationTask) -> bool:
+    """Whether a Cancel button makes sense now: the task is not sent yet, or its gateway can
+    cancel a task in its current state (`capabilities().cancel`: never on TokenHub or
+    AllToken, only queued ones on Ark). A gateway may still refuse a task it started since
+    our last look; the refusal says so."""
+    if task.status == Status.PENDING:
+        return True
+    if task.status not in (Status.QUEUED, Status.RUNNING):
+        return False
+    try:
+        allowed = get_capabilities(task.provider).cancel
+    except (UnknownProvider, ImproperlyConfigured):
+        return False
+    return allowed == "queued_or_running" or (
+        allowed == "queued" and task.status == Status.QUEUED
+    )
 
 
 def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> str:

@@ -37,15 +37,24 @@ def elapsed_seconds(task: GenerationTask) -> int:
 
 @register.filter
 def progress_percent(task: GenerationTask) -> int:
-    """An honest estimate, 0-100: fixed steps around an expected-render-time bar."""
+    """An honest estimate, 0-100, that moves with the clock: gateways report no percentage,
+    only queued / running / done, so the bar follows the time since the task was sent
+    against its expected wait (`expected_wait_s`): 5 % at the send, 85 % at the expected
+    time, then creeping towards 92 % (never "done" before the gateway says so). A task the
+    gateway reported running starts at 15 %; storing the video is 94 %."""
     if task.status == Status.SUCCEEDED:
         return 100
     if task.is_terminal:
         return 0
-    if task.status == Status.RUNNING and task.started_at:
-        ran = (timezone.now() - task.started_at).total_seconds()
-        return int(10 + 80 * min(1.0, ran / max(task.expected_wait_s, 0.1)))
-    return {Status.QUEUED: 8, Status.DOWNLOADING: 94}.get(task.status, 3)
+    if task.status == Status.DOWNLOADING:
+        return 94
+    if task.status not in (Status.QUEUED, Status.RUNNING):
+        return 3  # not sent yet, or the send is being confirmed
+    since = task.submitted_at or task.created_at
+    ratio = (timezone.now() - since).total_seconds() / max(task.expected_wait_s, 0.1)
+    estimate = 5 + 80 * ratio if ratio <= 1 else 85 + 7 * (1 - 1 / ratio)
+    floor = 15 if task.status == Status.RUNNING else 5
+    return int(max(floor, estimate))
 
 
 @register.filter

@@ -34,7 +34,7 @@ from projects.selectors import (
 from projects.services import billing
 from projects.services.assets import asset_from_last_frame
 from projects.services.callbacks import generation_task_callback
-from projects.services.cancel import generation_task_cancel
+from projects.services.cancel import cancel_offered, generation_task_cancel
 from projects.services.deletion import generation_task_delete
 from projects.services.generation import generation_task_create
 from projects.services.reviews import (
@@ -194,6 +194,7 @@ def _live(request: HttpRequest, task: GenerationTask) -> dict:
         "may_change": may_change(
             request.user, owner_id=task.created_by_id, team=task.project.team, role=task.viewer_role
         ),
+        "may_cancel": cancel_offered(task),
         "events": task_event_list(task=task),
         "money": task_money(task),
         # Decisions exist only once a video left "awaiting review" (services/reviews.py).
