@@ -6,6 +6,7 @@ no gateway keys. Production differences come only from the environment; there is
 production module.
 """
 
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +20,11 @@ VAR_DIR = Path(environ.Env().str("SEEDANCE_VAR_DIR", default=str(BASE_DIR / "var
 
 env = environ.Env()
 env.read_env(BASE_DIR / ".env")  # a missing file is fine: the real environment wins anyway
+# While `manage.py rundemo` runs, a manage.py beside it (`generate`) reaches the same site and
+# simulator (projects/management/commands/rundemo.py writes it, and removes it on exit). Not
+# rundemo itself: a file left by a killed run must not configure the next one.
+if sys.argv[1:2] != ["rundemo"]:
+    env.read_env(VAR_DIR / "demo.env")
 
 # --- Core -------------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)

@@ -30,9 +30,7 @@ def cancel_offered(task: GenerationTask) -> bool:
         allowed = get_capabilities(task.provider).cancel
     except (UnknownProvider, ImproperlyConfigured):
         return False
-    return allowed == "queued_or_running" or (
-        allowed == "queued" and task.status == Status.QUEUED
-    )
+    return allowed == "queued_or_running" or (allowed == "queued" and task.status == Status.QUEUED)
 
 
 def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> str:

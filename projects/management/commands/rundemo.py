@@ -14,12 +14,15 @@ import sys
 import time
 
 import httpx
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from projects.management.commands.seed_demo import DEMO_PASSWORD
 from projects.models import WorkerLease
 from projects.upstream_sim.server import all_dialects
+
+DEMO_ENV = settings.VAR_DIR / "demo.env"
 
 
 class Command(BaseCommand):
@@ -77,7 +80,7 @@ class Command(BaseCommand):
                 processes.append(
                     (
                         "simulator",
-                        subprocess.Popen(
+                        _start(
                             [
                                 *manage,
                                 "simulate_upstream",
@@ -91,16 +94,15 @@ class Command(BaseCommand):
                     )
                 )
                 self._wait_ready(f"{sim_url}/healthz", processes[-1][1], "simulator")
-            processes.append(("worker", subprocess.Popen([*manage, "qcluster"], env=env)))
+            processes.append(("worker", _start([*manage, "qcluster"], env=env)))
             processes.append(
                 (
                     "web",
-                    subprocess.Popen(
-                        [*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env
-                    ),
+                    _start([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env),
                 )
             )
             self._wait_ready(f"http://127.0.0.1:{port}/login/", processes[-1][1], "web")
+            self._write_demo_env(env)
             self.stdout.write(
                 self.style.SUCCESS(
                     f"\nseedance-web is running: http://127.0.0.1:{port}/\n"
@@ -123,14 +125,32 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:
+            DEMO_ENV.unlink(missing_ok=True)
+            # Each child leads a process group of its own (qcluster forks workers): stop the
+            # whole group, so no worker outlives the demo.
             for _, process in reversed(processes):
-                if process.poll() is None:
-                    process.send_signal(signal.SIGTERM)
+                _signal_group(process, signal.SIGTERM)
+            deadline = time.monotonic() + 10
             for _, process in processes:
                 try:
-                    process.wait(timeout=10)
+                    process.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    process.kill()
+                    pass
+                _signal_group(process, signal.SIGKILL)
+
+    def _write_demo_env(self, env: dict[str, str]) -> None:
+        """Let a `manage.py` run beside the demo (`generate`, `ledger_check`) reach the same
+        site and simulator: settings.py reads var/demo.env while it exists (the real
+        environment still wins). Removed when the demo stops."""
+        names = ("SITE_URL", "DJANGO_DEBUG", "SEEDANCE_FETCH_ALLOW_HOSTS", "SEEDANCE_UPSTREAM_")
+        lines = [
+            f"{key}={value}"
+            for key, value in sorted(env.items())
+            if key.startswith(names) or key.endswith(("_API_KEY", "_BASE_URL"))
+        ]
+        DEMO_ENV.parent.mkdir(parents=True, exist_ok=True)
+        header = "# Written by manage.py rundemo while it runs; removed when it stops.\n"
+        DEMO_ENV.write_text(header + "\n".join(lines) + "\n")
 
     def _wait_ready(self, url: str, process: subprocess.Popen, name: str) -> None:
         deadline = time.monotonic() + 60
@@ -143,3 +163,16 @@ class Command(BaseCommand):
             except httpx.HTTPError:
                 time.sleep(0.3)
         raise CommandError(f"The {name} did not answer on {url} within 60 s.")
+
+
+def _start(command: list[str], *, env: dict[str, str]) -> subprocess.Popen:
+    # A session (and process group) of its own: Ctrl-C reaches only this command, which
+    # then stops each child's whole group itself.
+    return subprocess.Popen(command, env=env, start_new_session=True)
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
