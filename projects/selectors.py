@@ -100,7 +100,7 @@ def page_of(items: QuerySet, *, number: object, per_page: int, count: int | None
     return _CountedPaginator(items, per_page, count=count).get_page(number)
 
 
-FAILED = frozenset({"failed", "cancelled", "expired"})
+FAILED = frozenset({"failed", "expired"})  # ended without a video; a cancel is no failure
 REVIEW_FILTERS = frozenset({ReviewState.AWAITING, ReviewState.APPROVED, ReviewState.REJECTED})
 DECIDED = frozenset({ReviewState.APPROVED, ReviewState.REJECTED})
 Kind = CreditEntry.Kind
@@ -143,8 +143,8 @@ REVIEW_ITEM_FIELDS = (
 
 
 def _statuses_for(status: str) -> frozenset[str] | None:
-    """The statuses a gallery status filter stands for ('active', 'failed' = failed,
-    cancelled, expired, or a single status); None for no filter."""
+    """The statuses a gallery status filter stands for ('active', 'failed' = failed or
+    expired, or a single status such as 'cancelled'); None for no filter."""
     if status == "active":
         return GenerationTask.ACTIVE
     if status == "failed":
@@ -202,7 +202,7 @@ def gallery_rows_complete(rows: list[dict]) -> list[dict]:
 
 def generation_status_counts(*, project: Project, status: str = "", review: str = "") -> dict:
     """Counts for the gallery filters in one small GROUP BY query: 'all', 'active',
-    'succeeded', 'failed', the review states 'awaiting', 'approved', 'rejected', and
+    'succeeded', 'failed', 'cancelled', the review states 'awaiting', 'approved', 'rejected', and
     'matching': how many the filters `status` and `review` leave (generation_task_list's)."""
     rows = (
         project.generation_tasks.filter(deleted_at__isnull=True)
@@ -212,7 +212,17 @@ def generation_status_counts(*, project: Project, status: str = "", review: str 
     )
     statuses = _statuses_for(status)
     counts = dict.fromkeys(
-        ("all", "active", "succeeded", "failed", "awaiting", "approved", "rejected", "matching"),
+        (
+            "all",
+            "active",
+            "succeeded",
+            "failed",
+            "cancelled",
+            "awaiting",
+            "approved",
+            "rejected",
+            "matching",
+        ),
         0,
     )
     for task_status, review_state, n in rows:
@@ -223,6 +233,8 @@ def generation_status_counts(*, project: Project, status: str = "", review: str 
             counts["succeeded"] += n
         elif task_status in FAILED:
             counts["failed"] += n
+        elif task_status == "cancelled":
+            counts["cancelled"] += n
         if review_state in REVIEW_FILTERS:
             counts[review_state] += n
         if (statuses is None or task_status in statuses) and (

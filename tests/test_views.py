@@ -279,3 +279,14 @@ def test_cancel_is_offered_only_where_the_gateway_can_cancel(db):
         ("alltoken", "running"): True,
         ("alltoken", "downloading"): False,
     }
+
+
+def test_the_failed_filter_leaves_cancelled_generations_to_their_own(client_in, project, member):
+    for status in ("failed", "expired", "cancelled", "cancelled", "running"):
+        GenerationTaskFactory(project=project, created_by=member, status=status)
+    url = reverse("projects:project_detail", args=[project.pk])
+    failed = client_in.get(url, {"status": "failed"}).content.decode()
+    cancelled = client_in.get(url, {"status": "cancelled"}).content.decode()
+    assert failed.count('class="tile') == 2 and cancelled.count('class="tile') == 2
+    assert re.search(r"Failed\s*<span[^>]*>\s*2\b", failed), "the Failed count"
+    assert re.search(r"Cancelled\s*<span[^>]*>\s*2\b", failed), "the Cancelled count"

@@ -32,6 +32,7 @@ GALLERY_FILTERS = [
     ("active", "In progress"),
     ("succeeded", "Succeeded"),
     ("failed", "Failed"),
+    ("cancelled", "Cancelled"),
 ]
 REVIEW_FILTERS = [
     ("", "Any review"),
