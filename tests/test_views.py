@@ -290,3 +290,21 @@ def test_the_failed_filter_leaves_cancelled_generations_to_their_own(client_in, 
     assert failed.count('class="tile') == 2 and cancelled.count('class="tile') == 2
     assert re.search(r"Failed\s*<span[^>]*>\s*2\b", failed), "the Failed count"
     assert re.search(r"Cancelled\s*<span[^>]*>\s*2\b", failed), "the Cancelled count"
+
+
+def test_a_failed_generation_offers_retry_with_its_settings(client_in, project, member):
+    task = GenerationTaskFactory(
+        project=project,
+        created_by=member,
+        status="failed",
+        prompt="A kite over dunes",
+        duration=8,
+        error_message="The gateway refused the prompt.",
+    )
+    page = client_in.get(reverse("projects:generation_detail", args=[task.pk])).content.decode()
+    retry = f"{reverse('projects:generation_new', args=[project.pk])}?retry={task.pk}"
+    assert f'id="retry" href="{retry}"' in page
+    form = client_in.get(retry).content.decode()
+    assert "A kite over dunes" in form and 'name="revised_from"' not in form
+    other = GenerationTaskFactory(status="failed")  # another team's task
+    assert client_in.get(f"{retry[: retry.index('?')]}?retry={other.pk}").status_code == 404

@@ -148,6 +148,12 @@ def generation_revise_initial(*, task: GenerationTask) -> dict[str, Any]:
     `revised_from`. Raises InvalidStateTransition unless it was rejected."""
     if task.review_state != ReviewState.REJECTED:
         raise InvalidStateTransition(ONLY_REJECTED)
+    return {**generation_retry_initial(task=task), "revised_from": str(task.pk)}
+
+
+def generation_retry_initial(*, task: GenerationTask) -> dict[str, Any]:
+    """The generation form's values for trying `task` again: its parameters and references,
+    in the same roles and order (a new, unlinked generation: "Retry" on a failed one)."""
     return {
         "provider": task.provider,
         "model": task.model,
@@ -158,7 +164,6 @@ def generation_revise_initial(*, task: GenerationTask) -> dict[str, Any]:
         "generate_audio": task.generate_audio,
         "watermark": task.watermark,
         "seed": task.seed,
-        "revised_from": str(task.pk),
         **_reference_initial(task),
     }
 

@@ -38,6 +38,7 @@ from projects.services.cancel import cancel_offered, generation_task_cancel
 from projects.services.deletion import generation_task_delete
 from projects.services.generation import generation_task_create
 from projects.services.reviews import (
+    generation_retry_initial,
     generation_revise,
     generation_revise_initial,
     review_refusals,
@@ -64,6 +65,9 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
             form = GenerationForm(
                 project=project, initial=generation_revise_initial(task=revised_from)
             )
+        elif "retry" in request.GET:
+            retried = _project_task(request, project, request.GET["retry"])
+            form = GenerationForm(project=project, initial=generation_retry_initial(task=retried))
         else:
             # A GET with values (htmx on provider/model change, ?first_frame=<asset id> from
             # "use last frame") pre-fills the fields.
@@ -121,11 +125,17 @@ def _revised_task(request: HttpRequest, project: Project) -> GenerationTask | No
         task_id = request.GET.get("revise") or request.GET.get("revised_from", "")
     if not task_id:
         return None
+    task = _project_task(request, project, task_id)
+    if task.review_state != GenerationTask.ReviewState.REJECTED:
+        raise Http404("Only a rejected video can be revised.")
+    return task
+
+
+def _project_task(request: HttpRequest, project: Project, task_id: str) -> GenerationTask:
+    # Checked through access like any other object, and required to be in this project.
     task = access_generation_task(request.user, task_id, min_role=MEMBER)
     if task.project_id != project.pk:
         raise Http404("No such generation in this project.")
-    if task.review_state != GenerationTask.ReviewState.REJECTED:
-        raise Http404("Only a rejected video can be revised.")
     return task
 
 
