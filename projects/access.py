@@ -216,6 +216,12 @@ def access_generation_task(
         tasks = tasks.select_related("project__team", "created_by")
     task = _one(_with_viewer_role(tasks, user, "project__team"), task_id)
     if task is None:
+        # Its own team learns why the link is dead; anyone else, that there is nothing.
+        deleted = GenerationTask.objects.filter(deleted_at__isnull=False).only("pk")
+        if user.is_authenticated and _one(
+            _with_viewer_role(deleted, user, "project__team"), task_id
+        ):
+            raise Http404("This generation was deleted by its maker or a team admin.")
         raise Http404("No such generation.")
     role = task.viewer_role = _viewer_role(user, task)
     if role is None:

@@ -119,3 +119,23 @@ def test_a_revision_stops_linking_to_its_deleted_original(client, project, membe
     client.post(reverse("projects:generation_delete", args=[original.pk]))
     assert "an earlier video" not in client.get(page).content.decode()
     assert client.get(page).status_code == 200
+
+
+def test_a_deleted_generations_link_says_it_was_deleted_to_its_team_only(
+    client, project, member
+):
+    task = GenerationTaskFactory(project=project, created_by=member, status="failed")
+    task = access_generation_task(member, task.pk)
+    generation_task_delete(task=task, user=member)
+    url = reverse("projects:generation_detail", args=[task.pk])
+    client.force_login(member)
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "This generation was deleted by its maker or a team admin." in response.content.decode()
+    outsider = MembershipFactory().user
+    client.force_login(outsider)
+    response = client.get(url)
+    assert response.status_code == 404
+    text = response.content.decode()
+    assert "deleted by" not in text and "No such generation." in text
+    assert 'rel="icon"' in text  # the site's own page, with its favicon
