@@ -121,9 +121,7 @@ def test_a_revision_stops_linking_to_its_deleted_original(client, project, membe
     assert client.get(page).status_code == 200
 
 
-def test_a_deleted_generations_link_says_it_was_deleted_to_its_team_only(
-    client, project, member
-):
+def test_a_deleted_generations_link_says_it_was_deleted_to_its_team_only(client, project, member):
     task = GenerationTaskFactory(project=project, created_by=member, status="failed")
     task = access_generation_task(member, task.pk)
     generation_task_delete(task=task, user=member)
