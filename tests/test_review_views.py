@@ -319,3 +319,23 @@ def test_member_additions_are_rate_limited_per_admin(client, project, team_admin
     assert "Too many member changes" in page.content.decode()
     added = Membership.objects.filter(team=project.team, user__username__startswith="new")
     assert sorted(added.values_list("user__username", flat=True)) == ["new0", "new1", "new2"]
+
+
+def test_the_audit_trail_reads_as_words_not_python_values():
+    from projects.templatetags.audit import audit_details
+
+    assert audit_details(
+        {
+            "restricted": [False, True],
+            "added": ["mia", "rey"],
+            "removed": [],
+            "role": ["member", "admin"],
+            "fields": {"price": ["0.12", "0.10"], "enabled": True},
+            "comment": "",
+        }
+    ) == [
+        ("restricted", "off → on"),
+        ("added", "mia, rey"),
+        ("role", "member → admin"),
+        ("fields", "price: 0.12 → 0.10; enabled: on"),
+    ]
