@@ -63,6 +63,13 @@ def test_review_approve_reject_and_revise(live_server, sim, settings):
         page.wait_for_selector("text=Approved:")
         assert page.locator(".queue-item").count() == 1
         second = page.locator(".queue-item").nth(0)
+        # A rejection without a comment is stopped at the item, with the reason beside it.
+        second.locator("button:has-text('Reject')").click()
+        error = second.locator(".field-error")
+        error.wait_for(state="visible")
+        assert "needs a comment" in error.inner_text()
+        assert page.locator(".queue-item").count() == 1
+        assert page.locator(".messages .error").count() == 0
         second.locator("textarea[name=comment]").fill("Too dark; make it dusk")
         second.locator("button:has-text('Reject')").click()
         page.wait_for_selector("#queue-empty")

@@ -30,7 +30,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, RestrictedError
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 
 from projects.access import check_may_change
 from projects.exceptions import ApplicationError
@@ -251,7 +251,7 @@ def asset_from_last_frame(*, task: GenerationTask, user: AbstractBaseUser) -> As
                 project=task.project,
                 user=user,
                 probed=probed,
-                name=f"Last frame of “{task.prompt[:60]}”",
+                name=f"Last frame of “{Truncator(task.prompt).words(8)}”",
                 source_task=task,
             )
     finally:

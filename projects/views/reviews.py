@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.access import REVIEWER, access_review_queue, access_review_task, min_role
@@ -72,5 +73,5 @@ def generation_review(request: HttpRequest, task_id: str) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             verb = "Approved" if decision == "approved" else "Rejected"
-            messages.success(request, f"{verb}: “{task.prompt[:60]}”.")
+            messages.success(request, f"{verb}: “{Truncator(task.prompt).words(12)}”.")
     return redirect(back or "projects:generation_detail", **({} if back else {"task_id": task.pk}))

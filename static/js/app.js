@@ -21,3 +21,21 @@ document.addEventListener("submit", function (event) {
   var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// A button with data-needs="<field id>" (Reject in the review queue) is not sent while that
+// field is empty: the reason shows beside the item, not at the top of the page. The server
+// refuses it too.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest && event.target.closest("button[data-needs]");
+  if (!button) return;
+  var field = document.getElementById(button.getAttribute("data-needs"));
+  var error = document.getElementById(button.getAttribute("data-needs") + "-error");
+  if (field && !field.value.trim()) {
+    event.preventDefault();
+    if (error) error.hidden = false;
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
+  } else if (error) {
+    error.hidden = true;
+  }
+});
