@@ -36,7 +36,7 @@ def test_member_generates_a_video_and_plays_it(live_server, sim, settings):
         page.click("button:has-text('Generate')")
 
         page.wait_for_selector("text=Generation submitted.")
-        assert page.locator(".progress").count() == 1 or page.locator("video").count() == 1
+        assert page.locator("#render-progress").count() == 1 or page.locator("video").count() == 1
         page.wait_for_selector("video#player", timeout=60_000)
         page.wait_for_function(
             "document.querySelector('video#player').readyState >= 1", timeout=20_000

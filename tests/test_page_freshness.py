@@ -74,7 +74,8 @@ _VOLATILE = [
     (re.compile(r'("X-CSRFToken": ")[^"]*(")'), r"\1<csrf>\2"),
     # A running generation's page: elapsed time and progress follow the clock.
     (re.compile(r'(aria-valuenow=")\d+(")'), r"\1<n>\2"),
-    (re.compile(r"(style=\"width: )\d+(%\")"), r"\1<n>\2"),
+    (re.compile(r'(max="100" value=")\d+(")'), r"\1<n>\2"),
+    (re.compile(r'(aria-valuenow="<n>">)\d+( %</progress>)'), r"\1<n>\2"),
     (re.compile(r"(<span data-since=\"[^\"]*\">)[^<]*(</span>)"), r"\1<elapsed>\2"),
     (re.compile(r"(<dt>Elapsed</dt><dd>)[^<]*(</dd>)"), r"\1<elapsed>\2"),
 ]
