@@ -165,6 +165,8 @@ class SimEngine:
         self._dialects: dict[str, Any] = {}
         self._watch: list[tuple[float, str]] = []
         self._callback_client = httpx.Client(timeout=5.0)
+        # One client for reference fetches: a client per fetch loads the CA bundle (~16 ms).
+        self._media_client = httpx.Client(timeout=10.0, follow_redirects=True)
         self._ticker = threading.Thread(target=self._tick_forever, name="sim-ticker", daemon=True)
 
     # --- clock -----------------------------------------------------------------------------
@@ -186,6 +188,7 @@ class SimEngine:
         self._stop.set()
         self._callback_pool.shutdown(wait=False, cancel_futures=True)
         self._callback_client.close()
+        self._media_client.close()
 
     def reset(self) -> None:
         with self._lock:
@@ -452,7 +455,7 @@ class SimEngine:
             return True, "", b""
         chunks: list[bytes] = []
         try:
-            with httpx.stream("GET", url, timeout=10.0, follow_redirects=True) as response:
+            with self._media_client.stream("GET", url) as response:
                 size = 0
                 for chunk in response.iter_bytes():
                     size += len(chunk)
