@@ -97,11 +97,14 @@ def completion_tokens(
     `width` x `height`: the output pixel size (`output_size`, §1.7); `duration_s` (d): output
     seconds; `input_video_s` (v): the reference videos' total seconds, billed at the output's
     per-second rate (w*h*24/1024 tokens a second), without the extra frame. A `frames` request
-    lasts (frames - 1) / 24 s, so 24*d + 1 is its frame count. Exact arithmetic (Fraction),
-    one floor at the end. Examples (§1.14): 1280x720, 5 s -> 108,900; 1280x720, 11 s with an
-    8 s reference video -> 238,500 + 172,800 = 411,300.
+    lasts (frames - 1) / 24 s, so 24*d + 1 is its frame count: pass that d as a Fraction to
+    keep it exact. Exact arithmetic (Fraction), one floor at the end.
 
-    Not modelled: 2.0's minimum token usage with video input (§1.14 names it, no figures).
+    Examples (§1.14): 1280x720, 5 s -> 108,900; 1280x720, 11 s with an 8 s reference video
+    -> 238,500 + 172,800 = 411,300. Not modelled: 2.0's minimum token usage with video input
+    (§1.14 names it, no figures). Open question: the official (and AceData's) example
+    response for 1.0 pro at 720p 16:9, 5 s, shows 108,900, the 1280x720 figure, where §1.7's
+    1.0 table gives 1248x704 (103,818), and 302.ai's 1.0 table bills 24*d frames, not 24*d+1.
     """
     per_frame = Fraction(width * height, 1024)
     frames = FPS * Fraction(duration_s) + 1 + FPS * Fraction(input_video_s)

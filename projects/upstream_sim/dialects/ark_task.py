@@ -6,6 +6,7 @@ content_generation_task.py`).
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from projects.upstream_sim import tokens
@@ -71,7 +72,8 @@ def usage_tokens(task: SimTask) -> int:
     """`usage.completion_tokens` of a finished task: its output size, length (or frames) and
     reference video seconds through the §1.14 formula."""
     width, height = tokens.output_size(task.model, task.resolution, task.ratio)
-    seconds = (task.frames - 1) / tokens.FPS if task.frames is not None else task.duration_s
+    # A Fraction: (frames - 1) / 24 as a float may land a hair under the frame count.
+    seconds = Fraction(task.frames - 1, tokens.FPS) if task.frames is not None else task.duration_s
     return tokens.completion_tokens(width, height, seconds, task.extra.get("input_video_s", 0.0))
 
 
