@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from projects.upstream_sim import render
+from projects.upstream_sim import media_fetch, render
 
 logger = logging.getLogger(__name__)
 
@@ -46,8 +46,6 @@ REQUEST_FAULTS = {
 }
 # link_expired: every output link handed out is already expired (the re-fetch fails too);
 # link_expired_once: only the first answer's links are (a re-fetch gets fresh ones).
-# Ark refuses a request over 64 MB in all (research §1.6): no reference is read past that.
-MEDIA_MAX_BYTES = 64 << 20
 TASK_FAULTS = {"moderation_output", "fail", "expire", "link_expired", "link_expired_once"}
 FAULT_KINDS = REQUEST_FAULTS | TASK_FAULTS
 
@@ -445,42 +443,17 @@ class SimEngine:
         return ok, detail
 
     def fetch_media_bytes(self, url: str, *, keep: bool = True) -> tuple[bool, str, bytes]:
-        """GET a reference URL like a gateway would: (ok, detail, the bytes when `keep`, at
-        most MEDIA_MAX_BYTES). asset:// references and `fetch_media=False` fetch nothing
-        (ok, no bytes). Recorded in `media_fetches`."""
+        """GET a reference URL like a gateway would (media_fetch.download): (ok, detail, the
+        bytes when `keep`). asset:// references and `fetch_media=False` fetch nothing (ok, no
+        bytes). Recorded in `media_fetches`."""
         if url.startswith("asset://"):
             self._record_fetch(url, ok=True, status=None, size=0, detail="asset reference")
             return True, "", b""
         if not self.fetch_media:
             return True, "", b""
-        chunks: list[bytes] = []
-        try:
-            with self._media_client.stream("GET", url) as response:
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                    if size > MEDIA_MAX_BYTES:
-                        break
-                    if keep:
-                        chunks.append(chunk)
-                ok = response.status_code == 200 and 0 < size <= MEDIA_MAX_BYTES
-                detail = ""
-                if not ok:
-                    too_big = size > MEDIA_MAX_BYTES
-                    detail = "over 64 MB" if too_big else f"HTTP {response.status_code}"
-                self._record_fetch(
-                    url,
-                    ok=ok,
-                    status=response.status_code,
-                    size=size,
-                    detail=detail,
-                    content_type=response.headers.get("content-type", ""),
-                )
-                return ok, detail, b"".join(chunks) if ok else b""
-        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
-            # InvalidURL and ValueError: a URL httpx cannot even parse ("http://", "http://[").
-            self._record_fetch(url, ok=False, status=None, size=0, detail=type(exc).__name__)
-            return False, type(exc).__name__, b""
+        fetched = media_fetch.download(self._media_client, url, keep=keep)
+        self._record_fetch(url, ok=fetched.ok, detail=fetched.detail, **fetched.info)
+        return fetched.ok, fetched.detail, fetched.data
 
     def _record_fetch(self, url: str, **info: Any) -> None:
         with self._lock:
