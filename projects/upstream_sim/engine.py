@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from projects.upstream_sim import render
+from projects.upstream_sim import media_fetch, render
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +84,7 @@ class SimTask:
     resolution: str
     ratio: str
     audio: bool
+    frames: int | None = None  # an Ark `frames` request: the video has exactly this many
     outcome: str = "succeeded"  # succeeded | failed | expired
     error_code: str = ""
     error_message: str = ""
@@ -162,6 +163,8 @@ class SimEngine:
         self._dialects: dict[str, Any] = {}
         self._watch: list[tuple[float, str]] = []
         self._callback_client = httpx.Client(timeout=5.0)
+        # One client for reference fetches: a client per fetch loads the CA bundle (~16 ms).
+        self._media_client = httpx.Client(timeout=10.0, follow_redirects=True)
         self._ticker = threading.Thread(target=self._tick_forever, name="sim-ticker", daemon=True)
 
     # --- clock -----------------------------------------------------------------------------
@@ -183,6 +186,7 @@ class SimEngine:
         self._stop.set()
         self._callback_pool.shutdown(wait=False, cancel_futures=True)
         self._callback_client.close()
+        self._media_client.close()
 
     def reset(self) -> None:
         with self._lock:
@@ -298,6 +302,7 @@ class SimEngine:
         expires_after: float | None = None,
         task_fault: Fault | None = None,
         extra: dict[str, Any] | None = None,
+        frames: int | None = None,
     ) -> SimTask:
         """Create and store a task; `duration_s` -1 picks 5-10 s like a model would."""
         with self._lock:
@@ -320,6 +325,7 @@ class SimEngine:
                 return_last_frame=return_last_frame,
                 expires_after=expires_after,
                 extra=extra or {},
+                frames=frames,
             )
             if task_fault is not None:
                 self._apply_task_fault(task, task_fault.kind)
@@ -376,15 +382,7 @@ class SimEngine:
     # --- outputs ---------------------------------------------------------------------------
     def outputs(self, task: SimTask) -> dict[str, str]:
         """Signed URLs of the task's video, cover and (if asked) last frame, rendering them."""
-        width, height = render.render_size(task.resolution, task.ratio)
-        render.render_video(
-            self.cache_dir,
-            duration_s=task.duration_s,
-            width=width,
-            height=height,
-            audio=task.audio,
-            pad_bytes=task.pad_bytes,
-        )
+        self.file_for(task, "video.mp4")
         with self._lock:
             expired = task.link_expired or task.expired_link_rounds > 0
             task.expired_link_rounds = max(0, task.expired_link_rounds - 1)
@@ -397,7 +395,7 @@ class SimEngine:
         return urls
 
     def file_for(self, task: SimTask, name: str) -> Path | None:
-        width, height = render.render_size(task.resolution, task.ratio)
+        width, height = render.render_size(task.model, task.resolution, task.ratio)
         if name == "video.mp4":
             return render.render_video(
                 self.cache_dir,
@@ -406,6 +404,7 @@ class SimEngine:
                 height=height,
                 audio=task.audio,
                 pad_bytes=task.pad_bytes,
+                frames=task.frames,
             )
         if name == "cover.jpg":
             return render.render_cover(self.cache_dir, width=width, height=height)
@@ -440,30 +439,21 @@ class SimEngine:
     # --- media fetches (reference URLs the gateway downloads) ------------------------------
     def fetch_media_url(self, url: str) -> tuple[bool, str]:
         """GET a reference URL like a gateway would; (ok, detail). Recorded for tests."""
+        ok, detail, _data = self.fetch_media_bytes(url, keep=False)
+        return ok, detail
+
+    def fetch_media_bytes(self, url: str, *, keep: bool = True) -> tuple[bool, str, bytes]:
+        """GET a reference URL like a gateway would (media_fetch.download): (ok, detail, the
+        bytes when `keep`). asset:// references and `fetch_media=False` fetch nothing (ok, no
+        bytes). Recorded in `media_fetches`."""
         if url.startswith("asset://"):
             self._record_fetch(url, ok=True, status=None, size=0, detail="asset reference")
-            return True, ""
+            return True, "", b""
         if not self.fetch_media:
-            return True, ""
-        try:
-            with httpx.stream("GET", url, timeout=10.0, follow_redirects=True) as response:
-                size = 0
-                for chunk in response.iter_bytes():
-                    size += len(chunk)
-                ok = response.status_code == 200 and size > 0
-                detail = "" if ok else f"HTTP {response.status_code}"
-                self._record_fetch(
-                    url,
-                    ok=ok,
-                    status=response.status_code,
-                    size=size,
-                    detail=detail,
-                    content_type=response.headers.get("content-type", ""),
-                )
-                return ok, detail
-        except httpx.HTTPError as exc:
-            self._record_fetch(url, ok=False, status=None, size=0, detail=type(exc).__name__)
-            return False, type(exc).__name__
+            return True, "", b""
+        fetched = media_fetch.download(self._media_client, url, keep=keep)
+        self._record_fetch(url, ok=fetched.ok, detail=fetched.detail, **fetched.info)
+        return fetched.ok, fetched.detail, fetched.data
 
     def _record_fetch(self, url: str, **info: Any) -> None:
         with self._lock:

@@ -177,12 +177,12 @@ class AllTokenDialect(Dialect):
         content = expect_type(body, "content", list, "an array") or []
         roles: Counter[str] = Counter()
         for item in content:
-            if not isinstance(item, dict) or item.get("type") not in CONTENT_TYPES:
+            kind = item.get("type") if isinstance(item, dict) else None
+            if not isinstance(kind, str) or kind not in CONTENT_TYPES:
                 raise BadRequest(
                     "content",
                     "Each `content` item needs a type of image_url, video_url or audio_url.",
                 )
-            kind = item["type"]
             unknown = sorted(set(item) - {"type", "role", kind})
             if unknown:
                 raise BadRequest("content", f"Unknown content field `{unknown[0]}`.")
@@ -195,7 +195,7 @@ class AllTokenDialect(Dialect):
             ):
                 raise BadRequest("content", f"`{kind}` must be an object with a url.")
             role = item.get("role")
-            if role not in ROLE_KINDS or ROLE_KINDS[role] != CONTENT_TYPES[kind]:
+            if not isinstance(role, str) or ROLE_KINDS.get(role) != CONTENT_TYPES[kind]:
                 raise BadRequest("content", f"Role `{role}` is not valid for {kind}.")
             if role not in rules["roles"]:
                 raise BadRequest("content", f"{model} does not take a `{role}` item.")
