@@ -180,7 +180,7 @@ class AceDataProvider(HttpVideoProvider):
         found: dict[str, TaskSnapshot] = {}
         for record in items:
             record_id = record.get("id") if isinstance(record, dict) else None
-            if record_id in wanted:
+            if isinstance(record_id, str) and record_id in wanted:
                 try:
                     found[record_id] = self.parse_record(record, upstream_id=record_id)
                 except ProviderOutcomeUnknown:

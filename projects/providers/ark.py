@@ -234,7 +234,7 @@ class ArkProvider(HttpVideoProvider):
         wanted = set(upstream_ids)
         found: dict[str, TaskSnapshot] = {}
         for item in items:
-            if isinstance(item, dict) and item.get("id") in wanted:
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] in wanted:
                 try:
                     found[item["id"]] = self.parse_task(item, upstream_id=item["id"])
                 except ProviderOutcomeUnknown:
