@@ -3,12 +3,13 @@
 Ledger amounts are integers in micro-USD (1 USD = 1_000_000 micro-USD), signed by their effect
 on what the team can still spend: grant +, hold -, release +, charge -, adjustment +/-. Only
 projects/ledger.py writes `CreditEntry` and `CreditAccount`. What admins type (a price per
-second, a budget limit) is Decimal USD, converted exactly.
+second, per million tokens or per credit, a budget limit) is Decimal, converted to micro-USD
+exactly (a CNY price at its rule's exchange rate, rounded to the micro-USD).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -47,6 +48,31 @@ def usd(micro: int) -> str:
     return f"-{text}" if micro < 0 else text
 
 
+UNIT_RATE_SUFFIX = {"second": "/s", "mtokens": " per million tokens", "credit": " per credit"}
+
+
+def unit_rate_text(unit: str, rate_micro: int | None) -> str:
+    """A rate for people, in its unit: '$0.20/s', '$7.00 per million tokens',
+    '$0.025 per credit' ('' for None)."""
+    if rate_micro is None:
+        return ""
+    return f"{usd(rate_micro)}{UNIT_RATE_SUFFIX.get(unit or 'second', '')}"
+
+
+def unit_quantity_text(unit: str, quantity: Decimal | int | None) -> str:
+    """A billed quantity for people: '15 s', '2.346 s', '108,900 tokens', '64 credits'
+    ('' for None). An entry written before units existed (`unit` empty) is in seconds."""
+    if quantity is None:
+        return ""
+    value = Decimal(quantity)
+    if unit == "mtokens":
+        return f"{int(value):,} tokens"
+    text = f"{value.normalize():f}" if value != value.to_integral_value() else f"{int(value):,}"
+    if unit == "credit":
+        return f"{text} credit{'' if value == 1 else 's'}"
+    return f"{text} s"
+
+
 class CreditAccount(models.Model):
     """A team's credit. `balance_micro` and `held_micro` are caches of sums over the team's
     entries (`manage.py ledger_check` proves it), updated only by projects/ledger.py in the
@@ -83,8 +109,11 @@ class CreditEntry(models.Model):
     A generation task has exactly one hold (its worst-case cost, at submit) and, once it ends,
     exactly one release (the whole hold back) plus, only if it succeeded, one charge (what the
     gateway actually produced). Unique (task, kind) makes a job delivered twice harmless.
-    `seconds` and `rate_micro` (micro-USD per billed second) say how a hold or charge was
-    priced; `project` and `user` are copied from the task so budgets sum without joins.
+    How a hold or charge was priced: `unit` (the price rule's: second, mtokens, credit; empty
+    on entries from before units, which are per second), `quantity` in that unit (seconds,
+    tokens, credits), `rate_micro` (micro-USD per second, per million tokens or per credit)
+    and `seconds` (input + output seconds behind it, whatever the unit). `project` and `user`
+    are copied from the task so budgets sum without joins.
     """
 
     class Kind(models.TextChoices):
@@ -118,6 +147,8 @@ class CreditEntry(models.Model):
         help_text="Whose spend this is (the task's creator).",
     )
     seconds = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    unit = models.CharField(max_length=8, blank=True)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
     rate_micro = models.BigIntegerField(null=True, blank=True)
     memo = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
@@ -161,12 +192,27 @@ class CreditEntry(models.Model):
 
 
 class PriceRule(models.Model):
-    """What one billed second costs on a provider's model at a resolution, from a date.
+    """What a generation costs on a provider's model at a resolution, from a date, in the unit
+    the gateway bills by (upstream-research §1.14, §9):
 
-    Billed seconds = reference (input) video seconds + output seconds (the TokenHub guide's
-    rule, applied to every gateway). The newest rule whose `effective_from` is not after the
-    day of the request applies; a rule for audio on/off wins over an "any" rule of the same day.
-    Changing a price never changes a hold already placed: holds record their rate.
+    - `second`: USD per billed second, billed seconds = reference (input) video seconds +
+      output seconds (TokenHub's guide; the per-second gateways).
+    - `mtokens`: per million tokens (Ark, BytePlus, AceData, which report
+      `usage.completion_tokens`); tokens = floor(w x h / 1024 x (24 x seconds + 1)),
+      projects/providers/output_sizes.py. The hold is that formula's worst case, the charge
+      the gateway's `completion_tokens` x the rate.
+    - `credit`: per gateway credit (seedance2.ink's `creditsCharged`); the hold is
+      `credits_per_second` (or `media_credits_per_second` when the request has reference
+      files) x output seconds, the charge the reported credits x the rate.
+
+    `price` is in `currency`; a CNY price (Volcengine's list prices) is converted at the
+    rule's own `cny_per_usd`, shown and edited beside it, so every rate in use is visible in
+    admin. Dimensions: `generate_audio` (1.5 pro's price doubles with audio), `video_input`
+    (Ark prices tokens cheaper when the input has video) and `service_tier` (Ark's offline
+    "flex" tier has its own, half, price). The newest rule whose `effective_from` is not
+    after the day of the request applies; on the same day a rule naming the audio choice or
+    the video input beats an "any" rule. There is no "any" tier: a flex request needs a flex
+    rule. Changing a price never changes a hold already placed: holds record their rate.
     """
 
     class Audio(models.TextChoices):
@@ -174,41 +220,145 @@ class PriceRule(models.Model):
         ON = "on", "Audio on"
         OFF = "off", "Audio off"
 
+    class Unit(models.TextChoices):
+        SECOND = "second", "per billed second"
+        MILLION_TOKENS = "mtokens", "per million tokens"
+        CREDIT = "credit", "per gateway credit"
+
+    class Currency(models.TextChoices):
+        USD = "USD", "USD"
+        CNY = "CNY", "CNY (converted at cny_per_usd)"
+
+    class VideoInput(models.TextChoices):
+        ANY = "any", "With or without input video"
+        WITH = "with", "Input has video"
+        WITHOUT = "without", "No input video"
+
+    class Tier(models.TextChoices):
+        DEFAULT = "default", "default (online)"
+        FLEX = "flex", "flex (offline)"
+
     provider = models.CharField(max_length=32)
     model = models.CharField(max_length=100)
     resolution = models.CharField(max_length=16)
     generate_audio = models.CharField(max_length=8, choices=Audio.choices, default=Audio.ANY)
-    usd_per_second = models.DecimalField("USD per billed second", max_digits=12, decimal_places=6)
+    video_input = models.CharField(max_length=8, choices=VideoInput.choices, default=VideoInput.ANY)
+    service_tier = models.CharField(max_length=8, choices=Tier.choices, default=Tier.DEFAULT)
+    unit = models.CharField(max_length=8, choices=Unit.choices, default=Unit.SECOND)
+    price = models.DecimalField(
+        "price per unit",
+        max_digits=14,
+        decimal_places=6,
+        help_text="In the rule's currency, per its unit (a second, a million tokens, a credit).",
+    )
+    currency = models.CharField(max_length=3, choices=Currency.choices, default=Currency.USD)
+    cny_per_usd = models.DecimalField(
+        "CNY per USD",
+        max_digits=10,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="For a CNY price: the exchange rate it is converted at (CNY for one USD).",
+    )
+    credits_per_second = models.DecimalField(
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Credit rules: the gateway's documented credits per output second, held at "
+        "submit.",
+    )
+    media_credits_per_second = models.DecimalField(
+        max_digits=10,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        help_text="Credit rules: credits per output second when the request has reference "
+        "files (empty: as without).",
+    )
     effective_from = models.DateField()
     note = models.CharField(max_length=300, blank=True, help_text="Where the price comes from.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["provider", "model", "resolution", "generate_audio", "-effective_from"]
+        ordering = [
+            "provider",
+            "model",
+            "resolution",
+            "generate_audio",
+            "video_input",
+            "service_tier",
+            "-effective_from",
+        ]
         constraints = [
             models.UniqueConstraint(
-                fields=["provider", "model", "resolution", "generate_audio", "effective_from"],
+                fields=[
+                    "provider",
+                    "model",
+                    "resolution",
+                    "generate_audio",
+                    "video_input",
+                    "service_tier",
+                    "effective_from",
+                ],
                 name="price_rule_unique_day",
             ),
-            models.CheckConstraint(
-                condition=Q(usd_per_second__gte=0), name="price_rule_not_negative"
-            ),
+            models.CheckConstraint(condition=Q(price__gte=0), name="price_rule_not_negative"),
             models.CheckConstraint(
                 condition=Q(generate_audio__in=["any", "on", "off"]), name="price_rule_audio_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(video_input__in=["any", "with", "without"]),
+                name="price_rule_video_input_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(service_tier__in=["default", "flex"]), name="price_rule_tier_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(unit__in=["second", "mtokens", "credit"]), name="price_rule_unit_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(currency="USD") | Q(currency="CNY", cny_per_usd__gt=0),
+                name="price_rule_cny_has_rate",
+            ),
+            models.CheckConstraint(
+                condition=~Q(unit="credit") | Q(credits_per_second__gt=0),
+                name="price_rule_credits_held",
             ),
         ]
 
     def __str__(self) -> str:
+        tier = " flex" if self.service_tier == self.Tier.FLEX else ""
+        video = {"with": ", video input", "without": ", no video input"}.get(self.video_input, "")
         return (
-            f"{self.provider} {self.model} {self.resolution} "
-            f"({self.get_generate_audio_display().lower()}): ${self.usd_per_second}/s "
-            f"from {self.effective_from}"
+            f"{self.provider} {self.model} {self.resolution}{tier} "
+            f"({self.get_generate_audio_display().lower()}{video}): "
+            f"{unit_rate_text(self.unit, self.rate_micro)} from {self.effective_from}"
         )
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.currency == self.Currency.CNY and not self.cny_per_usd:
+            raise ValidationError({"cny_per_usd": "A CNY price needs its exchange rate."})
+        if self.unit == self.Unit.CREDIT and not self.credits_per_second:
+            raise ValidationError(
+                {"credits_per_second": "A credit price needs the credits held per second."}
+            )
+
+    @property
+    def usd_per_unit(self) -> Decimal:
+        """The price in USD per unit (a CNY price divided by `cny_per_usd`), unrounded."""
+        price = Decimal(self.price)
+        if self.currency == self.Currency.CNY:
+            return price / Decimal(self.cny_per_usd)
+        return price
 
     @property
     def rate_micro(self) -> int:
-        """micro-USD per billed second."""
-        return usd_to_micro(self.usd_per_second)
+        """micro-USD per unit (per billed second, per million tokens, per credit); a CNY
+        price is converted and rounded half-up to a whole micro-USD."""
+        return int((self.usd_per_unit * MICRO_PER_USD).to_integral_value(rounding=ROUND_HALF_UP))
 
 
 class Budget(models.Model):

@@ -21,3 +21,30 @@ document.addEventListener("submit", function (event) {
   var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// The cost estimate counts reference video seconds: for a library video the server knows
+// them; for a video chosen for upload this reads its length from the file (metadata only)
+// into the hidden upload_video_seconds field, whose change re-prices the form. The submit is
+// held at exactly the estimate shown, or refused with the new figure when the server measures
+// the uploaded file differently (services/billing.py PriceChanged).
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input || input.type !== "file" || input.name !== "reference_video_files") return;
+  var target = document.getElementById("id_upload_video_seconds");
+  if (!target) return;
+  var files = Array.prototype.slice.call(input.files || []);
+  Promise.all(files.map(function (file) {
+    return new Promise(function (resolve) {
+      var video = document.createElement("video");
+      var url = URL.createObjectURL(file);
+      video.preload = "metadata";
+      video.onloadedmetadata = function () { URL.revokeObjectURL(url); resolve(video.duration || 0); };
+      video.onerror = function () { URL.revokeObjectURL(url); resolve(0); };
+      video.src = url;
+    });
+  })).then(function (seconds) {
+    var total = seconds.reduce(function (a, b) { return a + (isFinite(b) ? b : 0); }, 0);
+    target.value = total > 0 ? total.toFixed(3) : "";
+    target.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+});
