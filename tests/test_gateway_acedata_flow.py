@@ -77,7 +77,8 @@ def test_without_a_callback_the_documented_create_waits_for_the_video(sim, proje
     assert made.status_at(sim.engine.now()) == "succeeded"  # the create waited for it
     task = drive(task)
     assert task.status == Status.SUCCEEDED, task.error_message
-    assert task.usage == {"completion_tokens": 30550, "total_tokens": 30550}  # 864x496, 3 s
+    # 1.0 pro 480p 16:9 is 864x480 (research §1.7): floor(864*480/1024*73) for 3 s
+    assert task.usage == {"completion_tokens": 29565, "total_tokens": 29565}
     assert task.upstream_duration_s == 3 and task.video_duration_s == pytest.approx(3, abs=0.05)
     assert creates(sim) == 1 and len(upstream_tasks(sim)) == 1
     # One retrieve (batched) after the create: the result was there already.
@@ -170,7 +171,7 @@ def test_generate_with_acedata_sends_the_documented_body(sim, settings):
         "service_tier": "default",
         "execution_expires_after": 172800,
     }
-    assert task.usage["total_tokens"] == 108900
+    assert task.usage["total_tokens"] == 103818  # 1.0 pro 720p 16:9 = 1248x704 (§1.7), 5 s
 
 
 # --- faults ------------------------------------------------------------------------------------

@@ -46,6 +46,8 @@ REQUEST_FAULTS = {
 }
 # link_expired: every output link handed out is already expired (the re-fetch fails too);
 # link_expired_once: only the first answer's links are (a re-fetch gets fresh ones).
+# Ark refuses a request over 64 MB in all (research §1.6): no reference is read past that.
+MEDIA_MAX_BYTES = 64 << 20
 TASK_FAULTS = {"moderation_output", "fail", "expire", "link_expired", "link_expired_once"}
 FAULT_KINDS = REQUEST_FAULTS | TASK_FAULTS
 
@@ -84,6 +86,7 @@ class SimTask:
     resolution: str
     ratio: str
     audio: bool
+    frames: int | None = None  # an Ark `frames` request: the video has exactly this many
     outcome: str = "succeeded"  # succeeded | failed | expired
     error_code: str = ""
     error_message: str = ""
@@ -298,6 +301,7 @@ class SimEngine:
         expires_after: float | None = None,
         task_fault: Fault | None = None,
         extra: dict[str, Any] | None = None,
+        frames: int | None = None,
     ) -> SimTask:
         """Create and store a task; `duration_s` -1 picks 5-10 s like a model would."""
         with self._lock:
@@ -320,6 +324,7 @@ class SimEngine:
                 return_last_frame=return_last_frame,
                 expires_after=expires_after,
                 extra=extra or {},
+                frames=frames,
             )
             if task_fault is not None:
                 self._apply_task_fault(task, task_fault.kind)
@@ -376,15 +381,7 @@ class SimEngine:
     # --- outputs ---------------------------------------------------------------------------
     def outputs(self, task: SimTask) -> dict[str, str]:
         """Signed URLs of the task's video, cover and (if asked) last frame, rendering them."""
-        width, height = render.render_size(task.resolution, task.ratio)
-        render.render_video(
-            self.cache_dir,
-            duration_s=task.duration_s,
-            width=width,
-            height=height,
-            audio=task.audio,
-            pad_bytes=task.pad_bytes,
-        )
+        self.file_for(task, "video.mp4")
         with self._lock:
             expired = task.link_expired or task.expired_link_rounds > 0
             task.expired_link_rounds = max(0, task.expired_link_rounds - 1)
@@ -397,7 +394,7 @@ class SimEngine:
         return urls
 
     def file_for(self, task: SimTask, name: str) -> Path | None:
-        width, height = render.render_size(task.resolution, task.ratio)
+        width, height = render.render_size(task.model, task.resolution, task.ratio)
         if name == "video.mp4":
             return render.render_video(
                 self.cache_dir,
@@ -406,6 +403,7 @@ class SimEngine:
                 height=height,
                 audio=task.audio,
                 pad_bytes=task.pad_bytes,
+                frames=task.frames,
             )
         if name == "cover.jpg":
             return render.render_cover(self.cache_dir, width=width, height=height)
@@ -440,18 +438,33 @@ class SimEngine:
     # --- media fetches (reference URLs the gateway downloads) ------------------------------
     def fetch_media_url(self, url: str) -> tuple[bool, str]:
         """GET a reference URL like a gateway would; (ok, detail). Recorded for tests."""
+        ok, detail, _data = self.fetch_media_bytes(url, keep=False)
+        return ok, detail
+
+    def fetch_media_bytes(self, url: str, *, keep: bool = True) -> tuple[bool, str, bytes]:
+        """GET a reference URL like a gateway would: (ok, detail, the bytes when `keep`, at
+        most MEDIA_MAX_BYTES). asset:// references and `fetch_media=False` fetch nothing
+        (ok, no bytes). Recorded in `media_fetches`."""
         if url.startswith("asset://"):
             self._record_fetch(url, ok=True, status=None, size=0, detail="asset reference")
-            return True, ""
+            return True, "", b""
         if not self.fetch_media:
-            return True, ""
+            return True, "", b""
+        chunks: list[bytes] = []
         try:
             with httpx.stream("GET", url, timeout=10.0, follow_redirects=True) as response:
                 size = 0
                 for chunk in response.iter_bytes():
                     size += len(chunk)
-                ok = response.status_code == 200 and size > 0
-                detail = "" if ok else f"HTTP {response.status_code}"
+                    if size > MEDIA_MAX_BYTES:
+                        break
+                    if keep:
+                        chunks.append(chunk)
+                ok = response.status_code == 200 and 0 < size <= MEDIA_MAX_BYTES
+                detail = ""
+                if not ok:
+                    too_big = size > MEDIA_MAX_BYTES
+                    detail = "over 64 MB" if too_big else f"HTTP {response.status_code}"
                 self._record_fetch(
                     url,
                     ok=ok,
@@ -460,10 +473,11 @@ class SimEngine:
                     detail=detail,
                     content_type=response.headers.get("content-type", ""),
                 )
-                return ok, detail
-        except httpx.HTTPError as exc:
+                return ok, detail, b"".join(chunks) if ok else b""
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
+            # InvalidURL and ValueError: a URL httpx cannot even parse ("http://", "http://[").
             self._record_fetch(url, ok=False, status=None, size=0, detail=type(exc).__name__)
-            return False, type(exc).__name__
+            return False, type(exc).__name__, b""
 
     def _record_fetch(self, url: str, **info: Any) -> None:
         with self._lock:

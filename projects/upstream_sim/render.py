@@ -15,48 +15,16 @@ from pathlib import Path
 import av
 from PIL import Image
 
-FPS = 24
+from projects.upstream_sim.tokens import FPS, output_size
+
 SCALE = 4
 AUDIO_RATE = 48_000
 
-# Seedance 2.0 output sizes in pixels (docs/upstream-research.md §1.7), before scaling.
-OUTPUT_SIZES = {
-    "480p": {
-        "16:9": (864, 496),
-        "4:3": (752, 560),
-        "1:1": (640, 640),
-        "3:4": (560, 752),
-        "9:16": (496, 864),
-        "21:9": (992, 432),
-    },
-    "720p": {
-        "16:9": (1280, 720),
-        "4:3": (1112, 834),
-        "1:1": (960, 960),
-        "3:4": (834, 1112),
-        "9:16": (720, 1280),
-        "21:9": (1470, 630),
-    },
-    "1080p": {
-        "16:9": (1920, 1080),
-        "4:3": (1664, 1248),
-        "1:1": (1440, 1440),
-        "3:4": (1248, 1664),
-        "9:16": (1080, 1920),
-        "21:9": (2206, 946),
-    },
-}
 
-
-def output_size(resolution: str, ratio: str) -> tuple[int, int]:
-    """The upstream's nominal (width, height) in pixels; `adaptive` renders as 16:9."""
-    table = OUTPUT_SIZES.get(resolution, OUTPUT_SIZES["720p"])
-    return table.get(ratio, table["16:9"])
-
-
-def render_size(resolution: str, ratio: str) -> tuple[int, int]:
-    """The (width, height) the simulator really encodes: the nominal size / SCALE, even."""
-    width, height = output_size(resolution, ratio)
+def render_size(model: str, resolution: str, ratio: str) -> tuple[int, int]:
+    """The (width, height) the simulator really encodes: the model's output size
+    (tokens.output_size) / SCALE, even."""
+    width, height = output_size(model, resolution, ratio)
     return max(16, width // SCALE // 2 * 2), max(16, height // SCALE // 2 * 2)
 
 
@@ -76,17 +44,24 @@ def _cached(cache_dir: Path, name: str, build) -> Path:
 
 
 def render_video(
-    cache_dir: Path, *, duration_s: int, width: int, height: int, audio: bool, pad_bytes: int = 0
+    cache_dir: Path,
+    *,
+    duration_s: int,
+    width: int,
+    height: int,
+    audio: bool,
+    pad_bytes: int = 0,
+    frames: int | None = None,
 ) -> Path:
-    """Path of an MP4 (H.264 yuv420p, 24 fps, optional mono AAC tone) of exactly `duration_s`.
+    """Path of an MP4 (H.264 yuv420p, 24 fps, optional mono AAC tone) of exactly `duration_s`,
+    or of exactly `frames` frames when given (an Ark `frames` request, (frames - 1) / 24 s+).
 
     `pad_bytes` appends an MP4 `free` box of that many bytes: the file stays valid and plays the
     same, but is as large as a benchmark needs without encoding noise.
     """
-    name = f"v_{duration_s}s_{width}x{height}_{'a' if audio else 'n'}_{pad_bytes}.mp4"
-    return _cached(
-        cache_dir, name, lambda p: _encode(p, duration_s, width, height, audio, pad_bytes)
-    )
+    count = frames if frames is not None else duration_s * FPS
+    name = f"v_{count}f_{width}x{height}_{'a' if audio else 'n'}_{pad_bytes}.mp4"
+    return _cached(cache_dir, name, lambda p: _encode(p, count, width, height, audio, pad_bytes))
 
 
 def render_cover(cache_dir: Path, *, width: int, height: int) -> Path:
@@ -107,7 +82,7 @@ def render_last_frame(cache_dir: Path, *, width: int, height: int) -> Path:
     return _cached(cache_dir, f"l_{width}x{height}.png", build)
 
 
-def _encode(path: Path, duration_s: int, width: int, height: int, audio: bool, pad: int) -> None:
+def _encode(path: Path, frames: int, width: int, height: int, audio: bool, pad: int) -> None:
     with av.open(str(path), mode="w", format="mp4") as container:
         video = container.add_stream("libx264", rate=FPS)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
@@ -115,13 +90,13 @@ def _encode(path: Path, duration_s: int, width: int, height: int, audio: bool, p
         sound = None
         if audio:
             sound = container.add_stream("aac", rate=AUDIO_RATE, layout="mono")
-        for index in range(duration_s * FPS):
+        for index in range(frames):
             for packet in video.encode(_frame(index, width, height)):
                 container.mux(packet)
         for packet in video.encode():
             container.mux(packet)
         if sound is not None:
-            _write_tone(container, sound, duration_s)
+            _write_tone(container, sound, frames * AUDIO_RATE // FPS)
     if pad:
         with open(path, "ab") as handle:
             _append_free_box(handle, pad)
@@ -149,8 +124,7 @@ def _plane_bytes(plane, row: bytes, rows: int) -> bytes:
     return padded * rows
 
 
-def _write_tone(container, stream, duration_s: int) -> None:
-    total = duration_s * AUDIO_RATE
+def _write_tone(container, stream, total: int) -> None:
     chunk = 1024
     for start in range(0, total, chunk):
         count = min(chunk, total - start)

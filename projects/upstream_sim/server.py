@@ -2,6 +2,7 @@
 output files and a control API for tests and benchmarks.
 
     /ark/api/v3/...             official Ark (dialects/ark.py)
+    /byteplus/api/v3/...        BytePlus ModelArk, Ark with BytePlus ids (dialects/byteplus.py)
     /acedata/seedance/...       AceData Cloud (dialects/acedata.py)
     /alltoken/v1/...            AllToken (dialects/alltoken.py)
     /seedance2ink/api/open/...  seedance2.ink (dialects/seedance2ink.py)
@@ -36,6 +37,7 @@ from projects.upstream_sim.dialects.acedata import AceDataDialect
 from projects.upstream_sim.dialects.alltoken import AllTokenDialect
 from projects.upstream_sim.dialects.ark import ArkDialect
 from projects.upstream_sim.dialects.base import Dialect, SimResponse
+from projects.upstream_sim.dialects.byteplus import BytePlusDialect
 from projects.upstream_sim.dialects.seedance2ink import Seedance2InkDialect
 from projects.upstream_sim.dialects.tokenhub import TokenHubDialect
 from projects.upstream_sim.engine import FAULT_KINDS, Fault, SimEngine
@@ -46,6 +48,7 @@ logger = logging.getLogger(__name__)
 def all_dialects() -> list[Dialect]:
     return [
         ArkDialect(),
+        BytePlusDialect(),
         AllTokenDialect(),
         Seedance2InkDialect(),
         AceDataDialect(),

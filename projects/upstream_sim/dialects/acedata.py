@@ -34,9 +34,10 @@ import time
 import uuid
 from typing import Any
 
-from projects.upstream_sim import render
 from projects.upstream_sim.dialects import ark_body
 from projects.upstream_sim.dialects.ark import new_task_id
+from projects.upstream_sim.dialects.ark_models import model_rules
+from projects.upstream_sim.dialects.ark_task import usage_tokens
 from projects.upstream_sim.dialects.base import (
     BadRequest,
     Dialect,
@@ -169,10 +170,11 @@ class AceDataDialect(Dialect):
     def validate(self, engine: SimEngine, body: Any) -> dict[str, Any]:
         """engine.create_task arguments for a create body, or BadRequest naming the field or
         the flag at fault."""
-        body = require_fields(body, FIELDS, {"model", "content"})
+        # A JSON null is an absent field, as on the Ark API AceData forwards to.
+        body = require_fields(ark_body.drop_nulls(body), FIELDS, {"model", "content"})
         if body["model"] not in MODELS:
             raise BadRequest("model", f"`model` must be one of {', '.join(MODELS)}.")
-        rules = ark_body.model_rules(body["model"])
+        rules = model_rules(body["model"])
         content = ark_body.parse_content(body["content"], rules, types=("text", "image_url"))
         if not content.text:
             raise BadRequest("content", "A text item with the prompt is required.")
@@ -180,6 +182,7 @@ class AceDataDialect(Dialect):
         ark_body.check_common(body, rules)
         ark_body.check_bool(body, "async")
         audio = ark_body.check_bool(body, "generate_audio")  # ignored by models without audio
+        frames = None
         if "frames" in flags:
             frames = _int(flags["frames"], "--frames")
             duration = ark_body.check_frames(rules, frames, param="--frames")
@@ -203,6 +206,7 @@ class AceDataDialect(Dialect):
             "model": rules.id,
             "body": body,
             "duration_s": duration,
+            "frames": frames,
             "resolution": resolution,
             "ratio": ratio,
             "audio": rules.id in AUDIO_MODELS and audio is True,  # AceData: default false
@@ -228,7 +232,9 @@ class AceDataDialect(Dialect):
         if response is not None:
             return response
         try:
-            body = require_fields(body, {"id", "ids", "trace_id", "action"}, {"action"})
+            body = require_fields(
+                ark_body.drop_nulls(body), {"id", "ids", "trace_id", "action"}, {"action"}
+            )
         except BadRequest as exc:
             return self.error(400, "bad_request", exc.message)
         if action == "retrieve":
@@ -241,7 +247,7 @@ class AceDataDialect(Dialect):
             ids = body.get("ids")
             if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
                 return self.error(400, "bad_request", "`ids` must be an array of task ids.")
-            found = [t for t in map(engine.get_task, ids) if t]
+            found = [t for t in map(engine.get_task, ids) if t and t.dialect == self.name]
             engine.count_status([t.id for t in found])
             items = [self.record_body(engine, t) for t in found]
             return SimResponse(body={"items": items, "count": len(items)})
@@ -303,8 +309,7 @@ class AceDataDialect(Dialect):
             ark_task["content"] = {"video_url": urls["video"]}
             if "last_frame" in urls:
                 ark_task["content"]["last_frame_url"] = urls["last_frame"]
-            width, height = render.output_size(task.resolution, task.ratio)
-            tokens = ark_body.usage_tokens(width, height, task.duration_s)
+            tokens = usage_tokens(task)
             ark_task["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
         else:
             error = {

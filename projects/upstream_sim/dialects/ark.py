@@ -11,6 +11,8 @@ Prefix /ark/api/v3:
 
 Statuses queued, running, succeeded, failed, expired (execution_expires_after passed, on the
 simulator's clock), cancelled. Callbacks carry the GET body on every status change (§1.10).
+The create body is checked in ark_create.py, the task body shaped in ark_task.py; the model
+table is a class attribute, so BytePlus ModelArk (byteplus.py) is this dialect with its ids.
 """
 
 from __future__ import annotations
@@ -20,39 +22,12 @@ import string
 import time
 from typing import Any
 
-from projects.upstream_sim import render
-from projects.upstream_sim.dialects import ark_body
-from projects.upstream_sim.dialects.base import (
-    BadRequest,
-    Dialect,
-    SimResponse,
-    require_fields,
-)
+from projects.upstream_sim.dialects import ark_create, ark_task
+from projects.upstream_sim.dialects.ark_models import MODEL_NOT_FOUND, VOLCENGINE, ModelRules
+from projects.upstream_sim.dialects.base import BadRequest, Dialect, SimResponse
 from projects.upstream_sim.engine import TASK_FAULTS, SimEngine, SimTask
 
 TASKS = "contents/generations/tasks"
-# The create fields of the SDK's signature (§1.3), plus ComfyUI's extra_body task type.
-FIELDS = {
-    "model",
-    "content",
-    "safety_identifier",
-    "callback_url",
-    "return_last_frame",
-    "service_tier",
-    "execution_expires_after",
-    "priority",
-    "generate_audio",
-    "draft",
-    "camera_fixed",
-    "watermark",
-    "seed",
-    "resolution",
-    "ratio",
-    "duration",
-    "frames",
-    "tools",
-    "omni_reference_task_type",
-}
 LIST_PARAMS = {
     "page_num",
     "page_size",
@@ -62,7 +37,7 @@ LIST_PARAMS = {
     "filter.service_tier",
 }
 LIST_STATUSES = {"queued", "running", "cancelled", "succeeded", "failed"}
-DEFAULT_EXPIRES_AFTER = 172800
+SERVICE_TIERS = {"default", "flex"}
 LIST_WINDOW_S = 7 * 86400  # the list shows tasks of the last 7 days (§1.8)
 CANCELLED_VISIBLE_S = 86400  # cancelled ones for 24 h
 CALLBACK_STATUSES = {"queued", "running", "succeeded", "failed", "expired"}  # §1.10
@@ -74,6 +49,7 @@ class ArkDialect(Dialect):
     name = "ark"
     prefix = "/ark/api/v3"
     label = "Ark"
+    models: dict[str, ModelRules] = VOLCENGINE
 
     def handle(self, engine, method, path, query, body, headers) -> SimResponse:
         parts = [p for p in path.split("/") if p]
@@ -108,86 +84,18 @@ class ArkDialect(Dialect):
         )
         if fault is not None and fault.kind == "lost_create":
             return SimResponse(action="drop")
-        return SimResponse(body={"id": task.id})
+        created = {"id": task.id}
+        if task.extra["safety_identifier"]:
+            created["safety_identifier"] = task.extra["safety_identifier"]  # SDK's TaskID model
+        return SimResponse(body=created)
 
     def bad_request(self, exc: BadRequest) -> SimResponse:
-        status = 404 if exc.code == ark_body.MODEL_NOT_FOUND else 400
+        status = 404 if exc.code == MODEL_NOT_FOUND else 400
         return self.error(status, exc.code, exc.message, exc.param)
 
     def validate(self, engine: SimEngine, body: Any) -> dict[str, Any]:
         """The engine.create_task arguments for a create body, or BadRequest (§1.3, §1.4)."""
-        body = require_fields(body, FIELDS, {"model", "content"})
-        rules = ark_body.model_rules(body["model"])
-        content = ark_body.parse_content(body["content"], rules)
-        ark_body.check_common(body, rules)
-        if "frames" in body:
-            duration = ark_body.check_frames(rules, body["frames"])
-        else:
-            duration = ark_body.check_duration(rules, body.get("duration"))
-        resolution = ark_body.check_resolution(
-            rules, body.get("resolution"), content.mode, param="resolution"
-        )
-        ratio = ark_body.check_ratio(rules, body.get("ratio"), content.mode, param="ratio")
-        seed = ark_body.check_seed(body.get("seed"))
-        ark_body.check_bool(body, "watermark")
-        audio = ark_body.check_bool(body, "generate_audio")
-        if audio and not rules.audio:
-            raise BadRequest("generate_audio", f"{rules.id} cannot generate audio.")
-        if ark_body.check_bool(body, "camera_fixed") is not None and (
-            not rules.camera_fixed or content.mode == "reference"
-        ):
-            raise BadRequest("camera_fixed", f"`camera_fixed` is not supported here ({rules.id}).")
-        self._check_extras(body, rules, resolution, ratio, duration)
-        ark_body.fetch_media(engine, content)
-        return {
-            "model": rules.id,
-            "body": body,
-            "duration_s": duration,
-            "resolution": resolution,
-            "ratio": ratio,
-            "audio": rules.audio and audio is not False,  # default true where supported
-            "callback_url": body.get("callback_url", ""),
-            "return_last_frame": bool(body.get("return_last_frame")),
-            "expires_after": float(body.get("execution_expires_after", DEFAULT_EXPIRES_AFTER)),
-            "extra": {
-                "requested_duration": duration,
-                "seed": seed if seed != -1 else secrets.randbelow(2**31),
-                "service_tier": body.get("service_tier", "default"),
-                "execution_expires_after": body.get(
-                    "execution_expires_after", DEFAULT_EXPIRES_AFTER
-                ),
-            },
-        }
-
-    def _check_extras(
-        self, body: dict[str, Any], rules: ark_body.ModelRules, resolution, ratio, duration
-    ) -> None:
-        draft = ark_body.check_bool(body, "draft")
-        if draft and (not rules.draft or resolution != "480p"):
-            raise BadRequest("draft", "`draft` is 1.5 pro only, at 480p.")
-        tools = body.get("tools")
-        if tools is not None and (
-            not rules.tools
-            or not isinstance(tools, list)
-            or any(tool != {"type": "web_search"} for tool in tools)
-        ):
-            raise BadRequest("tools", 'The parameter `tools` must be [{"type": "web_search"}].')
-        priority = body.get("priority")
-        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
-            raise BadRequest("priority", "The parameter `priority` must be an integer.")
-        identifier = body.get("safety_identifier")
-        if identifier is not None and (not isinstance(identifier, str) or len(identifier) > 64):
-            raise BadRequest("safety_identifier", "`safety_identifier` is a string of <= 64.")
-        task_type = body.get("omni_reference_task_type")
-        if task_type is not None:
-            if not rules.tools or task_type not in ("auto", "reference", "edit", "extend"):
-                raise BadRequest("omni_reference_task_type", "Unsupported task type.")
-            if task_type == "edit" and (ratio != "adaptive" or duration != -1):
-                raise BadRequest(
-                    "omni_reference_task_type",
-                    "An edit task needs ratio adaptive and duration -1.",
-                    code="InvalidParameter.TaskTypeConstraint",
-                )
+        return ark_create.create_spec(engine, body, dialect=self.name, models=self.models)
 
     # --- read ------------------------------------------------------------------------------
     def get(self, engine: SimEngine, task_id: str) -> SimResponse:
@@ -223,6 +131,14 @@ class ArkDialect(Dialect):
             return self.error(
                 400, "InvalidParameter", "`filter.status` is not a valid status.", "filter.status"
             )
+        tier = single.get("filter.service_tier")
+        if tier is not None and tier not in SERVICE_TIERS:
+            return self.error(
+                400,
+                "InvalidParameter",
+                "`filter.service_tier` must be default or flex.",
+                "filter.service_tier",
+            )
         wanted_ids = set(query.get("filter.task_ids", []))
         now, wall = engine.now(), time.time()
         items = []
@@ -231,18 +147,14 @@ class ArkDialect(Dialect):
             word = task.status_at(now)
             if wall - task.created_wall > LIST_WINDOW_S:
                 continue
-            if word == "cancelled" and wall - self._wall(engine, task, task.cancelled_at) > (
-                CANCELLED_VISIBLE_S
-            ):
+            cancelled_wall = ark_task.wall_time(engine, task, task.cancelled_at)
+            if word == "cancelled" and wall - cancelled_wall > CANCELLED_VISIBLE_S:
                 continue
             if (
                 (status and word != status)
                 or (wanted_ids and task.id not in wanted_ids)
                 or ("filter.model" in single and task.model != single["filter.model"])
-                or (
-                    "filter.service_tier" in single
-                    and task.extra.get("service_tier") != single["filter.service_tier"]
-                )
+                or (tier is not None and task.extra.get("service_tier") != tier)
             ):
                 continue
             items.append(task)
@@ -285,58 +197,8 @@ class ArkDialect(Dialect):
         return self.task_body(engine, task, status=status)
 
     def task_body(self, engine: SimEngine, task: SimTask, *, status: str | None = None) -> dict:
-        """The GET body (§1.8) of `task` in `status` (default: its status now)."""
-        word = status or task.status_at(engine.now())
-        finished = word in ("succeeded", "failed", "expired")
-        duration = task.duration_s if word == "succeeded" else task.extra["requested_duration"]
-        body: dict[str, Any] = {
-            "id": task.id,
-            "model": task.model,
-            "status": word,
-            "created_at": int(task.created_wall),
-            "updated_at": int(self._wall(engine, task, self._changed_at(task, word))),
-            "seed": task.extra["seed"],
-            "resolution": task.resolution,
-            "ratio": task.ratio,
-            "duration": duration,
-            "framespersecond": 24,
-            "service_tier": task.extra["service_tier"],
-            "execution_expires_after": task.extra["execution_expires_after"],
-        }
-        if ark_body.MODELS[task.model].audio:
-            body["generate_audio"] = task.audio
-        if word == "succeeded":
-            urls = engine.outputs(task)
-            body["content"] = {"video_url": urls["video"]}
-            if "last_frame" in urls:
-                body["content"]["last_frame_url"] = urls["last_frame"]
-            width, height = render.output_size(task.resolution, task.ratio)
-            tokens = ark_body.usage_tokens(width, height, task.duration_s)
-            body["usage"] = {"completion_tokens": tokens, "total_tokens": tokens}
-        elif finished:
-            body["error"] = {
-                "code": task.error_code or "TaskExpired",
-                "message": task.error_message
-                or "The task exceeded execution_expires_after and expired.",
-            }
-        return body
-
-    def _changed_at(self, task: SimTask, word: str) -> float:
-        if word == "queued":
-            return task.created_at
-        if word == "running":
-            return task.created_at + task.queue_s
-        if word == "cancelled" and task.cancelled_at is not None:
-            return task.cancelled_at
-        if word == "expired" and task.expires_after is not None:
-            return min(task.finished_at(), task.created_at + task.expires_after)
-        return task.finished_at()
-
-    @staticmethod
-    def _wall(engine: SimEngine, task: SimTask, upstream_t: float | None) -> float:
-        if upstream_t is None:
-            return task.created_wall
-        return task.created_wall + engine.real_seconds(upstream_t - task.created_at)
+        """The GET body (§1.8; ark_task.task_body) of `task` in `status` (default: now's)."""
+        return ark_task.task_body(engine, task, status or task.status_at(engine.now()))
 
     def _task(self, engine: SimEngine, task_id: str) -> SimTask | None:
         task = engine.get_task(task_id)

@@ -14,107 +14,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from projects.upstream_sim import probe
+from projects.upstream_sim.dialects.ark_models import ModelRules
 from projects.upstream_sim.dialects.base import BadRequest
 from projects.upstream_sim.engine import SimEngine
 
-RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive")
 IMAGE_ROLES = ("first_frame", "last_frame", "reference_image")
 MEDIA_TYPES = {"image_url": "image", "video_url": "video", "audio_url": "audio"}
 REFERENCE_ROLES = {"video_url": "reference_video", "audio_url": "reference_audio"}
-MODEL_NOT_FOUND = "InvalidEndpointOrModel.NotFound"  # Ark answers it with HTTP 404 (§1.11)
-
-
-@dataclass(frozen=True)
-class ModelRules:
-    """What one model accepts (§1.2, §1.3, §1.6). Durations in seconds."""
-
-    id: str
-    min_duration: int
-    max_duration: int
-    auto_duration: bool
-    resolutions: tuple[str, ...]
-    default_resolution: str
-    text_to_video: bool = True
-    first_frame: bool = True
-    first_last: bool = True
-    max_ref_images: int = 0
-    max_ref_videos: int = 0
-    max_ref_audios: int = 0
-    max_refs: int = 0
-    audio: bool = False
-    frames: bool = True  # `frames` instead of duration
-    flex: bool = True  # service_tier flex
-    draft: bool = False
-    camera_fixed: bool = True
-    portraits: bool = False  # asset:// references
-    tools: bool = False
-    ratios: tuple[str, ...] = RATIOS
-    ref_resolutions: tuple[str, ...] | None = None
-
-    def has_duration(self, duration: int) -> bool:
-        if duration == -1:
-            return self.auto_duration
-        return self.min_duration <= duration <= self.max_duration
-
-
-_2X = dict(
-    min_duration=4,
-    max_duration=15,
-    auto_duration=True,
-    default_resolution="720p",
-    max_ref_images=9,
-    max_ref_videos=3,
-    max_ref_audios=3,
-    max_refs=12,
-    audio=True,
-    frames=False,
-    flex=False,
-    camera_fixed=False,
-    portraits=True,
-    tools=True,
-)
-_1X = dict(
-    min_duration=2, max_duration=12, auto_duration=False, resolutions=("480p", "720p", "1080p")
-)
-MODELS: dict[str, ModelRules] = {
-    rules.id: rules
-    for rules in (
-        ModelRules(id="doubao-seedance-2-0-260128", resolutions=("480p", "720p", "1080p"), **_2X),
-        ModelRules(id="doubao-seedance-2-0-fast-260128", resolutions=("480p", "720p"), **_2X),
-        ModelRules(
-            id="doubao-seedance-1-5-pro-251215",
-            **{**_1X, "min_duration": 4, "auto_duration": True},
-            default_resolution="720p",
-            audio=True,
-            frames=False,
-            draft=True,
-        ),
-        ModelRules(id="doubao-seedance-1-0-pro-250528", default_resolution="1080p", **_1X),
-        ModelRules(
-            id="doubao-seedance-1-0-pro-fast-251015",
-            default_resolution="720p",
-            first_last=False,
-            **_1X,
-        ),
-        ModelRules(
-            id="doubao-seedance-1-0-lite-t2v-250428",
-            default_resolution="480p",
-            first_frame=False,
-            first_last=False,
-            ratios=RATIOS[:-1],
-            **_1X,
-        ),
-        ModelRules(
-            id="doubao-seedance-1-0-lite-i2v-250428",
-            default_resolution="480p",
-            text_to_video=False,
-            max_ref_images=4,
-            max_refs=4,
-            ref_resolutions=("480p", "720p"),
-            **_1X,
-        ),
-    )
-}
+# Reference videos: 2-15 s each, 15 s in all (§1.6; ComfyUI accepts from 1.8 s, so do we).
+VIDEO_SECONDS = (1.8, 15.0)
+VIDEO_TOTAL_SECONDS = 15.0
 
 
 @dataclass
@@ -123,43 +33,58 @@ class Content:
 
     text: str = ""
     media: list[dict[str, str]] = field(default_factory=list)  # {"kind", "role", "url"}
-    mode: str = "text"  # text | first_frame | first_last | reference
+    mode: str = "text"  # text | first_frame | first_last | reference | draft_task
+    draft_task_id: str = ""  # mode draft_task: the draft to render the final from
+    video_seconds: float = 0.0  # the reference videos' total length, once fetched
 
     @property
     def urls(self) -> list[str]:
         return [item["url"] for item in self.media]
 
 
-def model_rules(model: Any, *, offered: tuple[str, ...] | None = None) -> ModelRules:
-    """The rules of `model`, or BadRequest (MODEL_NOT_FOUND) for an id the gateway lacks."""
-    if not isinstance(model, str) or not model:
-        raise BadRequest("model", "The parameter `model` must be a model id string.")
-    rules = MODELS.get(model)
-    if rules is None or (offered is not None and model not in offered):
-        raise BadRequest(
-            "model",
-            f"The model or endpoint {model} does not exist or you do not have access to it.",
-            code=MODEL_NOT_FOUND,
-        )
-    return rules
+def drop_nulls(body: Any) -> Any:
+    """`body` without its null fields: the real API reads a JSON null as an absent field, and
+    the official SDKs send every parameter left unset as null (research §9). Applies to the
+    top level and to each `content[]` item and its media object; anything else is kept."""
+    if not isinstance(body, dict):
+        return body
+    body = {key: value for key, value in body.items() if value is not None}
+    if isinstance(body.get("content"), list):
+        body["content"] = [_item_without_nulls(item) for item in body["content"]]
+    return body
+
+
+def _item_without_nulls(item: Any) -> Any:
+    if not isinstance(item, dict):
+        return item
+    return {
+        key: {k: v for k, v in value.items() if v is not None} if isinstance(value, dict) else value
+        for key, value in item.items()
+        if value is not None
+    }
 
 
 def parse_content(
     content: Any, rules: ModelRules, *, types: tuple[str, ...] = ("text", *MEDIA_TYPES)
 ) -> Content:
     """Check `content[]` item by item (§1.4) and work out its scenario: text only, first
-    frame, first + last frame, or multimodal reference (mutually exclusive). `types` are the
-    item types the gateway accepts. Raises BadRequest with param `content`."""
+    frame, first + last frame, multimodal reference (mutually exclusive), or, where `types`
+    has it, a final rendered from a draft (one `draft_task` item alone). `types` are the item
+    types the gateway accepts. Raises BadRequest with param `content`."""
     if not isinstance(content, list) or not content:
         raise BadRequest("content", "The parameter `content` must be a non-empty array.")
     result = Content()
     unroled = 0
     for item in content:
         kind = item.get("type") if isinstance(item, dict) else None
-        if kind not in types:
+        if not isinstance(kind, str) or kind not in types:
             raise BadRequest(
                 "content", f"Each content item needs a type, one of: {', '.join(types)}."
             )
+        if kind == "draft_task":
+            result.draft_task_id = _draft_task_id(item, content)
+            result.mode = "draft_task"
+            return result
         if kind == "text":
             _exact_keys(item, {"type", "text"})
             if result.text or not isinstance(item["text"], str) or not item["text"].strip():
@@ -187,6 +112,18 @@ def parse_content(
     for item in result.media:
         _check_url(item, rules)
     return result
+
+
+def _draft_task_id(item: dict, content: list) -> str:
+    # §1.4: {"type": "draft_task", "draft_task": {"id": "cgt-..."}}; the final takes its
+    # prompt and images from the draft, so the item stands alone.
+    _exact_keys(item, {"type", "draft_task"})
+    draft = item["draft_task"]
+    if not (isinstance(draft, dict) and set(draft) == {"id"} and isinstance(draft["id"], str)):
+        raise BadRequest("content", "`draft_task` must be an object with an id string.")
+    if len(content) != 1:
+        raise BadRequest("content", "A draft_task item must be the only content item.")
+    return draft["id"]
 
 
 def _exact_keys(item: dict, allowed: set[str], required: set[str] | None = None) -> None:
@@ -278,15 +215,40 @@ def _check_url(item: dict[str, str], rules: ModelRules) -> None:
 
 def fetch_media(engine: SimEngine, content: Content) -> None:
     """Download every web and asset:// reference like the gateway does; BadRequest if one
-    cannot be fetched. data: URLs carry their bytes and are not fetched."""
-    for url in content.urls:
+    cannot be fetched. data: URLs carry their bytes and are not fetched. A web reference video
+    must be a video of 1.8-15 s, 15 s in all (§1.6); their total goes to
+    `content.video_seconds` (billed, §1.14). asset:// videos are not downloaded: their length
+    is unknown here and counts 0."""
+    for item in content.media:
+        url = item["url"]
         if url.startswith("data:"):
             continue
-        ok, detail = engine.fetch_media_url(url)
+        ok, detail, data = engine.fetch_media_bytes(url, keep=item["kind"] == "video")
         if not ok:
             raise BadRequest(
                 "content", f"The media URL could not be downloaded ({detail}): {url[:80]}"
             )
+        if item["kind"] == "video" and data:
+            content.video_seconds += _video_seconds(data, url)
+    if content.video_seconds > VIDEO_TOTAL_SECONDS:
+        raise BadRequest(
+            "content",
+            f"The reference videos last {content.video_seconds:.1f} s in all; at most "
+            f"{VIDEO_TOTAL_SECONDS:.0f} s.",
+        )
+
+
+def _video_seconds(data: bytes, url: str) -> float:
+    seconds = probe.video_seconds(data)
+    if seconds is None:
+        raise BadRequest("content", f"The reference video is not a readable video: {url[:80]}")
+    low, high = VIDEO_SECONDS
+    if not low <= seconds <= high:
+        raise BadRequest(
+            "content",
+            f"A reference video must last {low}-{high:.0f} s; {url[:80]} lasts {seconds:.1f} s.",
+        )
+    return seconds
 
 
 def check_duration(rules: ModelRules, duration: Any, *, param: str = "duration") -> int:
@@ -384,9 +346,3 @@ def check_bool(body: dict[str, Any], key: str) -> bool | None:
     if not isinstance(body[key], bool):
         raise BadRequest(key, f"The parameter `{key}` must be a boolean.")
     return body[key]
-
-
-def usage_tokens(width: int, height: int, duration_s: int) -> int:
-    """Ark's billed tokens for an output of width x height pixels lasting `duration_s`
-    seconds at 24 fps: floor(w*h/1024*(24*d+1)) (§1.14)."""
-    return (width * height * (24 * duration_s + 1)) // 1024
