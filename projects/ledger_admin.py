@@ -225,6 +225,7 @@ class PriceRuleAdmin(AuditedModelAdmin):
                     "price",
                     "currency",
                     "cny_per_usd",
+                    "min_tokens",
                     "credits_per_second",
                     "media_credits_per_second",
                     "note",

@@ -2,7 +2,8 @@
 
 Schema: PriceRule.usd_per_second becomes `price` (in `currency`, per `unit`), with `currency`
 (USD, or CNY converted at the rule's `cny_per_usd`), the dimensions `video_input` and
-`service_tier`, and `credits_per_second` / `media_credits_per_second` for credit rules.
+`service_tier`, `min_tokens` for token rules and `credits_per_second` /
+`media_credits_per_second` for credit rules.
 CreditEntry gets `unit` and `quantity` (what a hold or charge counted: seconds, tokens,
 credits). GenerationTask gets `service_tier`. Existing rules and entries are per second.
 
@@ -39,6 +40,13 @@ Data (effective 2026-01-01, the date of the 0005 seeds, so they apply at once):
    $0.025 a credit keeps the seeded $0.20/s for the documented text-to-video example
    (40 credits = $1.00). Its other models and resolutions have no documented credit cost in
    the stored pages (GET /api/open/v1/models lists them): they stay per second.
+
+Ark's minimum token usage with video input (2.0 / 2.0 fast, "by resolution, ratio and
+duration", §1.14) is left empty (`min_tokens`): the research quotes no figure of it, and the
+two data points it has disagree with any simple floor (the official example bills 8 s of
+reference video + 11 s of output at exactly the formula's 411,300 tokens, while Crazyrouter
+measured 173,700 for a 4 s output with a reference video of unstated length). The hold is the
+formula's count; a charge above it is capped at the hold and noted for admins (cost_note).
 
 The per-second seeds of 0005 that these replace (all of ark's and acedata's, seedance2ink's
 seedance-2.0 720p) are deleted when they are as seeded; a rule an admin changed is kept.
@@ -305,6 +313,17 @@ class Migration(migrations.Migration):
                 max_digits=10,
                 null=True,
                 verbose_name="CNY per USD",
+            ),
+        ),
+        migrations.AddField(
+            model_name="pricerule",
+            name="min_tokens",
+            field=models.PositiveIntegerField(
+                blank=True,
+                help_text="Token rules: the fewest tokens the gateway bills a task (Ark's minimum "
+                "usage with video input); the hold never counts fewer.",
+                null=True,
+                verbose_name="minimum tokens",
             ),
         ),
         migrations.AddField(

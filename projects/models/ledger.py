@@ -199,8 +199,9 @@ class PriceRule(models.Model):
       output seconds (TokenHub's guide; the per-second gateways).
     - `mtokens`: per million tokens (Ark, BytePlus, AceData, which report
       `usage.completion_tokens`); tokens = floor(w x h / 1024 x (24 x seconds + 1)),
-      projects/providers/output_sizes.py. The hold is that formula's worst case, the charge
-      the gateway's `completion_tokens` x the rate.
+      projects/providers/output_sizes.py. The hold is that formula's worst case (raised to
+      `min_tokens`, Ark's minimum usage with video input, where an admin has set it), the
+      charge the gateway's `completion_tokens` x the rate.
     - `credit`: per gateway credit (seedance2.ink's `creditsCharged`); the hold is
       `credits_per_second` (or `media_credits_per_second` when the request has reference
       files) x output seconds, the charge the reported credits x the rate.
@@ -259,6 +260,13 @@ class PriceRule(models.Model):
         null=True,
         blank=True,
         help_text="For a CNY price: the exchange rate it is converted at (CNY for one USD).",
+    )
+    min_tokens = models.PositiveIntegerField(
+        "minimum tokens",
+        null=True,
+        blank=True,
+        help_text="Token rules: the fewest tokens the gateway bills a task (Ark's minimum "
+        "usage with video input); the hold never counts fewer.",
     )
     credits_per_second = models.DecimalField(
         max_digits=10,

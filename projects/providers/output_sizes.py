@@ -68,19 +68,3 @@ def video_tokens(*, width: int, height: int, seconds: Decimal | int, fps: int = 
     frames = Decimal(fps) * Decimal(seconds) + 1
     tokens = Decimal(width * height) * frames / 1024
     return int(tokens.to_integral_value(rounding=ROUND_FLOOR))
-
-
-def billed_video_seconds(*, input_seconds: Decimal, output_seconds: int) -> Decimal:
-    """The seconds Ark's formula counts: input video + output, with the minimum Ark applies
-    when the input has video (2.0 / 2.0 fast: "a minimum token usage by resolution, ratio and
-    duration", §1.14) taken as an input as long as the output.
-
-    Why that floor: jiekou.ai's minimum-charge table for video input (4-9 s, 480p/720p/1080p,
-    research §1.14) is, row by row, the tokens of twice the output seconds at one price per
-    token (within a few percent: its prices are rounded to cents), and Crazyrouter's measured
-    720p 4 s task with a reference video used 173,700 tokens, the formula's figure for 8 s.
-    The gateway's `completion_tokens` is what is charged; this only makes the hold cover it.
-    """
-    if input_seconds <= 0:
-        return Decimal(output_seconds)
-    return max(input_seconds, Decimal(output_seconds)) + output_seconds

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from projects.exceptions import NoPrice
 from projects.models import CreditEntry, GenerationTask
 from projects.models.ledger import unit_quantity_text, unit_rate_text, usd
-from projects.providers.output_sizes import billed_video_seconds, output_size, video_tokens
+from projects.providers.output_sizes import output_size, video_tokens
 from projects.services.pricing import (
     Unit,
     billed_input_seconds,
@@ -176,7 +176,7 @@ def vendor_differences(task: GenerationTask, *, charge: Charge, charged_micro: i
 
 def expected_tokens(task: GenerationTask, *, output_s: int) -> int | None:
     """The token count Ark's formula gives for the task (its model's frame size for its
-    ratio, input + output seconds with the video-input minimum), or None when the frame is
+    ratio, input + output seconds), or None when the frame is
     not known beforehand (`adaptive` follows the input picture) or not documented."""
     if task.ratio == "adaptive":
         return None
@@ -187,7 +187,5 @@ def expected_tokens(task: GenerationTask, *, output_s: int) -> int | None:
     size = output_size(table=table, resolution=task.resolution, ratio=task.ratio)
     if size is None:
         return None
-    seconds = billed_video_seconds(
-        input_seconds=billed_input_seconds(task.input_video_seconds), output_seconds=output_s
-    )
+    seconds = billed_input_seconds(task.input_video_seconds) + output_s
     return video_tokens(width=size[0], height=size[1], seconds=seconds)

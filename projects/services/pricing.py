@@ -9,9 +9,9 @@ the money shown before a submit is the money held. Per unit (PriceRule's docstri
   `video_durations`), output in whole seconds (`billed_output_seconds`).
 - per million tokens (Ark, BytePlus, AceData): Ark's formula over the model's frame size for
   the ratio and resolution (the largest frame for `adaptive`), the longest output when the
-  duration is auto, the input video seconds and Ark's minimum with video input
-  (projects/providers/output_sizes.py). 2.0 at 720p 16:9 for 5 s = 108,900 tokens, $0.76 at
-  BytePlus's $7.00 per million.
+  duration is auto and the input video seconds
+  (projects/providers/output_sizes.py), at least the rule's `min_tokens`. 2.0 at 720p 16:9
+  for 5 s = 108,900 tokens, $0.76 at BytePlus's $7.00 per million.
 - per credit (seedance2.ink): the rule's documented credits per output second (more when the
   request has reference files), rounded up to whole credits.
 
@@ -32,7 +32,7 @@ from projects.exceptions import NoPrice
 from projects.models import PriceRule
 from projects.models.ledger import unit_quantity_text, unit_rate_text
 from projects.providers.capabilities import ModelCapabilities
-from projects.providers.output_sizes import FPS, billed_video_seconds, output_size, video_tokens
+from projects.providers.output_sizes import FPS, output_size, video_tokens
 from projects.providers.registry import UnknownProvider, get_capabilities
 
 MILLISECOND = Decimal("0.001")
@@ -49,8 +49,8 @@ class Quote:
     `amount_micro` its cost. `input_seconds` (reference video, to the ms) and `output_seconds`
     (the longest the request can produce: the model's longest when duration is auto) are
     there whatever the unit; `billed_seconds` is their sum. Token quotes also say the frame
-    (`width` x `height` pixels) and the seconds the formula counted (`token_seconds`, with
-    Ark's floor for video input).
+    (`width` x `height` pixels) and the formula's count (`formula_tokens`; `quantity` is the
+    rule's `min_tokens` when that is more).
     """
 
     unit: str
@@ -63,7 +63,7 @@ class Quote:
     rule: PriceRule
     width: int | None = None
     height: int | None = None
-    token_seconds: Decimal | None = None
+    formula_tokens: int | None = None
 
     @property
     def usd_per_second(self) -> Decimal:
@@ -88,8 +88,8 @@ class Quote:
         text = f"{inputs}{self.output_seconds} s output"
         if self.unit == Unit.MILLION_TOKENS:
             text += f" at {self.width}x{self.height}, {FPS} fps"
-            if self.token_seconds is not None and self.token_seconds > self.billed_seconds:
-                text += f", at least {seconds_text(self.token_seconds)} s with video input"
+            if self.formula_tokens is not None and self.quantity > self.formula_tokens:
+                text += f"; the minimum billed is {int(self.quantity):,} tokens"
         return text
 
 
@@ -245,9 +245,9 @@ def quote(
                 f"{model} has no documented frame size at {resolution} {ratio}, so its tokens "
                 "cannot be counted; it cannot be submitted there."
             )
-        seconds = billed_video_seconds(input_seconds=inputs, output_seconds=output)
-        quantity = Decimal(video_tokens(width=size[0], height=size[1], seconds=seconds))
-        extra = {"width": size[0], "height": size[1], "token_seconds": seconds}
+        tokens = video_tokens(width=size[0], height=size[1], seconds=billed)
+        quantity = Decimal(max(tokens, rule.min_tokens or 0))
+        extra = {"width": size[0], "height": size[1], "formula_tokens": tokens}
     elif rule.unit == Unit.CREDIT:
         per_second = rule.credits_per_second
         if has_references and rule.media_credits_per_second:
