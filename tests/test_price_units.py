@@ -158,8 +158,15 @@ def test_unit_texts():
 
 
 def test_a_cny_rule_without_its_rate_is_invalid():
-    rule = PriceRule(provider="ark", model=ARK_2, resolution="720p", unit="mtokens",
-                     price=Decimal(46), currency="CNY", effective_from=date(2026, 6, 1))  # fmt: skip
+    rule = PriceRule(
+        provider="ark",
+        model=ARK_2,
+        resolution="720p",
+        unit="mtokens",
+        price=Decimal(46),
+        currency="CNY",
+        effective_from=date(2026, 6, 1),
+    )
     with pytest.raises(ValidationError, match="exchange rate"):
         rule.clean()
 
