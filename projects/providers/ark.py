@@ -1,8 +1,8 @@
 """Official Volcengine Ark adapter: the "content generation tasks" API.
 
-Contract: docs/upstream-research.md §1 ("Ark API reference"): §1.1 endpoints, §1.2 models,
-§1.3 create body, §1.4 content items, §1.8 responses, §1.9 statuses and DELETE, §1.10
-callbacks, §1.11 errors.
+Contract: docs/upstream-research.md §1 ("Ark API reference"): §1.1 endpoints, §1.2 models
+(their table: projects/providers/ark_models.py), §1.3 create body, §1.4 content items, §1.8
+responses, §1.9 statuses and DELETE, §1.10 callbacks, §1.11 errors.
 
     POST   {base}/contents/generations/tasks          {"model", "content": [...], ...} -> {"id"}
     GET    {base}/contents/generations/tasks/{id}     the task (status, content.video_url, usage)
@@ -22,6 +22,8 @@ import json
 import logging
 from typing import Any
 
+# The capability table lives beside this module; re-exported here, where callers expect it.
+from projects.providers.ark_models import CAPABILITIES, LABEL, MODELS, SOURCE  # noqa: F401
 from projects.providers.base import (
     CancelNotSupported,
     GenerationRequest,
@@ -32,150 +34,22 @@ from projects.providers.base import (
     TaskSnapshot,
     UpstreamStatus,
 )
-from projects.providers.capabilities import (
-    ARK_MEDIA_LIMITS,
-    SEEDANCE_2_RATIOS,
-    ModelCapabilities,
-    ProviderCapabilities,
-)
 from projects.providers.http import HttpVideoProvider, request_json
 from projects.providers.statuses import normalise_status
 
 logger = logging.getLogger(__name__)
 
-LABEL = "Ark"
-SOURCE = "Ark API reference (upstream-research §1.2)"
 TASKS_PATH = "contents/generations/tasks"
 # Sent with every create: 172800 s (48 h) is Ark's own default, and services/generation.py's
 # DEADLINE (49 h) assumes it. `service_tier` is the request's ("default" unless the model
 # offers "flex" and the user chose it, §1.3).
 EXECUTION_EXPIRES_AFTER = 172800
-SERVICE_TIERS_WITH_FLEX = ("default", "flex")
 # Reconciling a lost create (see ArkProvider.reconcile): seconds around the send time.
 RECONCILE_BEFORE_S = 5.0
 RECONCILE_AFTER_S = 120.0
 RECONCILE_PAGE_SIZE = 100
 RECONCILE_MAX_PAGES = 10
 CONTENT_TYPE = {"image": "image_url", "video": "video_url", "audio": "audio_url"}
-
-_ALL_ROLES = frozenset(
-    {"first_frame", "last_frame", "reference_image", "reference_video", "reference_audio"}
-)
-_FRAME_ROLES = frozenset({"first_frame", "last_frame"})
-_1X_RESOLUTIONS = ("480p", "720p", "1080p")
-_1X = dict(
-    durations=tuple(range(2, 13)),
-    default_duration=5,
-    resolutions=_1X_RESOLUTIONS,
-    default_resolution="720p",
-    ratios=SEEDANCE_2_RATIOS,
-    default_ratio="16:9",
-    audio=False,
-    default_audio=False,
-    seed=True,
-    watermark=True,
-    last_frame_output=True,
-    media_limits=ARK_MEDIA_LIMITS,  # §1.6
-    source=SOURCE,
-)
-_2X = dict(
-    durations=tuple(range(4, 16)),
-    default_duration=5,
-    auto_duration=True,
-    default_resolution="720p",
-    ratios=SEEDANCE_2_RATIOS,
-    default_ratio="16:9",
-    audio=True,
-    default_audio=True,
-    seed=True,
-    watermark=True,
-    roles=_ALL_ROLES,
-    max_images=9,
-    max_videos=3,
-    max_audios=3,
-    max_references=12,  # "mixed total <= 12 files (2.0)", §1.6
-    audio_needs_visual=True,  # "audio can't be the only reference on 2.0", §1.4
-    portraits=True,  # verified asset:// portraits, §1.4
-    last_frame_output=True,
-    media_limits=ARK_MEDIA_LIMITS,  # §1.6
-    source=SOURCE,
-)
-
-# Seedance 1.0 renders its own frame sizes (§1.7; projects/providers/output_sizes.py).
-_1_0 = {"size_table": "seedance-1.0"}
-
-# The 2.0 model first: it is the default. 1.x rows from §1.2 (T2V / first frame / first+last /
-# reference images), durations from §1.2 (`-1` only where documented), resolutions §1.2.
-MODELS = (
-    ModelCapabilities(
-        id="doubao-seedance-2-0-260128",
-        label="Seedance 2.0",
-        resolutions=_1X_RESOLUTIONS,
-        **_2X,
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-2-0-fast-260128",
-        label="Seedance 2.0 Fast",
-        resolutions=("480p", "720p"),
-        **_2X,
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-5-pro-251215",
-        label="Seedance 1.5 Pro",
-        **{
-            **_1X,
-            "durations": tuple(range(4, 13)),
-            "auto_duration": True,
-            "audio": True,
-            "default_audio": True,
-            "roles": _FRAME_ROLES,
-            # Its documented prices (§1.14) are for 2.0-size frames; flex at half price (§9).
-            "service_tiers": SERVICE_TIERS_WITH_FLEX,
-        },
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-0-pro-250528",
-        label="Seedance 1.0 Pro",
-        **{**_1X, **_1_0, "default_resolution": "1080p", "roles": _FRAME_ROLES},
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-0-pro-fast-251015",
-        label="Seedance 1.0 Pro Fast",
-        **{**_1X, **_1_0, "roles": frozenset({"first_frame"})},  # no first+last frame, §1.2
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-0-lite-t2v-250428",
-        label="Seedance 1.0 Lite (text)",
-        # Text only: "adaptive" follows an input image, and there is none.
-        **{**_1X, **_1_0, "default_resolution": "480p", "ratios": SEEDANCE_2_RATIOS[:-1]},
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-0-lite-i2v-250428",
-        label="Seedance 1.0 Lite (image)",
-        **{
-            **_1X,
-            **_1_0,
-            "default_resolution": "480p",
-            "default_ratio": "adaptive",
-            "roles": frozenset({"first_frame", "last_frame", "reference_image"}),
-            "max_images": 4,
-            "min_references": 1,  # image-to-video only
-            "reference_resolutions": ("480p", "720p"),  # "no 1080p in ref mode", §1.2
-        },
-    ),
-)
-CAPABILITIES = ProviderCapabilities(
-    name="ark",
-    label=LABEL,
-    models=MODELS,
-    cancel="queued",
-    callbacks=True,
-    source="Ark API reference (upstream-research §1)",
-    notes=(
-        "Only queued tasks can be cancelled; a running task is rendered and billed (§1.9).",
-        "Output links expire after 24 h (§1.13).",
-    ),
-)
 
 
 class ArkProvider(HttpVideoProvider):
