@@ -125,6 +125,7 @@ class GenerationForm(forms.Form):
     # The reference video seconds of files chosen for upload, as the browser reads them
     # (static/js/app.js), so the estimate counts them before the server has the files.
     upload_video_seconds = forms.FloatField(required=False, widget=forms.HiddenInput)
+    upload_files = forms.IntegerField(required=False, widget=forms.HiddenInput)
     # The cost the estimate showed (micro-USD): the submit is held at exactly this, or refused
     # with the new figure and nothing held (services/billing.py PriceChanged).
     shown_cost_micro = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -283,8 +284,9 @@ class GenerationForm(forms.Form):
         the model's default when missing or not offered: provider, model, resolution, ratio,
         duration (seconds, -1 = auto), generate_audio, service_tier, input_video_seconds
         (the library videos picked, plus the browser's reading of videos chosen for upload)
-        and has_references. For the live estimate: `billing.generation_estimate` prices them
-        with the function the hold uses."""
+        and has_references (library files picked, or files chosen for upload:
+        `upload_files`). For the live estimate: `billing.generation_estimate` prices them with
+        the function the hold uses."""
         model = self.model_caps
         resolution = self["resolution"].value()
         if resolution not in model.resolutions:
@@ -316,7 +318,10 @@ class GenerationForm(forms.Form):
             "generate_audio": audio and model.audio,
             "service_tier": tier,
             "input_video_seconds": input_video_seconds(videos),
-            "has_references": bool(picked) or bool(uploads) or self._has_uploads(),
+            "has_references": bool(picked)
+            or bool(uploads)
+            or self._number(self["upload_files"].value()) > 0
+            or self._has_uploads(),
         }
 
     def _picked_assets(self) -> list[tuple[str, Asset]]:

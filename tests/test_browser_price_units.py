@@ -47,3 +47,39 @@ def test_reference_videos_reprice_the_form_and_the_hold_is_what_was_shown(live_s
     task = GenerationTask.objects.get()
     assert task.input_video_seconds == 7.0
     assert -CreditEntry.objects.get(task=task, kind="hold").amount_micro == 1_440_000
+
+
+def test_an_image_chosen_for_upload_prices_seedance2ink_credits_with_references(
+    live_server, settings, tmp_path
+):
+    """seedance2.ink's 720p credits depend on whether the request has reference files
+    (40 credits for 5 s of text, 64 from an image): a file chosen for upload counts."""
+    settings.SEEDANCE_PROVIDERS = {
+        **settings.SEEDANCE_PROVIDERS,
+        "seedance2ink": {**settings.SEEDANCE_PROVIDERS["seedance2ink"], "api_key": "sd2-key"},
+    }
+    team = TeamFactory(name="Studio")
+    user = UserFactory(username="mia", password="pass-word-123")
+    MembershipFactory(team=team, user=user, role=Membership.Role.MEMBER)
+    project = ProjectFactory(team=team, name="Launch film", slug="launch-film")
+    image = mf.image(tmp_path, "boat.png", width=960, height=540)
+
+    with chromium_page() as page:
+        page.goto(f"{live_server.url}/login/")
+        page.fill("#id_username", "mia")
+        page.fill("#id_password", "pass-word-123")
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+        page.goto(f"{live_server.url}/p/{project.pk}/generate/?provider=seedance2ink")
+        page.wait_for_function(COST.format("$1.00"))  # 40 credits x $0.025
+        assert "about 40 credits × $0.025 per credit" in page.inner_text("#estimate")
+        page.set_input_files("#id_first_frame_file", str(image))
+        page.wait_for_function(COST.format("$1.60"))  # 64 credits
+        page.fill("#id_prompt", "The boat drifts down the rainy street")
+        page.click("button:has-text('Generate')")
+        page.wait_for_selector("text=Generation submitted.")
+        assert page.inner_text("#cost").startswith("$1.60 held")
+        page.goto("about:blank")
+
+    hold = CreditEntry.objects.get(kind="hold")
+    assert (hold.unit, hold.quantity, hold.amount_micro) == ("credit", 64, -1_600_000)
