@@ -158,6 +158,7 @@ def generation_revise_initial(*, task: GenerationTask) -> dict[str, Any]:
         "generate_audio": task.generate_audio,
         "watermark": task.watermark,
         "seed": task.seed,
+        "service_tier": task.service_tier,
         "revised_from": str(task.pk),
         **_reference_initial(task),
     }
