@@ -37,3 +37,9 @@ class InsufficientCredits(ApplicationError):
 class BudgetExceeded(ApplicationError):
     """The request would take a team, project or user budget over its limit for the period.
     The message names the budget, what is left and what the request costs."""
+
+
+class PriceChanged(ApplicationError):
+    """The request costs another amount than the estimate the user was shown (a reference
+    video measured differently on upload than the browser read it, a price rule changed in
+    between): refused, with the new figure, so nothing is ever held that was not shown."""

@@ -14,12 +14,14 @@ from projects.providers.capabilities import ROLE_KIND, ModelCapabilities, Provid
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.selectors import asset_list
 from projects.services.generation import GenerationParams, ReferenceInput
+from projects.services.pricing import input_video_seconds
 
 # Reference roles with at most one file (a picker and a file input each) and with several.
 SINGLE_ROLES = ("first_frame", "last_frame")
 MULTI_ROLES = ("reference_image", "reference_video", "reference_audio")
 ACCEPT = {"image": "image/*", "video": "video/mp4,video/quicktime,.m4v", "audio": "audio/*"}
 
+TIER_LABELS = {"default": "Default (online)", "flex": "Flex (offline, cheaper)"}
 RATIO_LABELS = {
     "16:9": "16:9 landscape",
     "4:3": "4:3",
@@ -114,6 +116,19 @@ class GenerationForm(forms.Form):
     generate_audio = forms.BooleanField(required=False, label="Generate audio")
     watermark = forms.BooleanField(required=False, label="Watermark")
     seed = forms.IntegerField(required=False, help_text="Same seed, similar result. Blank: random.")
+    service_tier = forms.CharField(
+        widget=forms.Select,
+        required=False,
+        label="Service tier",
+        help_text="Flex (offline) renders when the gateway has capacity, at its own price.",
+    )
+    # The reference video seconds of files chosen for upload, as the browser reads them
+    # (static/js/app.js), so the estimate counts them before the server has the files.
+    upload_video_seconds = forms.FloatField(required=False, widget=forms.HiddenInput)
+    upload_files = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # The cost the estimate showed (micro-USD): the submit is held at exactly this, or refused
+    # with the new figure and nothing held (services/billing.py PriceChanged).
+    shown_cost_micro = forms.IntegerField(required=False, widget=forms.HiddenInput)
     # Set when revising a rejected video (services/reviews.py::generation_revise).
     revised_from = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
@@ -168,6 +183,9 @@ class GenerationForm(forms.Form):
             durations.append((-1, "Auto (model decides)"))
         fields["duration"].widget.choices = durations
         fields["duration"].help_text = f"{model.id}: {model.describe_durations()}."
+        fields["service_tier"].widget.choices = [
+            (tier, TIER_LABELS.get(tier, tier)) for tier in model.service_tiers
+        ]
         if not self.is_bound:
             self.initial = {
                 "provider": caps.name,
@@ -177,6 +195,7 @@ class GenerationForm(forms.Form):
                 "duration": model.default_duration,
                 "generate_audio": model.default_audio and model.audio,
                 "watermark": False,
+                "service_tier": model.service_tiers[0],
                 **{k: v for k, v in self.initial.items() if v not in (None, "")},
             }
         if not model.seed:
@@ -262,26 +281,71 @@ class GenerationForm(forms.Form):
 
     def pricing_choices(self) -> dict[str, Any]:
         """The choices that set the price, as shown (unbound) or sent (bound), each replaced by
-        the model's default when missing or not offered: provider, model, resolution,
-        duration (seconds, -1 = auto) and generate_audio. For the live estimate."""
+        the model's default when missing or not offered: provider, model, resolution, ratio,
+        duration (seconds, -1 = auto), generate_audio, service_tier, input_video_seconds
+        (the library videos picked, plus the browser's reading of videos chosen for upload)
+        and has_references (library files picked, or files chosen for upload:
+        `upload_files`). For the live estimate: `billing.generation_estimate` prices them with
+        the function the hold uses."""
         model = self.model_caps
         resolution = self["resolution"].value()
         if resolution not in model.resolutions:
             resolution = model.default_resolution
+        ratio = self["ratio"].value()
+        if ratio not in model.ratios:
+            ratio = "16:9" if "16:9" in model.ratios else model.default_ratio
         try:
             duration = int(self["duration"].value())
         except (TypeError, ValueError):
             duration = model.default_duration
         if duration not in model.durations and not (duration == -1 and model.auto_duration):
             duration = model.default_duration
+        tier = self["service_tier"].value()
+        if tier not in model.service_tiers:
+            tier = model.service_tiers[0]
         audio = self["generate_audio"].value() in (True, "on", "true", "True", "1")
+        picked = self._picked_assets()
+        videos = [asset.duration_s for role, asset in picked if role == "reference_video"]
+        uploads = self._number(self["upload_video_seconds"].value())
+        if uploads:
+            videos.append(uploads)
         return {
             "provider": self.caps.name,
             "model": model.id,
             "resolution": resolution,
+            "ratio": ratio,
             "duration": duration,
             "generate_audio": audio and model.audio,
+            "service_tier": tier,
+            "input_video_seconds": input_video_seconds(videos),
+            "has_references": bool(picked)
+            or bool(uploads)
+            or self._number(self["upload_files"].value()) > 0
+            or self._has_uploads(),
         }
+
+    def _picked_assets(self) -> list[tuple[str, Asset]]:
+        """(role, asset) for every library asset picked in a role the model takes."""
+        picked = []
+        for role in self.reference_roles:
+            value = self[role].value() or []
+            for pk in [value] if isinstance(value, str) else value:
+                asset = self._assets.get(str(pk))
+                if asset is not None and ROLE_KIND[role] == asset.kind:
+                    picked.append((role, asset))
+        return picked
+
+    def _has_uploads(self) -> bool:
+        names = [f"{r}_files" if r in MULTI_ROLES else f"{r}_file" for r in self.reference_roles]
+        return any(self.files.get(name) for name in names) if self.files else False
+
+    @staticmethod
+    def _number(value: Any) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return 0.0
+        return number if 0 < number < 3600 else 0.0
 
     def params(self) -> GenerationParams:
         """The validated choices as GenerationParams (call after is_valid()). References come
@@ -307,6 +371,8 @@ class GenerationForm(forms.Form):
             watermark=bool(data.get("watermark")),
             seed=data.get("seed"),
             references=tuple(references),
+            service_tier=data.get("service_tier") or self.model_caps.service_tiers[0],
+            shown_cost_micro=data.get("shown_cost_micro"),
         )
 
 

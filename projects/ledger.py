@@ -143,10 +143,16 @@ def credit_hold(
     amount_micro: int,
     seconds: Decimal,
     rate_micro: int,
+    unit: str = "second",
+    quantity: Decimal | None = None,
     memo: str = "",
     guard: Callable[[CreditAccount], None] | None = None,
 ) -> CreditEntry:
     """Reserve `amount_micro` of `team_id`'s credit for `task` (its worst-case cost).
+
+    How it was priced is recorded with it: `unit` (second, mtokens, credit), `quantity` in
+    that unit (seconds when not given), `rate_micro` micro-USD per unit, `seconds` the input +
+    output seconds behind it. The settlement charges at this unit and rate.
 
     Under the account lock: refuses with InsufficientCredits when the balance does not cover
     it, then calls `guard(account)` (the budget checks, which raise BudgetExceeded) while the
@@ -177,6 +183,8 @@ def credit_hold(
             project_id=task.project_id,
             user_id=task.created_by_id,
             seconds=seconds,
+            unit=unit,
+            quantity=seconds if quantity is None else quantity,
             rate_micro=rate_micro,
             memo=memo[:300],
         )
@@ -188,7 +196,7 @@ def _task_hold(task_id: object) -> tuple[CreditAccount, CreditEntry] | None:
     """The locked account and the task's hold, or None when the task never held anything."""
     hold = (
         CreditEntry.objects.filter(task_id=task_id, kind=Kind.HOLD)
-        .only("pk", "account_id", "amount_micro", "project_id", "user_id", "rate_micro")
+        .only("pk", "account_id", "amount_micro", "project_id", "user_id", "rate_micro", "unit")
         .first()
     )
     if hold is None:
@@ -221,9 +229,15 @@ def credit_release(*, task_id: object, memo: str = "") -> CreditEntry | None:
 
 
 def credit_settle(
-    *, task_id: object, charge_micro: int, seconds: Decimal, memo: str = ""
+    *,
+    task_id: object,
+    charge_micro: int,
+    seconds: Decimal,
+    quantity: Decimal | None = None,
+    memo: str = "",
 ) -> CreditEntry | None:
-    """Charge a succeeded task and release its hold, in one step.
+    """Charge a succeeded task and release its hold, in one step. The charge records the
+    hold's unit and rate, `quantity` in that unit (seconds when not given) and `seconds`.
 
     The charge is `charge_micro`, capped at the hold: the hold is the most the user agreed to,
     so a gateway producing more than the worst case never takes a team over its credit or
@@ -248,6 +262,8 @@ def credit_settle(
             project_id=hold.project_id,
             user_id=hold.user_id,
             seconds=seconds,
+            unit=hold.unit,
+            quantity=seconds if quantity is None else quantity,
             rate_micro=hold.rate_micro,
             memo=memo[:300],
         )

@@ -16,9 +16,10 @@ from django.http import HttpRequest
 from projects import ledger
 from projects.exceptions import ApplicationError
 from projects.models import Budget, CreditAccount, CreditEntry, GenerationTask, PriceRule, Team
-from projects.models.ledger import usd, usd_to_micro
+from projects.models.ledger import unit_rate_text, usd, usd_to_micro
 from projects.services.audit import AuditedModelAdmin
 from projects.services.budgets import budget_states
+from projects.templatetags.money import entry_billed
 
 Kind = CreditEntry.Kind
 
@@ -93,7 +94,17 @@ class CreditEntryAdmin(admin.ModelAdmin):
     """The ledger: append-only. Admins add grants and adjustments; nothing is changed or
     deleted (entries are corrected by another adjustment)."""
 
-    list_display = ["created_at", "team", "kind", "amount", "user", "project", "task", "memo"]
+    list_display = [
+        "created_at",
+        "team",
+        "kind",
+        "amount",
+        "billed",
+        "user",
+        "project",
+        "task",
+        "memo",
+    ]
     list_filter = ["kind", "account__team", "created_at"]
     search_fields = ["memo", "task__id", "user__username"]
     date_hierarchy = "created_at"
@@ -106,6 +117,14 @@ class CreditEntryAdmin(admin.ModelAdmin):
     @admin.display(description="amount", ordering="amount_micro")
     def amount(self, entry: CreditEntry) -> str:
         return usd(entry.amount_micro)
+
+    @admin.display(description="billed")
+    def billed(self, entry: CreditEntry) -> str:
+        """A hold's or charge's quantity and rate in its unit: '108,900 tokens × $7.00 per
+        million tokens', '15 s × $0.20/s'."""
+        if entry.kind == Kind.RELEASE:
+            return ""
+        return entry_billed(entry)
 
     def get_form(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
         if obj is None:
@@ -162,22 +181,67 @@ class _Refused(Exception):
 
 @admin.register(PriceRule)
 class PriceRuleAdmin(AuditedModelAdmin):
-    """Prices per billed second. To change a price from a date, add a rule with that
-    `effective_from`; holds already placed keep their rate."""
+    """Prices in the unit each gateway bills by: per billed second, per million tokens or per
+    gateway credit (PriceRule's docstring). A CNY price shows its exchange rate and the USD
+    rate it makes. To change a price from a date, add a rule with that `effective_from`
+    ("Save as new"); holds already placed keep their rate."""
 
     list_display = [
         "provider",
         "model",
         "resolution",
         "generate_audio",
-        "usd_per_second",
+        "video_input",
+        "service_tier",
+        "unit",
+        "price",
+        "currency",
+        "cny_per_usd",
+        "usd_rate",
         "effective_from",
         "note",
     ]
-    list_filter = ["provider", "resolution", "generate_audio", "effective_from"]
+    list_filter = [
+        "provider",
+        "unit",
+        "currency",
+        "resolution",
+        "service_tier",
+        "video_input",
+        "generate_audio",
+        "effective_from",
+    ]
     search_fields = ["model", "note"]
-    list_editable = ["usd_per_second"]
+    list_editable = ["price", "cny_per_usd"]
+    list_per_page = 300  # the whole seeded table (about 120 rules) on one page
+    fieldsets = [
+        (None, {"fields": ["provider", "model", "resolution", "effective_from"]}),
+        ("Applies to", {"fields": ["generate_audio", "video_input", "service_tier"]}),
+        (
+            "Price",
+            {
+                "fields": [
+                    "unit",
+                    "price",
+                    "currency",
+                    "cny_per_usd",
+                    "min_tokens",
+                    "credits_per_second",
+                    "media_credits_per_second",
+                    "note",
+                ]
+            },
+        ),
+    ]
     save_as = True
+
+    @admin.display(description="USD rate")
+    def usd_rate(self, rule: PriceRule) -> str:
+        """What a hold is priced at: '$6.571429 per million tokens'."""
+        try:
+            return unit_rate_text(rule.unit, rule.rate_micro)
+        except (ArithmeticError, TypeError, ValueError):  # a half-typed CNY rule
+            return "–"
 
 
 @admin.register(Budget)

@@ -18,7 +18,7 @@ from django.db.models.functions import Abs, Coalesce, TruncDate
 from django.utils import timezone
 
 from projects.models import CreditEntry, GenerationTask, Project, Team
-from projects.models.ledger import micro_to_usd, usd_text
+from projects.models.ledger import micro_to_usd, unit_quantity_text, unit_rate_text, usd_text
 
 Kind = CreditEntry.Kind
 
@@ -26,7 +26,9 @@ Kind = CreditEntry.Kind
 @dataclass(frozen=True)
 class TaskMoney:
     """One task's money in micro-USD: the hold placed at submit (its worst case), what it was
-    charged, whether the hold was released, and the billed seconds and rate behind them."""
+    charged, whether the hold was released, and how they were priced: `unit` (second,
+    mtokens, credit), `rate_micro` (micro-USD per unit), the quantities in that unit
+    (`held_quantity`, `charged_quantity`: seconds, tokens or credits) and the seconds."""
 
     held_micro: int = 0
     charged_micro: int = 0
@@ -34,19 +36,36 @@ class TaskMoney:
     rate_micro: int | None = None
     held_seconds: object = None
     charged_seconds: object = None
+    unit: str = "second"
+    held_quantity: object = None
+    charged_quantity: object = None
 
     @property
     def has_hold(self) -> bool:
         return self.rate_micro is not None
+
+    @property
+    def rate_text(self) -> str:
+        """'$0.20/s', '$7.00 per million tokens'."""
+        return unit_rate_text(self.unit, self.rate_micro)
+
+    @property
+    def held_text(self) -> str:
+        """'15 s', '108,900 tokens', '64 credits' (what the hold counted)."""
+        return unit_quantity_text(self.unit, self.held_quantity)
+
+    @property
+    def charged_text(self) -> str:
+        return unit_quantity_text(self.unit, self.charged_quantity)
 
 
 def task_money(task: GenerationTask) -> TaskMoney:
     """The task's hold, charge and release as the ledger records them (one query)."""
     rows = CreditEntry.objects.filter(task=task, kind__in=CreditEntry.TASK_KINDS).order_by()
     entries = {
-        kind: (amount, rate, seconds)
-        for kind, amount, rate, seconds in rows.values_list(
-            "kind", "amount_micro", "rate_micro", "seconds"
+        kind: (amount, rate, seconds, unit, quantity)
+        for kind, amount, rate, seconds, unit, quantity in rows.values_list(
+            "kind", "amount_micro", "rate_micro", "seconds", "unit", "quantity"
         )
     }
     hold, charge = entries.get(Kind.HOLD), entries.get(Kind.CHARGE)
@@ -57,7 +76,17 @@ def task_money(task: GenerationTask) -> TaskMoney:
         rate_micro=hold[1] if hold else None,
         held_seconds=hold[2] if hold else None,
         charged_seconds=charge[2] if charge else None,
+        unit=(hold[3] if hold else "") or "second",
+        held_quantity=_quantity(hold),
+        charged_quantity=_quantity(charge),
     )
+
+
+def _quantity(entry: tuple | None) -> object:
+    """An entry's quantity; its seconds for entries written before units existed."""
+    if entry is None:
+        return None
+    return entry[4] if entry[4] is not None else entry[2]
 
 
 def with_money(tasks: QuerySet[GenerationTask]) -> QuerySet[GenerationTask]:
@@ -97,12 +126,14 @@ def month_bounds(month: str | None) -> tuple[datetime, datetime, date]:
 
 @dataclass(frozen=True)
 class SpendRow:
-    """One line of a breakdown: what was charged, over how many generations and seconds."""
+    """One line of a breakdown: what was charged, over how many generations and seconds, and
+    what it paid for in each unit (`billed`: '108,900 tokens · 64 credits · 15 s')."""
 
     label: str
     charged_micro: int
     count: int
     seconds: object
+    billed: str = ""
 
 
 @dataclass
@@ -165,21 +196,25 @@ def spend_report(
         granted_micro=totals["granted"] or 0,
         adjusted_micro=totals["adjusted"] or 0,
     )
+    member_units = _billed(charges, "user__username")
     report.by_member = [
         SpendRow(
             label=row["user__username"] or "(nobody)",
             charged_micro=-row["amount"],
             count=row["count"],
             seconds=row["seconds"],
+            billed=member_units.get((row["user__username"],), ""),
         )
         for row in _breakdown(charges, "user__username")
     ]
+    model_units = _billed(charges, "task__provider", "task__model")
     report.by_model = [
         SpendRow(
             label=f"{row['task__provider']} · {row['task__model']}",
             charged_micro=-row["amount"],
             count=row["count"],
             seconds=row["seconds"],
+            billed=model_units.get((row["task__provider"], row["task__model"]), ""),
         )
         for row in _breakdown(charges, "task__provider", "task__model")
     ]
@@ -205,6 +240,21 @@ def _breakdown(charges: QuerySet[CreditEntry], *keys: str) -> list[dict]:
         .annotate(amount=Sum("amount_micro"), count=Count("pk"), seconds=Sum("seconds"))
         .order_by("amount", *keys)  # amounts are negative: biggest spend first
     )
+
+
+def _billed(charges: QuerySet[CreditEntry], *keys: str) -> dict[tuple, str]:
+    """Per breakdown key, the charged quantities in each unit ('1,234 tokens · 40 s'); an
+    entry from before units counts its seconds."""
+    rows = (
+        charges.values(*keys, "unit")
+        .annotate(quantity=Sum(Coalesce("quantity", "seconds")))
+        .order_by(*keys, "unit")
+    )
+    found: dict[tuple, list[str]] = {}
+    for row in rows:
+        text = unit_quantity_text(row["unit"] or "second", row["quantity"])
+        found.setdefault(tuple(row[k] for k in keys), []).append(text)
+    return {key: " · ".join(texts) for key, texts in found.items()}
 
 
 @dataclass(frozen=True)
@@ -252,7 +302,9 @@ CSV_HEADER = [
     "provider",
     "model",
     "billed_seconds",
-    "usd_per_second",
+    "unit",
+    "quantity",
+    "usd_per_unit",
     "memo",
     "by",
 ]
@@ -261,7 +313,8 @@ CSV_HEADER = [
 def spend_csv_rows(report: SpendReport) -> Iterator[list[str]]:
     """The header and one row per entry of the report's period. `amount_usd` is the signed
     ledger amount; `spend_usd` is what the row adds to spend (charges), so its column total
-    equals the page's "charged" total."""
+    equals the page's "charged" total. `unit` (second, mtokens, credit), `quantity` in it and
+    `usd_per_unit` (USD per second, per million tokens, per credit) say how it was priced."""
     yield CSV_HEADER
     entries = report.entries().annotate(provider=F("task__provider"), model=F("task__model"))
     for entry in entries.iterator(chunk_size=2000):
@@ -276,6 +329,8 @@ def spend_csv_rows(report: SpendReport) -> Iterator[list[str]]:
             _text(entry.provider or ""),
             _text(entry.model or ""),
             str(entry.seconds) if entry.seconds is not None else "",
+            (entry.unit or "second") if entry.rate_micro is not None else "",
+            str(entry.quantity if entry.quantity is not None else entry.seconds or ""),
             str(micro_to_usd(entry.rate_micro)) if entry.rate_micro is not None else "",
             _text(entry.memo),
             _text(entry.created_by.get_username() if entry.created_by else ""),

@@ -229,6 +229,14 @@ SEEDANCE_PROVIDERS = {
         "Volcengine Ark",
         "https://ark.cn-beijing.volces.com/api/v3",
     ),
+    # BytePlus ModelArk, the international Ark (upstream-research §9): same contract as
+    # "ark", other model ids, region (ap-southeast-1) and prices.
+    "byteplus": _gateway(
+        "byteplus",
+        "projects.providers.byteplus.BytePlusProvider",
+        "BytePlus ModelArk",
+        "https://ark.ap-southeast.bytepluses.com/api/v3",
+    ),
     "acedata": _gateway(
         "acedata",
         "projects.providers.acedata.AceDataProvider",

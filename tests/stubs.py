@@ -53,7 +53,7 @@ def register(settings, sim=None) -> None:
                 model=model,
                 resolution=resolution,
                 effective_from=date(2026, 1, 1),
-                defaults={"usd_per_second": Decimal(price)},
+                defaults={"price": Decimal(price)},
             )
     settings.SEEDANCE_PROVIDERS = {
         **settings.SEEDANCE_PROVIDERS,

@@ -9,6 +9,7 @@ import pytest
 
 from projects.exceptions import InvalidRequest, InvalidStateTransition
 from projects.models import GenerationTask
+from projects.providers.acedata import AceDataProvider
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import (
     GenerationParams,
@@ -51,10 +52,13 @@ def dialect(sim):
     return next(d for d in sim.server.dialects if d.name == "acedata")
 
 
-def test_accepted_in_progress_succeeded_with_the_documented_body(sim, project, member):
+def test_without_a_callback_the_documented_create_waits_for_the_video(sim, project, member):
+    """Callbacks off: no callback_url, and no `"async": true` either (not in AceData's doc):
+    the create answers with the final result when the video is done, and the task is then read
+    back through the tasks retrieve."""
     task = create_task(project=project, user=member, params=params(seed=11, watermark=True))
     task.refresh_from_db()
-    assert task.status == Status.QUEUED
+    assert task.status == Status.QUEUED and task.upstream_task_id
     (sent,) = [r["body"] for r in sim.engine.requests if r["op"] == "create"]
     assert sent == {
         "model": MODEL,
@@ -65,19 +69,20 @@ def test_accepted_in_progress_succeeded_with_the_documented_body(sim, project, m
                 "--wm true --seed 11 --cf false",
             }
         ],
-        "async": True,  # no callback_url here (callbacks off): asynchronous mode instead
         "return_last_frame": True,  # the model returns a last frame: kept for chaining
         "service_tier": "default",
         "execution_expires_after": 172800,
     }
-    sim.engine.tasks[task.upstream_task_id].queue_s = 60.0  # 0.3 s with no result yet
+    made = sim.engine.tasks[task.upstream_task_id]
+    assert made.status_at(sim.engine.now()) == "succeeded"  # the create waited for it
     task = drive(task)
     assert task.status == Status.SUCCEEDED, task.error_message
-    assert task.events.filter(kind="running").exists()  # "no response yet" = in progress
     # 1.0 pro 480p 16:9 is 864x480 (research §1.7): floor(864*480/1024*73) for 3 s
     assert task.usage == {"completion_tokens": 29565, "total_tokens": 29565}
     assert task.upstream_duration_s == 3 and task.video_duration_s == pytest.approx(3, abs=0.05)
     assert creates(sim) == 1 and len(upstream_tasks(sim)) == 1
+    # One retrieve (batched) after the create: the result was there already.
+    assert sim.engine.counters["acedata:get"] + sim.engine.counters["acedata:list"] == 1
 
 
 def test_the_guides_object_form_works_as_well(sim, project, member):
@@ -201,9 +206,10 @@ def test_timeout_and_malformed_replies_on_polls_are_retried(sim, project, member
     ],
 )
 def test_an_unknown_create_outcome_waits_and_is_never_resent(
-    sim, project, member, settings, fault, message
+    sim, project, member, settings, monkeypatch, fault, message
 ):
     settings.SEEDANCE_HTTP_TIMEOUT = 0.5
+    monkeypatch.setattr(AceDataProvider, "SYNC_CREATE_TIMEOUT", 0.5)
     sim.engine.inject(fault)
     task = create_task(project=project, user=member, params=params())
     task.refresh_from_db()

@@ -77,13 +77,62 @@ def test_price_rules_and_budgets_are_editable(admin_client, team):
             "model": "doubao-seedance-2.0",
             "resolution": "480p",
             "generate_audio": "any",
-            "usd_per_second": "0.11",
+            "unit": "second",
+            "price": "0.11",
+            "currency": "USD",
+            "video_input": "any",
+            "service_tier": "default",
             "effective_from": "2026-02-01",
             "note": "price cut",
         },
     )
     assert response.status_code == 302
-    assert PriceRule.objects.filter(usd_per_second=Decimal("0.11")).exclude(pk=rule.pk).exists()
+    assert PriceRule.objects.filter(price=Decimal("0.11")).exclude(pk=rule.pk).exists()
+    # A token price in CNY: its unit and exchange rate are part of the rule, and the list
+    # shows the USD rate it makes.
+    response = admin_client.post(
+        reverse("admin:projects_pricerule_add"),
+        {
+            "provider": "ark",
+            "model": "doubao-seedance-2-0-260128",
+            "resolution": "720p",
+            "generate_audio": "any",
+            "video_input": "without",
+            "service_tier": "default",
+            "unit": "mtokens",
+            "price": "40",
+            "currency": "CNY",
+            "cny_per_usd": "8",
+            "effective_from": "2026-03-01",
+            "note": "new list price",
+        },
+    )
+    assert response.status_code == 302
+    added = PriceRule.objects.get(provider="ark", effective_from="2026-03-01")
+    assert (added.unit, added.rate_micro) == ("mtokens", 5_000_000)
+    listing = admin_client.get(
+        reverse("admin:projects_pricerule_changelist"), {"provider": "ark"}
+    ).content.decode()
+    assert "$5.00 per million tokens" in listing and "$6.571429 per million tokens" in listing
+    # A CNY price without its rate is refused with a clear error.
+    response = admin_client.post(
+        reverse("admin:projects_pricerule_add"),
+        {
+            "provider": "ark",
+            "model": "doubao-seedance-2-0-260128",
+            "resolution": "480p",
+            "generate_audio": "any",
+            "video_input": "without",
+            "service_tier": "default",
+            "unit": "mtokens",
+            "price": "40",
+            "currency": "CNY",
+            "cny_per_usd": "",
+            "effective_from": "2026-03-01",
+        },
+    )
+    assert response.status_code == 200
+    assert "A CNY price needs its exchange rate." in response.content.decode()
     response = admin_client.post(
         reverse("admin:projects_budget_add"),
         {"team": team.pk, "period": "month", "limit_usd": "100", "note": ""},

@@ -57,42 +57,40 @@ def test_tokenhub_prices_are_seeded_as_published(model, resolution, per_second):
         assert price.amount_micro == usd_to_micro(Decimal(per_second) * 5)
 
 
-def test_every_gateway_model_has_seeded_prices():
+def test_every_gateway_model_has_seeded_prices_in_its_unit():
     expected = {
-        ("ark", "doubao-seedance-2-0-260128", "720p"): "0.20",
-        ("ark", "doubao-seedance-2-0-260128", "1080p"): "0.50",
-        ("ark", "doubao-seedance-2-0-fast-260128", "480p"): "0.10",
-        ("acedata", "doubao-seedance-1-0-pro-250528", "1080p"): "0.123420",
-        ("alltoken", "seedance-2.0-fast", "720p"): "0.16",
-        ("seedance2ink", "seedance-2.0", "480p"): "0.12",
+        ("ark", "doubao-seedance-2-0-260128", "720p"): ("mtokens", "46", "CNY"),
+        ("ark", "doubao-seedance-2-0-260128", "1080p"): ("mtokens", "51", "CNY"),
+        ("ark", "doubao-seedance-2-0-fast-260128", "480p"): ("mtokens", "37", "CNY"),
+        ("byteplus", "dreamina-seedance-2-0-260128", "720p"): ("mtokens", "7.0", "USD"),
+        ("acedata", "doubao-seedance-1-0-pro-250528", "1080p"): ("mtokens", "2.5", "USD"),
+        ("alltoken", "seedance-2.0-fast", "720p"): ("second", "0.16", "USD"),
+        ("seedance2ink", "seedance-2.0", "480p"): ("second", "0.12", "USD"),
+        ("seedance2ink", "seedance-2.0", "720p"): ("credit", "0.025", "USD"),
+        ("tokenhub", "doubao-seedance-2.0", "720p"): ("second", "0.20", "USD"),
     }
-    for (provider, model, resolution), price in expected.items():
+    for (provider, model, resolution), (unit, price, currency) in expected.items():
         rule = price_rule_for(
             provider=provider, model=model, resolution=resolution, generate_audio=False
         )
-        assert rule is not None and rule.usd_per_second == Decimal(price), (provider, model)
+        assert rule is not None, (provider, model)
+        assert (rule.unit, rule.price, rule.currency) == (unit, Decimal(price), currency)
     assert not PriceRule.objects.filter(provider="tokenhub", resolution="1080p").exists()
-    assert PriceRule.objects.filter(effective_from=date(2026, 1, 1)).count() > 60
+    # Ark's and AceData's per-second seeds were replaced, not left beside the token prices.
+    assert not PriceRule.objects.filter(provider__in=["ark", "acedata"], unit="second").exists()
+    assert PriceRule.objects.filter(effective_from=date(2026, 1, 1)).count() > 100
 
 
 def test_seedance_1_5_pro_prices_follow_the_token_price_with_audio_doubling():
-    # 720p: floor(1280*720/1024 * 121) = 108,900 tokens per 5 s; $2.4/M with audio, $1.2/M
+    # 720p 16:9: floor(1280*720/1024 * 121) = 108,900 tokens per 5 s; $2.4/M with audio, $1.2/M
     # without (upstream-research.md §1.14): $0.26 and $0.13 for 5 s.
-    on = price_rule_for(
-        provider="ark",
-        model="doubao-seedance-1-5-pro-251215",
-        resolution="720p",
-        generate_audio=True,
-    )
-    off = price_rule_for(
-        provider="ark",
-        model="doubao-seedance-1-5-pro-251215",
-        resolution="720p",
-        generate_audio=False,
-    )
-    assert on.usd_per_second == Decimal("0.052272")
-    assert off.usd_per_second == Decimal("0.026136")
-    assert usd(cost_micro(rate_micro=on.rate_micro, seconds=Decimal(5))) == "$0.26136"
+    on = quote(provider="ark", model="doubao-seedance-1-5-pro-251215", resolution="720p",
+               generate_audio=True, duration=5, ratio="16:9")  # fmt: skip
+    off = quote(provider="ark", model="doubao-seedance-1-5-pro-251215", resolution="720p",
+                generate_audio=False, duration=5, ratio="16:9")  # fmt: skip
+    assert (on.unit, on.quantity, on.rate_micro) == ("mtokens", 108_900, 2_400_000)
+    assert (on.amount_micro, off.amount_micro) == (261_360, 130_680)
+    assert usd(on.amount_micro) == "$0.26136"
 
 
 def test_auto_duration_holds_the_models_longest_output():
@@ -117,7 +115,7 @@ def test_the_newest_rule_in_force_wins_and_audio_specific_beats_any_on_the_same_
         provider="tokenhub",
         model="doubao-seedance-2.0",
         resolution="720p",
-        usd_per_second=Decimal("0.25"),
+        price=Decimal("0.25"),
         effective_from=date(2026, 6, 1),
     )
     PriceRule.objects.create(
@@ -125,14 +123,14 @@ def test_the_newest_rule_in_force_wins_and_audio_specific_beats_any_on_the_same_
         model="doubao-seedance-2.0",
         resolution="720p",
         generate_audio=PriceRule.Audio.OFF,
-        usd_per_second=Decimal("0.18"),
+        price=Decimal("0.18"),
         effective_from=date(2026, 6, 1),
     )
     PriceRule.objects.create(  # not yet in force on the 15th
         provider="tokenhub",
         model="doubao-seedance-2.0",
         resolution="720p",
-        usd_per_second=Decimal("0.30"),
+        price=Decimal("0.30"),
         effective_from=date(2026, 7, 1),
     )
     assert tokenhub(at=at).usd_per_second == Decimal("0.25")

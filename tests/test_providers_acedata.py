@@ -59,7 +59,9 @@ def test_create_body_matches_the_reference_example_field_for_field():
     assert body == expected
 
 
-def test_audio_only_for_1_5_pro_and_async_when_there_is_no_callback():
+def test_audio_only_for_1_5_pro_and_no_undocumented_async_without_a_callback():
+    """AceData's doc has callback_url, or a create that waits for the video: `"async"` is
+    not a field of it and is never sent."""
     provider = AceDataProvider(api_key="k", base_url=BASE, timeout=1)
     body = provider.build_body(
         request(
@@ -70,8 +72,10 @@ def test_audio_only_for_1_5_pro_and_async_when_there_is_no_callback():
             callback_url=None,
         )
     )
-    assert body["generate_audio"] is True and body["async"] is True
+    assert body["generate_audio"] is True and "async" not in body
     assert "callback_url" not in body
+    assert provider.create_wait_seconds(request(callback_url=None)) == 1200.0
+    assert provider.create_wait_seconds(request(callback_url="https://a.example/cb")) is None
     assert body["content"][0]["text"] == (
         "A kitten yawning at the camera. --rs 720p --rt 16:9 --dur -1 --fps 24 --wm true --cf false"
     )

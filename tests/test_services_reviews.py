@@ -179,6 +179,7 @@ def test_revise_a_rejected_video_links_the_new_generation(sim, video, reviewer, 
         "generate_audio": True,
         "watermark": False,
         "seed": None,
+        "service_tier": "default",
         "revised_from": str(video.pk),
     }
     revision = generation_revise(

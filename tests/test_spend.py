@@ -136,11 +136,13 @@ def test_the_csv_has_every_entry_and_the_same_totals(client, admin_user, project
         r.label: r.charged_micro for r in page.by_member
     }
     charge = next(r for r in rows if r["kind"] == "charge" and r["spend_usd"] == "2.00")
-    assert (charge["project"], charge["billed_seconds"], charge["usd_per_second"]) == (
-        "other",
-        "10.000",
-        "0.2",
-    )
+    assert (
+        charge["project"],
+        charge["billed_seconds"],
+        charge["unit"],
+        charge["quantity"],
+        charge["usd_per_unit"],
+    ) == ("other", "10.000", "second", "10.000", "0.2")
 
 
 def test_a_past_month_shows_only_its_entries(client, admin_user, project, spending):

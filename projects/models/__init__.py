@@ -5,7 +5,8 @@ from projects.models.audit import AuditEvent
 from projects.models.gateways import GatewayStatus
 from projects.models.generation import GenerationTask, TaskEvent
 from projects.models.leases import WorkerLease
-from projects.models.ledger import Budget, CreditAccount, CreditEntry, PriceRule
+from projects.models.ledger import Budget, CreditAccount, CreditEntry
+from projects.models.prices import PriceRule
 from projects.models.project_members import ProjectMember
 from projects.models.reviews import Review
 from projects.models.teams import Membership, Project, Team

@@ -88,6 +88,8 @@ class GenerationTask(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     options = models.JSONField(default=dict, blank=True)
     input_video_seconds = models.FloatField(default=0.0)
+    # Ark's `service_tier`: "default" (online) or "flex" (offline, priced apart), §1.3.
+    service_tier = models.CharField(max_length=8, default="default")
 
     # Where it is.
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)

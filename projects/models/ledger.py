@@ -1,9 +1,11 @@
-"""Money: a credit account per team, its append-only ledger, price rules and budgets.
+"""Money: a credit account per team, its append-only ledger, and budgets (price rules are in
+projects/models/prices.py).
 
 Ledger amounts are integers in micro-USD (1 USD = 1_000_000 micro-USD), signed by their effect
 on what the team can still spend: grant +, hold -, release +, charge -, adjustment +/-. Only
 projects/ledger.py writes `CreditEntry` and `CreditAccount`. What admins type (a price per
-second, a budget limit) is Decimal USD, converted exactly.
+second, per million tokens or per credit, a budget limit) is Decimal, converted to micro-USD
+exactly (a CNY price at its rule's exchange rate, rounded to the micro-USD).
 """
 
 from __future__ import annotations
@@ -47,6 +49,31 @@ def usd(micro: int) -> str:
     return f"-{text}" if micro < 0 else text
 
 
+UNIT_RATE_SUFFIX = {"second": "/s", "mtokens": " per million tokens", "credit": " per credit"}
+
+
+def unit_rate_text(unit: str, rate_micro: int | None) -> str:
+    """A rate for people, in its unit: '$0.20/s', '$7.00 per million tokens',
+    '$0.025 per credit' ('' for None)."""
+    if rate_micro is None:
+        return ""
+    return f"{usd(rate_micro)}{UNIT_RATE_SUFFIX.get(unit or 'second', '')}"
+
+
+def unit_quantity_text(unit: str, quantity: Decimal | int | None) -> str:
+    """A billed quantity for people: '15 s', '2.346 s', '108,900 tokens', '64 credits'
+    ('' for None). An entry written before units existed (`unit` empty) is in seconds."""
+    if quantity is None:
+        return ""
+    value = Decimal(quantity)
+    if unit == "mtokens":
+        return f"{int(value):,} tokens"
+    text = f"{value.normalize():f}" if value != value.to_integral_value() else f"{int(value):,}"
+    if unit == "credit":
+        return f"{text} credit{'' if value == 1 else 's'}"
+    return f"{text} s"
+
+
 class CreditAccount(models.Model):
     """A team's credit. `balance_micro` and `held_micro` are caches of sums over the team's
     entries (`manage.py ledger_check` proves it), updated only by projects/ledger.py in the
@@ -83,8 +110,11 @@ class CreditEntry(models.Model):
     A generation task has exactly one hold (its worst-case cost, at submit) and, once it ends,
     exactly one release (the whole hold back) plus, only if it succeeded, one charge (what the
     gateway actually produced). Unique (task, kind) makes a job delivered twice harmless.
-    `seconds` and `rate_micro` (micro-USD per billed second) say how a hold or charge was
-    priced; `project` and `user` are copied from the task so budgets sum without joins.
+    How a hold or charge was priced: `unit` (the price rule's: second, mtokens, credit; empty
+    on entries from before units, which are per second), `quantity` in that unit (seconds,
+    tokens, credits), `rate_micro` (micro-USD per second, per million tokens or per credit)
+    and `seconds` (input + output seconds behind it, whatever the unit). `project` and `user`
+    are copied from the task so budgets sum without joins.
     """
 
     class Kind(models.TextChoices):
@@ -118,6 +148,8 @@ class CreditEntry(models.Model):
         help_text="Whose spend this is (the task's creator).",
     )
     seconds = models.DecimalField(max_digits=9, decimal_places=3, null=True, blank=True)
+    unit = models.CharField(max_length=8, blank=True)
+    quantity = models.DecimalField(max_digits=16, decimal_places=3, null=True, blank=True)
     rate_micro = models.BigIntegerField(null=True, blank=True)
     memo = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(
@@ -158,57 +190,6 @@ class CreditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {micro_to_usd(self.amount_micro):+.2f} USD"
-
-
-class PriceRule(models.Model):
-    """What one billed second costs on a provider's model at a resolution, from a date.
-
-    Billed seconds = reference (input) video seconds + output seconds (the TokenHub guide's
-    rule, applied to every gateway). The newest rule whose `effective_from` is not after the
-    day of the request applies; a rule for audio on/off wins over an "any" rule of the same day.
-    Changing a price never changes a hold already placed: holds record their rate.
-    """
-
-    class Audio(models.TextChoices):
-        ANY = "any", "With or without audio"
-        ON = "on", "Audio on"
-        OFF = "off", "Audio off"
-
-    provider = models.CharField(max_length=32)
-    model = models.CharField(max_length=100)
-    resolution = models.CharField(max_length=16)
-    generate_audio = models.CharField(max_length=8, choices=Audio.choices, default=Audio.ANY)
-    usd_per_second = models.DecimalField("USD per billed second", max_digits=12, decimal_places=6)
-    effective_from = models.DateField()
-    note = models.CharField(max_length=300, blank=True, help_text="Where the price comes from.")
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["provider", "model", "resolution", "generate_audio", "-effective_from"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["provider", "model", "resolution", "generate_audio", "effective_from"],
-                name="price_rule_unique_day",
-            ),
-            models.CheckConstraint(
-                condition=Q(usd_per_second__gte=0), name="price_rule_not_negative"
-            ),
-            models.CheckConstraint(
-                condition=Q(generate_audio__in=["any", "on", "off"]), name="price_rule_audio_valid"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return (
-            f"{self.provider} {self.model} {self.resolution} "
-            f"({self.get_generate_audio_display().lower()}): ${self.usd_per_second}/s "
-            f"from {self.effective_from}"
-        )
-
-    @property
-    def rate_micro(self) -> int:
-        """micro-USD per billed second."""
-        return usd_to_micro(self.usd_per_second)
 
 
 class Budget(models.Model):

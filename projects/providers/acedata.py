@@ -13,8 +13,13 @@ docs/upstream-research.md §4.3; the tasks endpoint as AceData's guide shows it
                                   "response"}; `response` (the final result, same shape as the
                                   create answer) appears once the task has ended
 
-Without `callback_url` or `"async": true` the create call is synchronous and holds the
-connection until the video is done, so one of them is always sent. `data` is either an object
+The doc names two ways to create: with `callback_url` ("the API returns immediately with a
+task_id and posts the result to this URL upon completion"), or without it, when the create
+answers with the final result once the video is done. An `"async": true` field is not in the
+doc, so it is never sent: with callbacks on (SEEDANCE_CALLBACKS) the task is given its
+callback URL; without, the create waits up to SYNC_CREATE_TIMEOUT seconds for the video (the
+submit's lease is stretched to match, `create_wait_seconds`), and the task is then read back
+through the documented tasks retrieve like any other. `data` is either an object
 `{task_id, status, video_url, last_frame_url, model}` or, in older answers, an array of raw Ark
 task objects with `usage`; both are read. Errors: `{"success": false, "error": {"code",
 "message"}, "trace_id"}` (400 bad_request/no_token/token_mismatched, 401 invalid_token/
@@ -67,6 +72,10 @@ PROMPT_FLAGS = (
 AUTH_CODES = frozenset({"no_token", "token_mismatched"})
 # No result yet: the retrieve record has no `response` until the task has ended.
 PENDING = "pending"
+# Seconds a create without callback_url may take: AceData answers it when the video is done.
+# Its five 1.x models render a 10 s 1080p clip in about 90-150 s (upstream-research §5); a
+# queue ahead of it adds more, and a 2.5 edit runs 6-15 min, so 15 min with margin.
+SYNC_CREATE_TIMEOUT = 1200.0
 
 
 def _acedata_model(model_id: str):
@@ -141,15 +150,28 @@ class AceDataProvider(HttpVideoProvider):
             body["generate_audio"] = request.generate_audio
         if request.callback_url:
             body["callback_url"] = request.callback_url
-        else:
-            body["async"] = True  # never the synchronous mode: it holds the connection
+        # Without one the documented create waits for the video (module docstring); the doc
+        # has no other asynchronous switch.
         body["return_last_frame"] = request.return_last_frame
-        body["service_tier"] = ark.SERVICE_TIER
+        body["service_tier"] = request.service_tier
         body["execution_expires_after"] = ark.EXECUTION_EXPIRES_AFTER
         return body
 
+    def create_wait_seconds(self, request: GenerationRequest) -> float | None:
+        """SYNC_CREATE_TIMEOUT when the create is the documented synchronous one (no
+        callback URL): it answers only when the video is done."""
+        return None if request.callback_url else self.SYNC_CREATE_TIMEOUT
+
+    SYNC_CREATE_TIMEOUT = SYNC_CREATE_TIMEOUT
+
     def submit(self, request: GenerationRequest) -> SubmitResult:
-        data = self._call("seedance/videos", self.build_body(request))
+        """Create the task: answered at once with a task_id when it has a callback URL, else
+        with the final result when the video is done (both read the same way)."""
+        data = self._call(
+            "seedance/videos",
+            self.build_body(request),
+            timeout=self.create_wait_seconds(request),
+        )
         task_id = data.get("task_id")
         if not isinstance(task_id, str) or not task_id:
             raise ProviderOutcomeUnknown("AceData accepted the request but sent no task_id.")
@@ -248,9 +270,13 @@ class AceDataProvider(HttpVideoProvider):
         adopts it, else an admin decides)."""
         return None
 
-    def _call(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _call(
+        self, path: str, body: dict[str, Any], *, timeout: float | None = None
+    ) -> dict[str, Any]:
         try:
-            data = request_json(self._client, "POST", path, label=LABEL, json_body=body)
+            data = request_json(
+                self._client, "POST", path, label=LABEL, json_body=body, timeout=timeout
+            )
         except ProviderRejectedError as exc:
             if exc.code in AUTH_CODES:
                 raise ProviderRejectedError(
@@ -260,8 +286,14 @@ class AceDataProvider(HttpVideoProvider):
                     http_status=exc.http_status,
                 ) from exc
             raise
-        if data.get("success") is False and isinstance(data.get("error"), dict):
-            # An error envelope with HTTP 200: a refusal all the same.
+        if (
+            data.get("success") is False
+            and isinstance(data.get("error"), dict)
+            and not data.get("task_id")
+        ):
+            # An error envelope with HTTP 200: a refusal all the same. A final result that
+            # names its task (a create that waited for a video that failed) is an outcome
+            # for `parse_result`, not a refusal of the request.
             error = data["error"]
             raise ProviderRejectedError(
                 f"AceData rejected the request: {clean_message(str(error.get('message') or ''))}",

@@ -1,8 +1,8 @@
 """Official Volcengine Ark adapter: the "content generation tasks" API.
 
-Contract: docs/upstream-research.md §1 ("Ark API reference"): §1.1 endpoints, §1.2 models,
-§1.3 create body, §1.4 content items, §1.8 responses, §1.9 statuses and DELETE, §1.10
-callbacks, §1.11 errors.
+Contract: docs/upstream-research.md §1 ("Ark API reference"): §1.1 endpoints, §1.2 models
+(their table: projects/providers/ark_models.py), §1.3 create body, §1.4 content items, §1.8
+responses, §1.9 statuses and DELETE, §1.10 callbacks, §1.11 errors.
 
     POST   {base}/contents/generations/tasks          {"model", "content": [...], ...} -> {"id"}
     GET    {base}/contents/generations/tasks/{id}     the task (status, content.video_url, usage)
@@ -21,6 +21,8 @@ import hashlib
 import logging
 from typing import Any
 
+# The capability table lives beside this module; re-exported here, where callers expect it.
+from projects.providers.ark_models import CAPABILITIES, LABEL, MODELS, SOURCE  # noqa: F401
 from projects.providers.base import (
     CancelNotSupported,
     GenerationRequest,
@@ -31,23 +33,15 @@ from projects.providers.base import (
     TaskSnapshot,
     UpstreamStatus,
 )
-from projects.providers.capabilities import (
-    ARK_MEDIA_LIMITS,
-    SEEDANCE_2_RATIOS,
-    ModelCapabilities,
-    ProviderCapabilities,
-)
 from projects.providers.http import HttpVideoProvider, load_json, request_json
 from projects.providers.statuses import normalise_status
 
 logger = logging.getLogger(__name__)
 
-LABEL = "Ark"
-SOURCE = "Ark API reference (upstream-research §1.2)"
 TASKS_PATH = "contents/generations/tasks"
-# Sent with every create. `default` is the only tier 2.0 / 2.0 fast accept (§1.3); 172800 s
-# (48 h) is Ark's own default, and services/generation.py's DEADLINE (49 h) assumes it.
-SERVICE_TIER = "default"
+# Sent with every create: 172800 s (48 h) is Ark's own default, and services/generation.py's
+# DEADLINE (49 h) assumes it. `service_tier` is the request's ("default" unless the model
+# offers "flex" and the user chose it, §1.3).
 EXECUTION_EXPIRES_AFTER = 172800
 # Reconciling a lost create (see ArkProvider.reconcile): seconds around the send time.
 RECONCILE_BEFORE_S = 5.0
@@ -56,131 +50,24 @@ RECONCILE_PAGE_SIZE = 100
 RECONCILE_MAX_PAGES = 10
 CONTENT_TYPE = {"image": "image_url", "video": "video_url", "audio": "audio_url"}
 
-_ALL_ROLES = frozenset(
-    {"first_frame", "last_frame", "reference_image", "reference_video", "reference_audio"}
-)
-_FRAME_ROLES = frozenset({"first_frame", "last_frame"})
-_1X_RESOLUTIONS = ("480p", "720p", "1080p")
-_1X = dict(
-    durations=tuple(range(2, 13)),
-    default_duration=5,
-    resolutions=_1X_RESOLUTIONS,
-    default_resolution="720p",
-    ratios=SEEDANCE_2_RATIOS,
-    default_ratio="16:9",
-    audio=False,
-    default_audio=False,
-    seed=True,
-    watermark=True,
-    last_frame_output=True,
-    media_limits=ARK_MEDIA_LIMITS,  # §1.6
-    source=SOURCE,
-)
-_2X = dict(
-    durations=tuple(range(4, 16)),
-    default_duration=5,
-    auto_duration=True,
-    default_resolution="720p",
-    ratios=SEEDANCE_2_RATIOS,
-    default_ratio="16:9",
-    audio=True,
-    default_audio=True,
-    seed=True,
-    watermark=True,
-    roles=_ALL_ROLES,
-    max_images=9,
-    max_videos=3,
-    max_audios=3,
-    max_references=12,  # "mixed total <= 12 files (2.0)", §1.6
-    audio_needs_visual=True,  # "audio can't be the only reference on 2.0", §1.4
-    portraits=True,  # verified asset:// portraits, §1.4
-    last_frame_output=True,
-    media_limits=ARK_MEDIA_LIMITS,  # §1.6
-    source=SOURCE,
-)
-
-# The 2.0 model first: it is the default. 1.x rows from §1.2 (T2V / first frame / first+last /
-# reference images), durations from §1.2 (`-1` only where documented), resolutions §1.2.
-MODELS = (
-    ModelCapabilities(
-        id="doubao-seedance-2-0-260128",
-        label="Seedance 2.0",
-        resolutions=_1X_RESOLUTIONS,
-        **_2X,
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-2-0-fast-260128",
-        label="Seedance 2.0 Fast",
-        resolutions=("480p", "720p"),
-        **_2X,
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-5-pro-251215",
-        label="Seedance 1.5 Pro",
-        **{
-            **_1X,
-            "durations": tuple(range(4, 13)),
-            "auto_duration": True,
-            "audio": True,
-            "default_audio": True,
-            "roles": _FRAME_ROLES,
-        },
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-0-pro-250528",
-        label="Seedance 1.0 Pro",
-        **{**_1X, "default_resolution": "1080p", "roles": _FRAME_ROLES},
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-0-pro-fast-251015",
-        label="Seedance 1.0 Pro Fast",
-        **{**_1X, "roles": frozenset({"first_frame"})},  # no first+last frame, §1.2
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-0-lite-t2v-250428",
-        label="Seedance 1.0 Lite (text)",
-        # Text only: "adaptive" follows an input image, and there is none.
-        **{**_1X, "default_resolution": "480p", "ratios": SEEDANCE_2_RATIOS[:-1]},
-    ),
-    ModelCapabilities(
-        id="doubao-seedance-1-0-lite-i2v-250428",
-        label="Seedance 1.0 Lite (image)",
-        **{
-            **_1X,
-            "default_resolution": "480p",
-            "default_ratio": "adaptive",
-            "roles": frozenset({"first_frame", "last_frame", "reference_image"}),
-            "max_images": 4,
-            "min_references": 1,  # image-to-video only
-            "reference_resolutions": ("480p", "720p"),  # "no 1080p in ref mode", §1.2
-        },
-    ),
-)
-CAPABILITIES = ProviderCapabilities(
-    name="ark",
-    label=LABEL,
-    models=MODELS,
-    cancel="queued",
-    callbacks=True,
-    source="Ark API reference (upstream-research §1)",
-    notes=(
-        "Only queued tasks can be cancelled; a running task is rendered and billed (§1.9).",
-        "Output links expire after 24 h (§1.13).",
-    ),
-)
-
 
 class ArkProvider(HttpVideoProvider):
-    """The official Ark "content generation tasks" API (see module docstring)."""
+    """The official Ark "content generation tasks" API (see module docstring).
+
+    Parametrised by its class attributes so BytePlus ModelArk, the same contract with other
+    model ids, region and prices, is a subclass (projects/providers/byteplus.py): `name` (the
+    gateway's key in settings), `LABEL` (in messages) and `CAPABILITIES` (its models).
+    """
 
     name = "ark"
+    LABEL = LABEL
     CAPABILITIES = CAPABILITIES
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
         """The create body for `request`, with the JSON fields of §1.3 and content items of
         §1.4: the prompt first, then each reference in the caller's order (prompts cite
         them as [Image 1], [Video 1] by that order)."""
-        model = CAPABILITIES.model(request.model)
+        model = self.CAPABILITIES.model(request.model)
         content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
         for ref in request.references:
             kind = CONTENT_TYPE[ref.kind]
@@ -189,7 +76,7 @@ class ArkProvider(HttpVideoProvider):
         if request.callback_url:
             body["callback_url"] = request.callback_url
         body["return_last_frame"] = request.return_last_frame
-        body["service_tier"] = SERVICE_TIER
+        body["service_tier"] = request.service_tier
         body["execution_expires_after"] = EXECUTION_EXPIRES_AFTER
         if model is not None and model.audio:
             body["generate_audio"] = request.generate_audio
@@ -204,18 +91,18 @@ class ArkProvider(HttpVideoProvider):
 
     def submit(self, request: GenerationRequest) -> SubmitResult:
         data = request_json(
-            self._client, "POST", TASKS_PATH, label=LABEL, json_body=self.build_body(request)
+            self._client, "POST", TASKS_PATH, label=self.LABEL, json_body=self.build_body(request)
         )
         upstream_id = data.get("id")
         if not isinstance(upstream_id, str) or not upstream_id:
-            raise ProviderOutcomeUnknown("Ark accepted the request but sent no task id.")
+            raise ProviderOutcomeUnknown(f"{self.LABEL} accepted the request but sent no task id.")
         # The create answer is only {"id"}; every task starts queued (§1.9).
         return SubmitResult(
             upstream_id=upstream_id, status=UpstreamStatus.QUEUED, raw_status="queued", raw=data
         )
 
     def fetch(self, upstream_id: str) -> TaskSnapshot:
-        data = request_json(self._client, "GET", f"{TASKS_PATH}/{upstream_id}", label=LABEL)
+        data = request_json(self._client, "GET", f"{TASKS_PATH}/{upstream_id}", label=self.LABEL)
         return self.parse_task(data, upstream_id=upstream_id)
 
     batch_size = 100  # ids per list request: keeps the query string a few kB
@@ -227,10 +114,10 @@ class ArkProvider(HttpVideoProvider):
             return {}
         params = [("page_num", 1), ("page_size", len(upstream_ids))]
         params += [("filter.task_ids", upstream_id) for upstream_id in upstream_ids]
-        data = request_json(self._client, "GET", TASKS_PATH, label=LABEL, params=params)
+        data = request_json(self._client, "GET", TASKS_PATH, label=self.LABEL, params=params)
         items = data.get("items")
         if not isinstance(items, list):
-            raise ProviderOutcomeUnknown("Ark's task list has no items array.")
+            raise ProviderOutcomeUnknown(f"{self.LABEL}'s task list has no items array.")
         wanted = set(upstream_ids)
         found: dict[str, TaskSnapshot] = {}
         for item in items:
@@ -246,7 +133,7 @@ class ArkProvider(HttpVideoProvider):
         ProviderOutcomeUnknown when it has no status word."""
         word = data.get("status")
         if not isinstance(word, str):
-            raise ProviderOutcomeUnknown("Ark answered without a task status.")
+            raise ProviderOutcomeUnknown(f"{self.LABEL} answered without a task status.")
         content = _dict(data.get("content"))
         error = _dict(data.get("error"))
         return TaskSnapshot(
@@ -271,14 +158,15 @@ class ArkProvider(HttpVideoProvider):
         """
         current = self.fetch(upstream_id)
         if current.status != UpstreamStatus.QUEUED:
-            raise CancelNotSupported(_why_not_cancellable(current.raw_status))
+            raise CancelNotSupported(_why_not_cancellable(current.raw_status, self.LABEL))
         try:
-            request_json(self._client, "DELETE", f"{TASKS_PATH}/{upstream_id}", label=LABEL)
+            request_json(self._client, "DELETE", f"{TASKS_PATH}/{upstream_id}", label=self.LABEL)
         except ProviderRejectedError as exc:
             if exc.kind in ("validation", "conflict"):
                 # It left the queue between our read and the DELETE: Ark refuses it.
                 raise CancelNotSupported(
-                    f"{_why_not_cancellable('running')} (Ark said: {exc.message})",
+                    f"{_why_not_cancellable('running', self.LABEL)} ({self.LABEL} said: "
+                    f"{exc.message})",
                     code=exc.code,
                     http_status=exc.http_status,
                 ) from exc
@@ -292,10 +180,10 @@ class ArkProvider(HttpVideoProvider):
         try:
             data = load_json(body)
         except ValueError as exc:
-            raise ProviderError("Ark callback body is not JSON.") from exc
+            raise ProviderError(f"{self.LABEL} callback body is not JSON.") from exc
         task_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(task_id, str) or not task_id:
-            raise ProviderError("Ark callback body names no task id.")
+            raise ProviderError(f"{self.LABEL} callback body names no task id.")
         return task_id
 
     def callback_status(self, body: bytes) -> UpstreamStatus:
@@ -333,7 +221,7 @@ class ArkProvider(HttpVideoProvider):
                 self._client,
                 "GET",
                 TASKS_PATH,
-                label=LABEL,
+                label=self.LABEL,
                 params={
                     "page_num": page,
                     "page_size": RECONCILE_PAGE_SIZE,
@@ -342,7 +230,7 @@ class ArkProvider(HttpVideoProvider):
             )
             items = data.get("items")
             if not isinstance(items, list):
-                raise ProviderOutcomeUnknown("Ark's task list has no items array.")
+                raise ProviderOutcomeUnknown(f"{self.LABEL}'s task list has no items array.")
             tasks = [item for item in items if isinstance(item, dict)]
             found += [
                 str(item["id"])
@@ -355,10 +243,10 @@ class ArkProvider(HttpVideoProvider):
             if len(items) < RECONCILE_PAGE_SIZE or (created and min(created) < low):
                 break
         else:
-            logger.warning("ark reconcile: %s pages did not reach the send time", page)
+            logger.warning("%s reconcile: %s pages did not reach the send time", self.name, page)
             return None
         if len(found) > 1:
-            logger.warning("ark reconcile: %d candidate tasks %s", len(found), found)
+            logger.warning("%s reconcile: %d candidate tasks %s", self.name, len(found), found)
             return None
         return found[0] if found else ""
 
@@ -416,11 +304,13 @@ def _same_shape(item: dict[str, Any], request: GenerationRequest) -> bool:
     return all(item.get(key) in (None, wanted) for key, wanted in pairs)
 
 
-def _why_not_cancellable(word: str) -> str:
+def _why_not_cancellable(word: str, label: str = LABEL) -> str:
     if word == "running":
-        return "Ark cannot stop a task that is already rendering; it will finish and be billed."
+        return (
+            f"{label} cannot stop a task that is already rendering; it will finish and be billed."
+        )
     if word == "cancelled":
-        return "The task is already cancelled at Ark."
+        return f"The task is already cancelled at {label}."
     if word in ("succeeded", "failed", "expired"):
-        return f"The task already ended at Ark ({word}); there is nothing to cancel."
-    return f"Ark only cancels queued tasks; this one is {word!r}."
+        return f"The task already ended at {label} ({word}); there is nothing to cancel."
+    return f"{label} only cancels queued tasks; this one is {word!r}."

@@ -60,6 +60,8 @@ class GenerationRequest:
 
     Units: `duration` seconds (-1 = the model chooses), `seed` an int in [-1, 2**32-1] or None.
     `client_ref` is our task id, sent where a gateway stores metadata, used to reconcile.
+    `service_tier` is Ark's "default" (online) or "flex" (offline, cheaper) where the model
+    offers it (ModelCapabilities.service_tiers).
     """
 
     model: str
@@ -74,6 +76,7 @@ class GenerationRequest:
     callback_url: str | None = None
     return_last_frame: bool = False
     client_ref: str = ""
+    service_tier: str = "default"
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,12 @@ class VideoProvider(abc.ABC):
 
     # How many tasks one status request can ask about (0: one at a time, `fetch` only).
     batch_size: int = 0
+
+    def create_wait_seconds(self, request: GenerationRequest) -> float | None:
+        """Seconds `submit(request)` may wait for its answer when that is longer than a usual
+        API call (a gateway that answers a create only when the video is done), so the
+        caller's lease on the submit outlasts it; None for an ordinary create."""
+        return None
 
     def fetch_many(self, upstream_ids: list[str]) -> dict[str, TaskSnapshot]:
         """Read up to `batch_size` tasks in one request: {upstream id: snapshot}. An id the

@@ -134,6 +134,15 @@ class ModelCapabilities:
     reference_resolutions: tuple[str, ...] | None = None
     source: str = ""
     media_limits: MediaLimits | None = None  # per-file limits on references; None = unchecked
+    # Which output pixel table the model renders by (projects/providers/output_sizes.py):
+    # token prices are per pixel, so the hold needs the frame size.
+    size_table: str = "seedance-2"
+    # Ark's `service_tier` values the model takes: "default" (online) and, where documented,
+    # "flex" (offline, cheaper, slower). 2.0 / 2.0 fast take no flex (upstream-research §1.3).
+    service_tiers: tuple[str, ...] = ("default",)
+    # The gateway bills reference video by its length and must be told it (TokenHub's
+    # `video_durations`): a video whose length is unknown cannot be sent.
+    needs_video_seconds: bool = False
 
     @property
     def max_duration(self) -> int:

@@ -98,8 +98,10 @@ def request_json(
     json_body: dict[str, Any] | None = None,
     params: Any = None,
     error_parser: ErrorParser = default_error_parser,
+    timeout: float | None = None,
 ) -> dict[str, Any]:
-    """Send one request and return its JSON object body.
+    """Send one request and return its JSON object body. `timeout` (seconds) replaces the
+    client's for this request only (a create the gateway answers when the video is done).
 
     Raises ProviderTransientError (not sent / 429 / 5xx; `retry_after` from Retry-After),
     ProviderOutcomeUnknown (sent, answer lost or malformed), ProviderRejectedError (other 4xx;
@@ -107,7 +109,8 @@ def request_json(
     `label` names the gateway in messages.
     """
     try:
-        response = client.request(method, path.lstrip("/"), json=json_body, params=params)
+        extra = {"timeout": httpx.Timeout(timeout)} if timeout is not None else {}
+        response = client.request(method, path.lstrip("/"), json=json_body, params=params, **extra)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
         raise ProviderTransientError(
             f"{label} could not be reached ({type(exc).__name__})."

@@ -24,7 +24,7 @@ def check_request(caps: ProviderCapabilities, request: GenerationRequest) -> dic
     """Every limit the request breaks, as {field: message}; empty when it is acceptable.
 
     Fields: model, prompt, ratio, resolution, duration, generate_audio, watermark, seed,
-    references. Each message names the limit and the doc it comes from.
+    service_tier, references. Each message names the limit and the doc it comes from.
     """
     model = caps.model(request.model)
     if model is None:
@@ -65,6 +65,11 @@ def check_request(caps: ProviderCapabilities, request: GenerationRequest) -> dic
             errors["seed"] = f"{caps.label} does not accept a seed for {model.id} {where}."
         elif not -1 <= request.seed <= 2**32 - 1:
             errors["seed"] = "A seed is a whole number from -1 to 4294967295."
+    if request.service_tier not in model.service_tiers:
+        errors["service_tier"] = (
+            f"{model.id} takes the service tier {' or '.join(model.service_tiers)}, not "
+            f"{request.service_tier!r} {where}."
+        )
     reference_error = _check_references(model, request, where)
     if reference_error:
         errors["references"] = reference_error
@@ -151,6 +156,14 @@ def _check_references(model: ModelCapabilities, request: GenerationRequest, wher
         and len(refs) == roles["reference_audio"]
     ):
         return f"Reference audio cannot be the only reference; add an image or a video {where}."
+    if model.needs_video_seconds:
+        unknown = [r for r in refs if r.kind == "video" and not (r.duration_s or 0) > 0]
+        if unknown:
+            name = f"“{unknown[0].name}”" if unknown[0].name else "A reference video"
+            return (
+                f"{name} has no known length, and this gateway bills reference video by its "
+                f"seconds, which we must send it {where}. Upload the file again to probe it."
+            )
     if model.media_limits is not None:
         problems = check_media_limits(model.media_limits, refs, resolution=request.resolution)
         if problems:

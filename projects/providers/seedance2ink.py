@@ -4,8 +4,8 @@ Contract: ../shared/upstream/seedance2ink-open-api-image-to-video.ko.txt (+ .vi.
 "seedance2.ink API reference", and upstream-research.md §4.2.
 
 - `POST {base}/api/open/v1/video/generations` with `model` (seedance-2.0, seedance-2.0-fast:
-  4-15 s; seedance-1.5-pro: 5 or 10 s), `prompt`, `mediaUrls` (1-5 public URLs; omitted for
-  text-to-video), `aspectRatio` (16:9, 9:16, 1:1), `duration`, `resolution` (480p/720p/1080p),
+  4-15 s; seedance-1.5-pro: 5 or 10 s), `prompt`, `mediaUrls` (1-5 public URLs), `aspectRatio`
+  (16:9, 9:16, 1:1), `duration`, `resolution` (480p/720p/1080p),
   `webhookUrl`, `metadata` (stored with the request). The gateway infers the mode from the
   files: one image is a first frame, two images are first and last frames, anything mixed is
   reference mode. Answer: `{"success": true, "requestId": "req_…", "status": "queued",
@@ -18,6 +18,13 @@ Contract: ../shared/upstream/seedance2ink-open-api-image-to-video.ko.txt (+ .vi.
 - Errors: `{"success": false, "error": {"code": "unauthorized", "message": "Invalid API key"}}`.
   The reference gives no HTTP status for it, and gateways of this kind often answer errors
   with HTTP 200: a `success: false` body is an error whatever its status (`raise_for_failure`).
+
+`mediaUrls` is "Required: Yes" in the image-to-video reference (the stored seed doc), whose
+notes end "if you need no reference media, use Text to Video": the reference's text-to-video
+page documents the same endpoint and body without `mediaUrls` ("When mediaUrls is omitted,
+the request runs in pure text-to-video mode", seedance2.ink/docs/api-reference/text-to-video,
+creditsCharged 40 in its example). So a request without references omits the field, never
+sends an empty list, and one with references sends 1-5 of them (`max_references`).
 
 No generate_audio, seed or watermark field is documented, so none is sent and the capability
 table refuses them. No list endpoint is documented: a lost create cannot be reconciled.

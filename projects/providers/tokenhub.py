@@ -17,7 +17,9 @@ from typing import Any
 
 from projects.providers.base import (
     GenerationRequest,
+    MediaReference,
     ProviderOutcomeUnknown,
+    ProviderRejectedError,
     SubmitResult,
     TaskSnapshot,
 )
@@ -53,6 +55,9 @@ _COMMON = dict(
     # its guide's outputs are Ark's (`https://xxx.volces.com/...`), so Ark fetches and judges
     # the references. Checking Ark's input limits here refuses a bad file before a round trip.
     media_limits=ARK_MEDIA_LIMITS,
+    # The guide bills (input video s + output s) x rate and takes the input seconds from us
+    # (`video_durations`): a video of unknown length cannot be priced or sent.
+    needs_video_seconds=True,
 )
 CAPABILITIES = ProviderCapabilities(
     name="tokenhub",
@@ -65,6 +70,23 @@ CAPABILITIES = ProviderCapabilities(
     callbacks=False,
     source=SOURCE,
 )
+
+
+def video_durations(videos: list[MediaReference]) -> list[float]:
+    """`video_durations`: each reference video's seconds, to the millisecond, in `video_urls`
+    order (the guide: "video별 길이(초) 배열, 예: [3, 5]"). TokenHub bills these seconds and
+    cannot probe the files itself, so a length we do not know is never sent as 0 (that would
+    bill the video as free, or be refused): raises ProviderRejectedError instead. The
+    capability check (`needs_video_seconds`) refuses such a request before anything is held."""
+    seconds = [round(r.duration_s, 3) if r.duration_s else 0.0 for r in videos]
+    if any(value <= 0 for value in seconds):
+        raise ProviderRejectedError(
+            "A reference video has no known length; TokenHub bills reference video by its "
+            "seconds (video_durations), so it cannot be sent.",
+            kind="validation",
+            code="video_duration_unknown",
+        )
+    return seconds
 
 
 class TokenHubProvider(HttpVideoProvider):
@@ -96,8 +118,7 @@ class TokenHubProvider(HttpVideoProvider):
             body["image_urls"] = images
         if videos:
             body["video_urls"] = [r.url for r in videos]
-            # TokenHub bills input video seconds; it cannot probe them itself.
-            body["video_durations"] = [round(r.duration_s or 0, 3) for r in videos]
+            body["video_durations"] = video_durations(videos)
         if audios:
             body["audio_urls"] = audios
         return body

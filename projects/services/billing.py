@@ -2,19 +2,19 @@
 
 `generation_task_hold` runs inside the transaction that creates the task (services/
 generation.py); `generation_task_settle` inside the one that ends it (services/task_state.py
-`task_finish`). Both go through projects/ledger.py; the rules (price, budgets, what is billed)
-live in services/pricing.py and services/budgets.py.
+`task_finish`). Both go through projects/ledger.py; the rules live in services/pricing.py (the
+price, in the gateway's unit), services/charges.py (what a finished task is charged) and
+services/budgets.py.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from projects.exceptions import NoPrice
+from projects.exceptions import NoPrice, PriceChanged
 from projects.ledger import (
     Balance,
     credit_balance,
@@ -26,27 +26,25 @@ from projects.ledger import (
 from projects.models import CreditEntry, GenerationTask, Project
 from projects.models.ledger import usd
 from projects.services.budgets import BudgetState, budget_refusal, budget_states, budgets_check
-from projects.services.pricing import (
-    Quote,
-    billed_input_seconds,
-    billed_output_seconds,
-    cost_micro,
-    quote,
-)
+from projects.services.charges import task_charge, vendor_differences
+from projects.services.pricing import Quote, quote, seconds_text
 
 logger = logging.getLogger("projects.ledger")
 
 
 def generation_task_quote(task: GenerationTask) -> Quote:
-    """The worst-case price of a stored task (input seconds from the task's references).
-    Raises NoPrice."""
+    """The worst-case price of a stored task: its choices, its reference video seconds and
+    whether it has reference files, priced on the day it was created. Raises NoPrice."""
     return quote(
         provider=task.provider,
         model=task.model,
         resolution=task.resolution,
         generate_audio=task.generate_audio,
         duration=task.duration,
+        ratio=task.ratio,
+        service_tier=task.service_tier,
         input_video_seconds=task.input_video_seconds,
+        has_references=task.references.exists(),
         at=task.created_at,
     )
 
@@ -72,10 +70,15 @@ def generation_estimate(
     resolution: str,
     generate_audio: bool,
     duration: int,
+    ratio: str = "adaptive",
+    service_tier: str = "default",
     input_video_seconds: float = 0.0,
+    has_references: bool = False,
 ) -> Estimate:
     """The live cost estimate and remaining budgets for the generation form (no lock, no
-    write: the submit checks again under the lock)."""
+    write: the submit checks again under the lock). The price is `quote`'s, the function the
+    hold uses, with the same inputs the task will have (`input_video_seconds` summed by
+    pricing.input_video_seconds), so what the form shows is what a submit holds."""
     balance = credit_balance(team=project.team)
     states = budget_states(team=project.team, project=project, user=user)
     try:
@@ -85,7 +88,10 @@ def generation_estimate(
             resolution=resolution,
             generate_audio=generate_audio,
             duration=duration,
+            ratio=ratio,
+            service_tier=service_tier,
             input_video_seconds=input_video_seconds,
+            has_references=has_references,
         )
     except NoPrice as exc:
         return Estimate(quote=None, balance=balance, budgets=states, problem=exc.message)
@@ -101,22 +107,36 @@ def generation_estimate(
     return Estimate(quote=price, balance=balance, budgets=states, problem=problem)
 
 
-def generation_task_hold(*, task: GenerationTask) -> CreditEntry:
-    """Hold the task's worst-case cost from its team's credit, checking every budget under the
-    account lock. Must run in the transaction that created `task`, so a refusal (NoPrice,
-    InsufficientCredits, BudgetExceeded) rolls the task back with it."""
+def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None) -> CreditEntry:
+    """Hold the task's worst-case cost (`generation_task_quote`) from its team's credit,
+    checking every budget under the account lock. Must run in the transaction that created
+    `task` (after its references), so a refusal (NoPrice, PriceChanged, InsufficientCredits,
+    BudgetExceeded) rolls the task back with it. `shown_micro` is the estimate the user saw:
+    a hold of any other amount is refused (PriceChanged), naming the new amount."""
     price = generation_task_quote(task)
+    if shown_micro is not None and shown_micro != price.amount_micro:
+        raise PriceChanged(
+            f"This request costs up to {usd(price.amount_micro)} ({price.quantity_text} x "
+            f"{price.rate_text}; {price.basis}), not the {usd(shown_micro)} shown"
+            + (
+                f": the reference video measures {seconds_text(price.input_seconds)} s"
+                if price.input_seconds
+                else ""
+            )
+            + ". Nothing was held; check the new estimate and submit again."
+        )
     project = task.project
-    inputs = f"{_s(price.input_seconds)} s input + " if price.input_seconds else ""
     return credit_hold(
         task=task,
         team_id=project.team_id,
         amount_micro=price.amount_micro,
         seconds=price.billed_seconds,
+        unit=price.unit,
+        quantity=price.quantity,
         rate_micro=price.rate_micro,
         memo=(
-            f"Up to {inputs}{price.output_seconds} s output x {usd(price.rate_micro)}/s "
-            f"({task.model}, {task.resolution})."
+            f"Up to {price.quantity_text} x {price.rate_text} ({price.basis}; {task.model}, "
+            f"{task.resolution})."
         ),
         guard=lambda account: budgets_check(
             team=project.team,
@@ -132,7 +152,11 @@ def generation_task_settle(*, task_id: object, succeeded: bool) -> str:
     """Settle an ended task: charge what the gateway produced and release the hold when it
     succeeded, release only (nothing charged) on any other ending. Idempotent; call in the
     transaction that changes the task's status. Returns a sentence for the task's history
-    ('' when there was nothing to settle)."""
+    ('' when there was nothing to settle).
+
+    The charge is in the hold's unit (services/charges.py `task_charge`): billed seconds, the
+    gateway's `completion_tokens`, or its reported credits, times the hold's rate, never more
+    than the hold (projects/ledger.py `credit_settle` caps it)."""
     if not succeeded:
         release = credit_release(task_id=task_id, memo="Ended without a video: nothing charged.")
         if release is None:
@@ -153,87 +177,21 @@ def generation_task_settle(*, task_id: object, succeeded: bool) -> str:
             "task=%s succeeded without a hold; not charged", task_id, extra={"task": str(task_id)}
         )
         return ""
-    output = task.billed_output_s
-    if output is None:
-        output = billed_output_seconds(
-            reported=task.upstream_duration_s, probed=task.video_duration_s
-        )
-    inputs = billed_input_seconds(task.input_video_seconds)
-    seconds = inputs + output
-    rate = hold.rate_micro or 0
-    amount = cost_micro(rate_micro=rate, seconds=seconds)
-    billed = f"{_s(inputs)} s input + {output} s output" if inputs else f"{output} s output"
-    charge = credit_settle(
-        task_id=task_id, charge_micro=amount, seconds=seconds, memo=f"{billed} x {usd(rate)}/s."
+    charge = task_charge(task=task, hold=hold)
+    entry = credit_settle(
+        task_id=task_id,
+        charge_micro=charge.amount_micro,
+        seconds=charge.seconds,
+        quantity=charge.quantity,
+        memo=f"{charge.text}.",
     )
-    if charge is None:
+    if entry is None:
         return ""
-    note = _vendor_differences(
-        task, output_s=output, charged_micro=-charge.amount_micro, wanted_micro=amount
+    note = vendor_differences(task, charge=charge, charged_micro=-entry.amount_micro)
+    GenerationTask.objects.filter(pk=task_id).update(
+        billed_output_s=charge.output_seconds, cost_note=note
     )
-    GenerationTask.objects.filter(pk=task_id).update(billed_output_s=output, cost_note=note)
     return (
-        f"Charged {usd(-charge.amount_micro)} ({billed} x {usd(rate)}/s); the "
+        f"Charged {usd(-entry.amount_micro)} ({charge.text}); the "
         f"{usd(-hold.amount_micro)} hold was released."
     )
-
-
-def _s(seconds: Decimal) -> str:
-    """'5', '2.346': seconds without trailing zeros."""
-    return f"{seconds.normalize():f}"
-
-
-def _vendor_differences(
-    task: GenerationTask, *, output_s: int, charged_micro: int, wanted_micro: int
-) -> str:
-    """Sentences on where the gateway's own figures differ from our charge ('' if nowhere)."""
-    notes = []
-    if wanted_micro > charged_micro:
-        notes.append(
-            f"The output cost {usd(wanted_micro)} but the hold was {usd(charged_micro)}: "
-            "charged the hold (the gateway produced more than the worst case)."
-        )
-    if task.upstream_duration_s and task.video_duration_s:
-        if abs(task.upstream_duration_s - task.video_duration_s) >= 0.5:
-            notes.append(
-                f"The gateway reported {task.upstream_duration_s:g} s; the stored file is "
-                f"{task.video_duration_s:g} s (billed {output_s} s)."
-            )
-    tokens = _usage_tokens(task.usage)
-    expected = expected_tokens(task, output_s=output_s)
-    if tokens is not None and expected and abs(tokens - expected) > expected * 0.02:
-        notes.append(
-            f"The gateway counted {tokens:,} tokens; {output_s} s at {task.resolution} "
-            f"{task.ratio} is about {expected:,} (upstream-research.md §1.14)."
-        )
-    if task.vendor_cost:
-        notes.append(
-            f"The gateway reported a cost of {task.vendor_cost}; we charged {usd(charged_micro)}."
-        )
-    return " ".join(notes)
-
-
-def _usage_tokens(usage: dict) -> int | None:
-    value = usage.get("completion_tokens", usage.get("total_tokens")) if usage else None
-    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-# Seedance 2.0 output pixel sizes by resolution and ratio (upstream-research.md §1.7).
-PIXELS = {
-    "480p": {"16:9": (864, 496), "4:3": (752, 560), "1:1": (640, 640), "3:4": (560, 752),
-             "9:16": (496, 864), "21:9": (992, 432)},
-    "720p": {"16:9": (1280, 720), "4:3": (1112, 834), "1:1": (960, 960), "3:4": (834, 1112),
-             "9:16": (720, 1280), "21:9": (1470, 630)},
-    "1080p": {"16:9": (1920, 1080), "4:3": (1664, 1248), "1:1": (1440, 1440),
-              "3:4": (1248, 1664), "9:16": (1080, 1920), "21:9": (2206, 946)},
-}  # fmt: skip
-
-
-def expected_tokens(task: GenerationTask, *, output_s: int) -> int | None:
-    """The token count the official formula gives for the task (floor(w*h/1024 * (24 d + 1)),
-    d = input + output seconds), or None when its pixel size is not in the table."""
-    size = PIXELS.get(task.resolution, {}).get(task.ratio)
-    if size is None:  # adaptive: the size follows the input, unknown here
-        return None
-    seconds = Decimal(str(task.input_video_seconds or 0)) + output_s
-    return int(Decimal(size[0] * size[1]) / 1024 * (24 * seconds + 1))

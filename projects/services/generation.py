@@ -56,6 +56,7 @@ from projects.services.audit import audit_record
 from projects.services.billing import generation_task_hold
 from projects.services.gateway_status import gateway_call
 from projects.services.poll_schedule import next_poll_time
+from projects.services.pricing import input_video_seconds
 from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.storage import signed_url
 
@@ -91,7 +92,7 @@ class ReferenceInput:
 class GenerationParams:
     """The user's choices, as the form and the CLI collect them. `duration` in seconds
     (-1 = auto), `seed` None when not given, `references` in the order the prompt names them
-    ([Image 1], [Video 1], ...)."""
+    ([Image 1], [Video 1], ...), `service_tier` Ark's "default" or "flex" (where offered)."""
 
     provider: str
     model: str
@@ -103,6 +104,10 @@ class GenerationParams:
     watermark: bool = False
     seed: int | None = None
     references: tuple[ReferenceInput, ...] = ()
+    service_tier: str = "default"
+    # The cost the form showed, in micro-USD: the hold must equal it (PriceChanged otherwise).
+    # None (the CLI, scripts): whatever the quote says.
+    shown_cost_micro: int | None = None
 
 
 def generation_params_check(
@@ -149,6 +154,7 @@ def generation_params_check(
         watermark=params.watermark,
         seed=params.seed,
         references=tuple(references),
+        service_tier=params.service_tier,
     )
     errors = check_request(get_capabilities(params.provider), request)
     if errors:
@@ -218,8 +224,9 @@ def generation_task_create(
     Uploaded references are probed first and checked with everything else; only an accepted
     request stores them (as new library assets) and writes the task, its references and its
     credit hold (services/billing.py), in one transaction, with the submit's audit row.
-    Raises InvalidRequest, NoPrice, InsufficientCredits or BudgetExceeded: nothing stored,
-    held or enqueued, no scratch file left. The caller must already have checked the user's
+    Raises InvalidRequest, NoPrice, PriceChanged (the hold would differ from
+    `params.shown_cost_micro`), InsufficientCredits or BudgetExceeded: nothing stored, held or
+    enqueued, no scratch file left. The caller must already have checked the user's
     access to `project` (projects/access.py). `revised_from` links a revision to the rejected
     video it redoes (services/reviews.py::generation_revise).
     """
@@ -279,9 +286,11 @@ def _task_write(
             expected_render_s=expected_render_seconds(
                 duration=request.duration, resolution=request.resolution
             ),
-            # Billed as input seconds beside the output's (TokenHub guide; Ark billing).
-            input_video_seconds=round(
-                sum(r.duration_s or 0.0 for r in request.references if r.kind == "video"), 3
+            service_tier=request.service_tier,
+            # Billed as input seconds beside the output's (TokenHub guide; Ark's tokens). The
+            # form's estimate sums the same way (pricing.input_video_seconds).
+            input_video_seconds=input_video_seconds(
+                [r.duration_s for r in request.references if r.kind == "video"]
             ),
         )
         if revised_from is not None:
@@ -292,7 +301,7 @@ def _task_write(
             GenerationReference(task=task, asset=asset, role=ref.role, position=position)
             for position, (ref, asset) in enumerate(pairs)
         )
-        hold = generation_task_hold(task=task)
+        hold = generation_task_hold(task=task, shown_micro=params.shown_cost_micro)
         task_event_add(
             task_id=task.pk,
             kind="created",
@@ -360,6 +369,7 @@ def request_for_task(task: GenerationTask) -> GenerationRequest:
         callback_url=callback_url_for(task) if uses_callbacks(task.provider) else None,
         return_last_frame=bool(model and model.last_frame_output),
         client_ref=str(task.pk),
+        service_tier=task.service_tier,
     )
 
 
@@ -385,6 +395,14 @@ def generation_task_submit(*, task_id: str) -> None:
     try:
         provider = get_provider(task.provider)
         request = request_for_task(task)
+        wait = provider.create_wait_seconds(request)
+        if wait:
+            # A create answered only when the video is done (AceData without a callback):
+            # the lease must outlast it, or the sweep would call the submit lost meanwhile.
+            GenerationTask.objects.filter(pk=task_id, status=Status.SUBMITTING).update(
+                next_poll_at=timezone.now()
+                + timedelta(seconds=wait + settings.SEEDANCE_SUBMIT_LEASE)
+            )
         crashpoint("before_submit")
         with gateway_call(task.provider):
             result = provider.submit(request)

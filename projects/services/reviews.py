@@ -164,6 +164,7 @@ def generation_retry_initial(*, task: GenerationTask) -> dict[str, Any]:
         "generate_audio": task.generate_audio,
         "watermark": task.watermark,
         "seed": task.seed,
+        "service_tier": task.service_tier,
         **_reference_initial(task),
     }
 

@@ -39,3 +39,35 @@ document.addEventListener("click", function (event) {
     error.hidden = true;
   }
 });
+
+// The cost estimate counts reference video seconds, and some prices depend on whether there
+// are reference files at all: for library files the server knows both; for files chosen for
+// upload this reads how many there are and each video's length (metadata only) into the
+// hidden upload_files / upload_video_seconds fields, whose change re-prices the form. The
+// submit is held at exactly the estimate shown, or refused with the new figure when the
+// server measures an uploaded file differently (services/billing.py PriceChanged).
+document.addEventListener("change", function (event) {
+  var input = event.target;
+  if (!input || input.type !== "file" || !input.closest("#references")) return;
+  var seconds = document.getElementById("id_upload_video_seconds");
+  var count = document.getElementById("id_upload_files");
+  if (!seconds || !count) return;
+  var all = Array.prototype.slice.call(document.querySelectorAll("#references input[type=file]"));
+  count.value = all.reduce(function (n, el) { return n + (el.files ? el.files.length : 0); }, 0);
+  var videos = all.filter(function (el) { return el.name === "reference_video_files"; })
+    .reduce(function (list, el) { return list.concat(Array.prototype.slice.call(el.files || [])); }, []);
+  Promise.all(videos.map(function (file) {
+    return new Promise(function (resolve) {
+      var video = document.createElement("video");
+      var url = URL.createObjectURL(file);
+      video.preload = "metadata";
+      video.onloadedmetadata = function () { URL.revokeObjectURL(url); resolve(video.duration || 0); };
+      video.onerror = function () { URL.revokeObjectURL(url); resolve(0); };
+      video.src = url;
+    });
+  })).then(function (lengths) {
+    var total = lengths.reduce(function (a, b) { return a + (isFinite(b) ? b : 0); }, 0);
+    seconds.value = total > 0 ? total.toFixed(3) : "";
+    seconds.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+});

@@ -40,7 +40,9 @@ from projects.storage import signed_url
 def task_summary(task: GenerationTask) -> dict:
     """The JSON object `generate --json` prints for a task. `held_usd` is the worst-case cost
     held at submit, `charged_usd` what the finished task was charged ("0.00" until it
-    succeeds); both decimal strings of USD, e.g. "3.00"."""
+    succeeds); both decimal strings of USD, e.g. "3.00". `billing_unit` (second, mtokens,
+    credit) and `held_quantity` / `charged_quantity` in it (seconds, tokens, credits) say
+    what they paid for; `usage` and `vendor_cost` are the gateway's own figures."""
     money = task_money(task)
     return {
         "id": str(task.pk),
@@ -70,7 +72,20 @@ def task_summary(task: GenerationTask) -> dict:
         "error_code": task.error_code or None,
         "held_usd": usd_text(money.held_micro),
         "charged_usd": usd_text(money.charged_micro),
+        "service_tier": task.service_tier,
+        "billing_unit": money.unit if money.has_hold else None,
+        "held_quantity": _number(money.held_quantity),
+        "charged_quantity": _number(money.charged_quantity),
+        "usage": task.usage or None,
+        "vendor_cost": task.vendor_cost or None,
     }
+
+
+def _number(value) -> int | float | None:
+    """A ledger quantity (Decimal) for JSON: an int when whole (108900), else a float."""
+    if value is None:
+        return None
+    return int(value) if value == int(value) else float(value)
 
 
 # (flag, Seedance role, repeatable): first and last frame take one file each.
@@ -100,6 +115,12 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=None)
         parser.add_argument("--watermark", action="store_true")
         parser.add_argument("--no-audio", action="store_true", help="Do not generate audio.")
+        parser.add_argument(
+            "--service-tier",
+            default="default",
+            help="Ark/BytePlus service tier: default, or flex (offline, priced apart) where "
+            "the model offers it.",
+        )
         # References: a file path (stored in the project's library if the request is accepted,
         # through the same probing and checks as an upload) or the id of a library asset.
         for flag, role, repeatable in REFERENCE_FLAGS:
@@ -198,6 +219,7 @@ class Command(BaseCommand):
             watermark=options["watermark"],
             seed=options["seed"],
             references=self._references(options, user=user),
+            service_tier=options["service_tier"],
         )
 
     def _follow(self, task: GenerationTask, timeout: float) -> GenerationTask:
