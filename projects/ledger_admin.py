@@ -246,14 +246,14 @@ class PriceRuleAdmin(AuditedModelAdmin):
 
 @admin.register(Budget)
 class BudgetAdmin(AuditedModelAdmin):
-    """Spending limits per team, project or user, per period. Leave project and user empty
-    for a team budget; set one of them to limit that project or that member."""
+    """Spending limits per team, project, user or API key, per period. Leave project, user
+    and key empty for a team budget; set one of them to limit that project, member or key."""
 
     list_display = ["scope", "period", "limit_usd", "used", "left", "note"]
     list_filter = ["period", "team"]
     search_fields = ["team__name", "project__name", "user__username", "note"]
-    fields = ["team", "project", "user", "period", "limit_usd", "note"]
-    list_select_related = ["team", "project", "user"]
+    fields = ["team", "project", "user", "api_key", "period", "limit_usd", "note"]
+    list_select_related = ["team", "project", "user", "api_key__user"]
 
     @admin.display(description="budget", ordering="team__name")
     def scope(self, budget: Budget) -> str:

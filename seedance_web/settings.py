@@ -55,12 +55,17 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "django_ratelimit",
+    "ninja",  # the team API's OpenAPI docs page, served from its bundled static files
+    # Only its hashed-key model and key generator (projects/models/api_keys.py); its own
+    # APIKey table exists but is unused, and its admin is unregistered (projects/api/admin.py).
+    "rest_framework_api_key",
     "projects",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "projects.redaction.RequestSecretsMiddleware",  # URL secrets never reach logs or reports
+    "projects.api.errors.ApiErrorsMiddleware",  # /api/v3/: every refusal in Ark's JSON shape
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -150,12 +155,15 @@ SEEDANCE_LINK_TTL = env.int("SEEDANCE_LINK_TTL", default=6 * 3600)  # seconds a 
 # execution_expires_after (48 h, upstream-research §1.3) before our own deadline (49 h) ends it:
 # the link must outlive that, and no more. SigV4 presigned URLs cannot exceed 7 days.
 SEEDANCE_REFERENCE_LINK_TTL = env.int("SEEDANCE_REFERENCE_LINK_TTL", default=49 * 3600)
+# Seconds the video and last-frame links in the team API's answers live (projects/api/): each
+# GET signs fresh ones for the stored copy, so they outlive the gateway's 24 h links.
+SEEDANCE_API_LINK_TTL = env.int("SEEDANCE_API_LINK_TTL", default=7 * 24 * 3600)
 # Largest file accepted by an upload (the gateways' own limits are checked when it is used).
 SEEDANCE_UPLOAD_MAX_MB = env.int("SEEDANCE_UPLOAD_MAX_MB", default=200)
 if SEEDANCE_S3_BUCKET:
     # https://django-storages.readthedocs.io/en/latest/backends/amazon-S3.html
     _s3_endpoint = env.str("SEEDANCE_S3_ENDPOINT_URL", default="")
-    for _ttl_name in ("SEEDANCE_LINK_TTL", "SEEDANCE_REFERENCE_LINK_TTL"):
+    for _ttl_name in ("SEEDANCE_LINK_TTL", "SEEDANCE_REFERENCE_LINK_TTL", "SEEDANCE_API_LINK_TTL"):
         if not 1 <= globals()[_ttl_name] <= 7 * 24 * 3600:
             raise ImproperlyConfigured(
                 f"{_ttl_name} must be 1-604800 seconds on S3 (SigV4 presigned URLs last 7 days "
@@ -368,6 +376,9 @@ SEEDANCE_SUBMIT_RATE = env.str("SEEDANCE_SUBMIT_RATE", default="20/m")  # genera
 # Member additions and role changes per team admin: adding by username is the one place a team
 # admin learns that an account exists; this keeps it from becoming a site-wide directory.
 SEEDANCE_MEMBER_ADD_RATE = env.str("SEEDANCE_MEMBER_ADD_RATE", default="30/h")
+# The team API (projects/api/): requests per API key (any operation), and creates per key.
+SEEDANCE_API_RATE = env.str("SEEDANCE_API_RATE", default="600/m")
+SEEDANCE_API_CREATE_RATE = env.str("SEEDANCE_API_CREATE_RATE", default="60/m")
 # META key of the client address set by a proxy in front (e.g. HTTP_X_REAL_IP); empty: REMOTE_ADDR.
 SEEDANCE_CLIENT_IP_HEADER = env.str("SEEDANCE_CLIENT_IP_HEADER", default="")
 RATELIMIT_IP_META_KEY = "projects.ratelimits.client_ip"

@@ -1,4 +1,5 @@
-"""Root URLconf: the domain app, authentication, Django admin and the health check."""
+"""Root URLconf: the domain app, authentication, Django admin, the health check and the
+team API."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -15,5 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("media/s/<str:token>", signed_media, name="signed_media"),
     path("healthz", healthz, name="healthz"),
+    # The team API, Ark-compatible (projects/api/): API keys, not sessions.
+    path("api/v3/", include(("projects.api.urls", "arkapi"), namespace="arkapi")),
     path("", include("projects.urls")),
 ]

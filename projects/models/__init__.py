@@ -1,5 +1,6 @@
 """Domain models, one module per sub-domain; import them from here."""
 
+from projects.models.api_keys import ApiKey, ApiTask
 from projects.models.assets import Asset, GenerationReference
 from projects.models.audit import AuditEvent
 from projects.models.gateways import GatewayStatus
@@ -12,6 +13,8 @@ from projects.models.reviews import Review
 from projects.models.teams import Membership, Project, Team
 
 __all__ = [
+    "ApiKey",
+    "ApiTask",
     "Asset",
     "AuditEvent",
     "Budget",

@@ -151,6 +151,10 @@ class GenerationTask(models.Model):
     revised_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="revisions"
     )
+    # The API key it was submitted with (projects/api/), if any: a key's budget sums its tasks.
+    api_key = models.ForeignKey(
+        "projects.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
+    )
 
     objects = GenerationTaskQuerySet.as_manager()
 

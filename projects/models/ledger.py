@@ -193,7 +193,8 @@ class CreditEntry(models.Model):
 
 
 class Budget(models.Model):
-    """A spending limit per period: for a whole team, one project, or one user in a team.
+    """A spending limit per period: for a whole team, one project, one user in a team, or
+    one API key (projects/models/api_keys.py).
 
     Spend in a period = the charges whose entries fall in it plus the holds still open (they
     may be charged now). Periods start at local midnight (settings.TIME_ZONE) on the first day
@@ -224,6 +225,14 @@ class Budget(models.Model):
         related_name="budgets",
         help_text="Set to cap one member's spend in this team.",
     )
+    api_key = models.ForeignKey(
+        "projects.ApiKey",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="budgets",
+        help_text="Set to cap what one API key spends (leave project and user empty).",
+    )
     period = models.CharField(max_length=8, choices=Period.choices, default=Period.MONTH)
     limit_usd = models.DecimalField("limit (USD)", max_digits=12, decimal_places=2)
     note = models.CharField(max_length=200, blank=True)
@@ -235,6 +244,11 @@ class Budget(models.Model):
             models.CheckConstraint(
                 condition=Q(project__isnull=True) | Q(user__isnull=True),
                 name="budget_project_or_user",
+            ),
+            models.CheckConstraint(
+                condition=Q(api_key__isnull=True)
+                | (Q(project__isnull=True) & Q(user__isnull=True)),
+                name="budget_key_alone",
             ),
             models.CheckConstraint(condition=Q(limit_usd__gte=0), name="budget_not_negative"),
             models.CheckConstraint(
@@ -248,6 +262,8 @@ class Budget(models.Model):
 
     def scope_label(self) -> str:
         """'team Studio', 'project Demo', 'user mia in Studio'."""
+        if self.api_key_id:
+            return f"API key {self.api_key} of {self.api_key.user} in {self.team}"
         if self.project_id:
             return f"project {self.project}"
         if self.user_id:
@@ -261,6 +277,12 @@ class Budget(models.Model):
 
         if self.project_id and self.user_id:
             raise ValidationError("A budget limits a project or a user, not both.")
+        if self.api_key_id and (self.project_id or self.user_id):
+            raise ValidationError(
+                "A key's budget limits the key alone: leave project and user empty."
+            )
+        if self.api_key_id and self.team_id and self.api_key.team_id != self.team_id:
+            raise ValidationError({"api_key": "This key belongs to another team."})
         if self.project_id and self.team_id and self.project.team_id != self.team_id:
             raise ValidationError({"project": "This project belongs to another team."})
         if (

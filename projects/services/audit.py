@@ -14,6 +14,9 @@ import datetime
 import decimal
 import re
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib import admin
@@ -27,6 +30,19 @@ from projects.models import AuditEvent, Team
 # Field names whose values must never be copied into the trail.
 SECRET_FIELD = re.compile(r"key|secret|token|password|passwd|credential", re.IGNORECASE)
 HIDDEN = "(hidden)"
+# The name of the API key the current request acts through (projects/api/ sets it while it
+# handles a request): every event recorded meanwhile names it beside the member.
+_acting_key: ContextVar[str] = ContextVar("audit_acting_key", default="")
+
+
+@contextmanager
+def audit_acting_key(name: str) -> Iterator[None]:
+    """While inside, every `audit_record` adds `"api_key": name` to its details."""
+    token = _acting_key.set(name)
+    try:
+        yield
+    finally:
+        _acting_key.reset(token)
 
 
 def audit_record(
@@ -38,8 +54,11 @@ def audit_record(
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event: `actor` did `action` (dotted, e.g. 'video.approved') to `target` in
-    `team`. `details` must be JSON-serialisable and hold no secrets. Returns the new row."""
+    `team`. `details` must be JSON-serialisable and hold no secrets; inside
+    `audit_acting_key(name)` it also gets `api_key`. Returns the new row."""
     actor = actor if actor is not None and actor.is_authenticated else None
+    if key_name := _acting_key.get():
+        details = {**(details or {}), "api_key": key_name}
     return AuditEvent.objects.create(
         actor=actor,
         actor_name=actor.get_username() if actor else "",

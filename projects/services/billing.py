@@ -144,6 +144,7 @@ def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None
             user=task.created_by,
             amount_micro=price.amount_micro,
             at=task.created_at,
+            api_key=task.api_key,
         ),
     )
 

@@ -17,7 +17,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from projects.exceptions import BudgetExceeded
-from projects.models import Budget, CreditEntry, Project, Team
+from projects.models import ApiKey, Budget, CreditEntry, Project, Team
 from projects.models.ledger import usd, usd_to_micro
 
 Kind = CreditEntry.Kind
@@ -71,6 +71,8 @@ class BudgetState:
 
 def _name(budget: Budget, user: AbstractBaseUser | None) -> str:
     adjective = PERIOD_WORDS[budget.period][0]
+    if budget.api_key_id:
+        return f"the API key “{budget.api_key.name}”'s {adjective} budget"
     if budget.project_id:
         return f"the {budget.project.name} project's {adjective} budget"
     if budget.user_id:
@@ -89,6 +91,8 @@ def _used(budget: Budget, at: datetime | None) -> int:
         scope &= Q(project_id=budget.project_id)
     if budget.user_id:
         scope &= Q(user_id=budget.user_id)
+    if budget.api_key_id:
+        scope &= Q(task__api_key_id=budget.api_key_id)
     start = period_start(budget.period, at)
     sums = CreditEntry.objects.filter(scope).aggregate(
         charged=Sum("amount_micro", filter=Q(kind=Kind.CHARGE, created_at__gte=start)),
@@ -105,16 +109,20 @@ def budget_states(
     user: AbstractBaseUser | None,
     at: datetime | None = None,
     every: bool = False,
+    api_key: ApiKey | None = None,
 ) -> list[BudgetState]:
-    """Every budget that applies to spending by `user` in `project` of `team`: the team's, the
-    project's and the user's, each with what is used and left now. With `every`, all the
-    team's budgets (the team spend page)."""
-    applies = Q(project__isnull=True, user__isnull=True)
+    """Every budget that applies to spending by `user` in `project` of `team` (through
+    `api_key`, when an API request spends): the team's, the project's, the user's and the
+    key's, each with what is used and left now. With `every`, all the team's budgets (the
+    team spend page)."""
+    applies = Q(project__isnull=True, user__isnull=True, api_key__isnull=True)
     if project is not None:
         applies |= Q(project=project)
     if user is not None:
         applies |= Q(user=user)
-    budgets = Budget.objects.filter(team=team).select_related("team", "project", "user")
+    if api_key is not None:
+        applies |= Q(api_key=api_key)
+    budgets = Budget.objects.filter(team=team).select_related("team", "project", "user", "api_key")
     if not every:
         budgets = budgets.filter(applies)
     return [
@@ -124,10 +132,11 @@ def budget_states(
             limit_micro=usd_to_micro(budget.limit_usd),
             used_micro=_used(budget, at),
         )
-        # Team budgets first, then the project's, then the user's: the first one a request
-        # would exceed is the one the refusal names.
+        # Team budgets first, then the project's, the user's, the key's: the first one a
+        # request would exceed is the one the refusal names.
         for budget in sorted(
-            budgets, key=lambda b: (bool(b.project_id), bool(b.user_id), b.period, b.pk)
+            budgets,
+            key=lambda b: (bool(b.project_id), bool(b.user_id), bool(b.api_key_id), b.period, b.pk),
         )
     ]
 
@@ -139,12 +148,15 @@ def budgets_check(
     user: AbstractBaseUser,
     amount_micro: int,
     at: datetime | None = None,
+    api_key: ApiKey | None = None,
 ) -> None:
     """Refuse with BudgetExceeded when `amount_micro` more would take any applicable budget
-    over its limit; the message names the budget, what is left and what the request costs.
-    Call under the team account's lock (see module docstring)."""
+    (with `api_key`'s, for an API request) over its limit; the message names the budget,
+    what is left and what the request costs. Call under the team account's lock (see
+    module docstring)."""
     refusal = budget_refusal(
-        budget_states(team=team, project=project, user=user, at=at), amount_micro=amount_micro
+        budget_states(team=team, project=project, user=user, at=at, api_key=api_key),
+        amount_micro=amount_micro,
     )
     if refusal:
         raise BudgetExceeded(refusal)

@@ -9,7 +9,7 @@ calls the gateway once, and records the outcome; a lost answer is never resubmit
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,7 +27,7 @@ from django.utils import timezone
 from projects.crashpoints import crashpoint
 from projects.exceptions import InvalidRequest
 from projects.media import MediaInvalid
-from projects.models import Asset, GenerationReference, GenerationTask, Project
+from projects.models import ApiKey, Asset, GenerationReference, GenerationTask, Project
 from projects.models.ledger import usd
 from projects.providers.base import (
     GenerationRequest,
@@ -217,9 +217,15 @@ def generation_task_create(
     user: AbstractBaseUser,
     params: GenerationParams,
     revised_from: GenerationTask | None = None,
+    api_key: ApiKey | None = None,
+    also_write: Callable[[GenerationTask], object] | None = None,
 ) -> GenerationTask:
     """Validate `params`, store a pending task, hold its worst-case cost, and enqueue its
     submission after commit.
+
+    `api_key`: the key an API request came with (projects/api/): recorded on the task, and
+    its budget is checked with the others. `also_write(task)` runs in the task's
+    transaction after the hold (the API's own row), so it commits or rolls back with it.
 
     Uploaded references are probed first and checked with everything else; only an accepted
     request stores them (as new library assets) and writes the task, its references and its
@@ -241,7 +247,9 @@ def generation_task_create(
             for index, probed in enumerate(uploads):
                 if probed is not None:
                     new_assets[index] = asset_store_files(project=project, user=user, probed=probed)
-            return _task_write(project, user, params, request, new_assets, revised_from)
+            return _task_write(
+                project, user, params, request, new_assets, revised_from, api_key, also_write
+            )
         except BaseException:
             for asset in new_assets.values():
                 asset_files_delete(asset)
@@ -262,6 +270,8 @@ def _task_write(
     request: GenerationRequest,
     new_assets: dict[int, Asset],
     revised_from: GenerationTask | None,
+    api_key: ApiKey | None = None,
+    also_write: Callable[[GenerationTask], object] | None = None,
 ) -> GenerationTask:
     now = timezone.now()
     assets = [new_assets.get(i) or ref.asset for i, ref in enumerate(params.references)]
@@ -281,6 +291,7 @@ def _task_write(
             watermark=request.watermark,
             seed=request.seed,
             revised_from=revised_from,
+            api_key=api_key,
             status=Status.PENDING,
             next_poll_at=now + SUBMIT_WATCHDOG,
             expected_render_s=expected_render_seconds(
@@ -302,6 +313,8 @@ def _task_write(
             for position, (ref, asset) in enumerate(pairs)
         )
         hold = generation_task_hold(task=task, shown_micro=params.shown_cost_micro)
+        if also_write is not None:
+            also_write(task)
         task_event_add(
             task_id=task.pk,
             kind="created",

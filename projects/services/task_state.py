@@ -15,6 +15,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from projects.api.callbacks import api_callback_schedule
 from projects.models import GenerationTask, TaskEvent
 from projects.services.billing import generation_task_settle
 
@@ -91,4 +92,6 @@ def task_finish(
             message=event_message or error_message or status,
             code=error_code,
         )
+        # An API client that gave a callback_url hears of the ending once it is committed.
+        api_callback_schedule(task_id=task_id)
     return True
