@@ -2,8 +2,9 @@
 
 The secrets are the values, not the names: gateway API keys (`*_API_KEY`), SECRET_KEY and its
 fallbacks, the S3 secret, passwords in database and Redis URLs, and any environment variable
-whose name says it is secret. `redact(text)` replaces each of them, any `Bearer` token and the
-per-task secret of any callback URL (`/callbacks/<task>/<token>/`) with `[redacted]`.
+whose name says it is secret. `redact(text)` replaces each of them, any `Bearer` token, any
+team API key and the per-task secret of any callback URL (`/callbacks/<task>/<token>/`)
+with `[redacted]`.
 
 `RedactSecretsFilter` is attached to every log handler (settings.LOGGING) and rewrites the
 message and every string field (projects/logs.py), so even a library that logs a header or a
@@ -34,6 +35,9 @@ MIN_SECRET_LENGTH = 6  # shorter values would blank out ordinary words
 _CALLBACK_TOKEN = re.compile(r"(/callbacks/[^/\s]+/)([^/\s\"'<>?]+)")
 _BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.I)
 _URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@/\s]+(@)")
+# A team API key wherever it appears (an `X-...` header echoed by a library, a local variable in
+# an error report): 8 characters of prefix, a dot, 40 of secret (projects/models/api_keys.py).
+_API_KEY = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{8}\.[A-Za-z0-9]{40}(?![A-Za-z0-9])")
 
 
 def _url_password(url: str) -> str:
@@ -102,6 +106,7 @@ def redact(text: str, secrets: Iterable[str] | None = None) -> str:
             text = text.replace(secret, REDACTED)
     text = _CALLBACK_TOKEN.sub(rf"\1{REDACTED}", text)
     text = _BEARER.sub(rf"\1{REDACTED}", text)
+    text = _API_KEY.sub(REDACTED, text)
     return _URL_PASSWORD.sub(rf"\1{REDACTED}\2", text)
 
 

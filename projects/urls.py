@@ -7,6 +7,7 @@ role. A new URL keyword argument must be added to that test's KWARGS.
 
 from django.urls import path
 
+from projects.api import views as api_keys
 from projects.views import assets, generations, projects, reviews, spend, teams
 
 app_name = "projects"
@@ -40,6 +41,8 @@ urlpatterns = [
     path("t/<uuid:team_id>/members/remove/", teams.team_member_delete, name="team_member_delete"),
     path("t/<uuid:team_id>/settings/", teams.team_settings, name="team_settings"),
     path("t/<uuid:team_id>/audit/", teams.team_audit, name="team_audit"),
+    path("keys/", api_keys.api_keys, name="api_keys"),
+    path("keys/<uuid:key_id>/revoke/", api_keys.api_key_revoke_view, name="api_key_revoke"),
     path(
         "g/<uuid:task_id>/last-frame/",
         generations.generation_use_last_frame,

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from projects.access import ADMIN, access_team, min_role
+from projects.api.keys import api_key_list_for_team
 from projects.exceptions import ApplicationError
 from projects.forms import TeamMemberForm, TeamMemberRemoveForm, TeamSettingsForm
 from projects.models import Membership
@@ -29,6 +30,7 @@ def team_detail(request: HttpRequest, team_id: str) -> HttpResponse:
         "projects": team_projects_with_members(team=team),
         "roles": Membership.Role.choices,
         "member_form": TeamMemberForm(),
+        "api_keys": api_key_list_for_team(team=team),
         "settings_form": TeamSettingsForm(
             initial={
                 "allow_self_review": team.allow_self_review,
