@@ -17,6 +17,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -36,7 +37,13 @@ from projects.exceptions import (
     NoPrice,
 )
 from projects.models import ApiKey, ApiTask, GenerationTask, Project
-from projects.providers.outbound import BlockedURL, address_refusal, check_url
+from projects.providers.outbound import (
+    BlockedURL,
+    address_refusal,
+    allowed_hosts,
+    check_url,
+    host_listed,
+)
 from projects.providers.registry import get_capabilities
 from projects.services.audit import audit_acting_key
 from projects.services.cancel import generation_task_cancel
@@ -180,8 +187,10 @@ def _callback_url(url: str | None) -> str:
         raise invalid("`callback_url` is too long (2,000 characters at most).", "callback_url")
     try:
         check_url(url)
-        host = check_url_host(url)
-        if host is not None and (why := address_refusal(host)):
+        parsed = httpx.URL(url)
+        host = _address_literal(parsed.host)
+        listed = host_listed(parsed.host, parsed.port, allowed_hosts())
+        if host is not None and not listed and (why := address_refusal(host)):
             raise BlockedURL(f"{host} is {why}; refused.")
     except BlockedURL as exc:
         reason = exc.message.replace("The gateway gave", "The request gave")
@@ -189,16 +198,12 @@ def _callback_url(url: str | None) -> str:
     return url
 
 
-def check_url_host(url: str) -> str | None:
-    """The host of `url` when it is an IP address literal, else None."""
-    import httpx
-
-    host = httpx.URL(url).host.strip("[]")
+def _address_literal(host: str) -> str | None:
+    """`host` when it is an IP address literal, else None."""
     try:
-        ipaddress.ip_address(host)
+        return str(ipaddress.ip_address(host.strip("[]")))
     except ValueError:
         return None
-    return host
 
 
 def callback_secret(secret: str, task_id: object) -> str:
