@@ -89,6 +89,26 @@ def _admin_object_id(world: World, pattern_id: str) -> str:
     return str(obj.pk) if obj is not None else "1"
 
 
+def _api_key_id(world: World, _pattern_id: str) -> object:
+    """Our member's API key (made on first use)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from projects.api.keys import api_key_create
+    from projects.models import ApiKey
+
+    key = ApiKey.objects.filter(user=world.member).first()
+    if key is None:
+        key = api_key_create(
+            user=world.member,
+            name="KEY orbit W5",
+            projects=[world.project],
+            expires_at=timezone.now() + timedelta(days=7),
+        ).key
+    return key.pk
+
+
 def _token(world: World, pattern_id: str) -> str:
     # The secret is what these URLs check: give the callback another task's token and the
     # media link a signature that does not verify.
@@ -104,6 +124,8 @@ KWARGS: dict[str, Callable[[World, str], object]] = {
     "team_id": lambda world, _: world.team.pk,
     "asset_id": lambda world, _: world.asset.pk,
     "token": _token,
+    "key_id": _api_key_id,
+    "rest": lambda world, _: "contents/nothing-here",  # the team API's catch-all 404
     # Django admin's own URLs.
     "object_id": _admin_object_id,
     "content_type_id": lambda world, _: ContentType.objects.get_for_model(Project).pk,
@@ -112,7 +134,7 @@ KWARGS: dict[str, Callable[[World, str], object]] = {
     "url": lambda world, _: "projects/nothing-here/",
 }
 # Keywords naming one of a team's objects: an outsider must get 404 for these.
-OBJECT_KWARGS = {"project_id", "task_id", "team_id", "asset_id"}
+OBJECT_KWARGS = {"project_id", "task_id", "team_id", "asset_id", "key_id"}
 
 # Views marked login_not_required, and how each refuses a stranger without its secret.
 PUBLIC: dict[str, dict[str, int]] = {
@@ -121,6 +143,13 @@ PUBLIC: dict[str, dict[str, int]] = {
     "signed_media": {"GET": 403},
     "projects:generation_callback": {"GET": 405, "POST": 404},
     "healthz": {"GET": 200},  # public by design: dependency states, nothing of any team
+    # The team API authenticates each request by its API key (projects/api/), not a session.
+    "arkapi:tasks": {"GET": 401, "POST": 401},
+    "arkapi:task": {"GET": 401, "DELETE": 401},
+    "arkapi:openapi-json": {"GET": 200},  # the API's shape, nothing of any team
+    "arkapi:openapi-view": {"GET": 200},
+    "arkapi:api-root": {"GET": 404},
+    "arkapi:not_found": {"GET": 404},
 }
 
 

@@ -116,9 +116,9 @@ def _is_json(response: HttpResponse) -> bool:
 
 class ApiErrorsMiddleware:
     """Under /api/v3/, rewrite any refusal that is not already JSON (Django's own 404 page,
-    the 405 of a method no operation takes, a 400 for a body too large) into Ark's shape,
-    and answer an exception that escaped everything with a JSON 500 (logged, without the
-    request's headers) instead of Django's HTML page. Other paths pass through untouched."""
+    the 405 of a method no operation takes, a 400 for a body too large, and the 500 page of
+    an exception that escaped everything, which Django has logged by then) into Ark's shape.
+    Other paths pass through untouched."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -147,9 +147,3 @@ class ApiErrorsMiddleware:
         return error_response(
             status, CODES.get(status, "InvalidParameter"), "The request was refused."
         )
-
-    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
-        if not request.path.startswith(PREFIX):
-            return None
-        logger.exception("api: %s %s failed", request.method, request.path)
-        return error_response(500, "InternalServiceError", "The request failed; try again.")

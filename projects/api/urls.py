@@ -22,10 +22,17 @@ def api_not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
 
 
 def _open(patterns: list) -> list:
+    """ninja's patterns, one per route (it makes one per operation, and the first of a route
+    already answers every method of it), each open without a login: LoginRequiredMiddleware
+    would send an API client to the login page."""
+    kept, routes = [], set()
     for pattern in patterns:
-        # LoginRequiredMiddleware would send an API client to the login page.
+        if str(pattern.pattern) in routes:
+            continue
+        routes.add(str(pattern.pattern))
         pattern.callback.login_required = False
-    return patterns
+        kept.append(pattern)
+    return kept
 
 
 patterns, app_name, namespace = api.urls
