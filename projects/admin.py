@@ -329,4 +329,5 @@ class GatewayStatusAdmin(ReadOnlyAdmin):
             )
         self.message_user(request, f"{count} warning(s) cleared.")
 
+
 from projects.api import admin as _api_admin  # noqa: E402,F401 (API keys; after the models above)

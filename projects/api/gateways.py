@@ -19,7 +19,7 @@ and each adapter's table; tests/test_api_gateways.py checks every id against the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -70,8 +70,7 @@ FAMILIES: dict[str, dict[str, str]] = {
 PROVIDER_HEADER = "X-Seedance-Provider"
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """Where a create goes: the gateway `provider` and its own `model` id."""
 
     provider: str

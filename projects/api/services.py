@@ -37,6 +37,7 @@ from projects.exceptions import (
     NoPrice,
 )
 from projects.models import ApiKey, ApiTask, GenerationTask, Project
+from projects.providers.capabilities import ROLES
 from projects.providers.outbound import (
     BlockedURL,
     address_refusal,
@@ -65,7 +66,12 @@ DEFAULT_ONLY = {
     "omni_reference_task_type": "auto",
 }
 # Where our refusal fields land in Ark's body.
-PARAMS = {"references": "content", "prompt": "content", "provider": "model"}
+PARAMS = {
+    "references": "content",
+    "prompt": "content",
+    "provider": "model",
+    **dict.fromkeys(ROLES, "content"),
+}
 
 
 @dataclass(frozen=True)
