@@ -9,9 +9,10 @@
     GET    /api/v3/openapi.json, /api/v3/docs          the OpenAPI document and its page
 
 Authentication is `Authorization: Bearer <API key>` (the official SDKs' `api_key`); each
-request is counted against the key's rate (SEEDANCE_API_RATE, creates also
-SEEDANCE_API_CREATE_RATE). Views only read the request and call projects/api/services.py;
-every refusal is an ApiError answered in Ark's shape (projects/api/errors.py).
+request is counted against the key's rate: creates against SEEDANCE_API_CREATE_RATE, every
+other request against SEEDANCE_API_RATE. Views only read the request and call
+projects/api/services.py; every refusal is an ApiError answered in Ark's shape
+(projects/api/errors.py).
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ class KeyAuth(HttpBearer):
             key = api_key_authenticate(token)
         except KeyRefused as exc:
             raise ApiError(401, "AuthenticationError", exc.message) from None
-        _limit(request, key, "api-key", settings.SEEDANCE_API_RATE)
+        # One counter per request (each is a write to the shared cache): creates count
+        # against the create rate (in the view), everything else against the key's rate.
+        if request.method != "POST":
+            _limit(request, key, "api-key", settings.SEEDANCE_API_RATE)
         # Kept for this request only: a create derives its callback signing secret from it.
         request.api_secret = token
         return key

@@ -8,6 +8,7 @@ as the member). The secret is returned once by `api_key_create` and stored only 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
@@ -129,8 +130,6 @@ def access_api_key(user: AbstractBaseUser, key_id: object) -> ApiKey:
 
 
 def _uuid_or_404(value: object) -> str:
-    import uuid
-
     try:
         return str(uuid.UUID(str(value)))
     except (ValueError, TypeError, AttributeError):
@@ -173,21 +172,24 @@ def api_key_authenticate(secret: str) -> ApiKey:
     prefix, dot, _ = secret.partition(".")
     if not dot or not prefix.isalnum() or len(secret) > 200:
         raise KeyRefused("The API key is not valid.")
-    key = ApiKey.objects.select_related("team", "user").filter(prefix=prefix).first()
+    # The key, its team, its member and the member's role in the team, in one query.
+    role = Membership.objects.filter(
+        team_id=OuterRef("team_id"), user_id=OuterRef("user_id"), user__is_active=True
+    ).values("role")[:1]
+    key = (
+        ApiKey.objects.select_related("team", "user")
+        .annotate(role=Subquery(role))
+        .filter(prefix=prefix)
+        .first()
+    )
     if key is None or not key.is_valid(secret):
         raise KeyRefused("The API key is not valid.")
     if key.revoked:
         raise KeyRefused("This API key was revoked.")
     if key.has_expired:
         raise KeyRefused("This API key has expired.")
-    role = (
-        Membership.objects.filter(team_id=key.team_id, user_id=key.user_id, user__is_active=True)
-        .values_list("role", flat=True)
-        .first()
-    )
-    if role is None:
+    if key.role is None:
         raise KeyRefused("This API key's member is no longer in its team.")
-    key.role = role
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_EVERY:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)

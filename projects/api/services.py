@@ -89,8 +89,7 @@ class CreateRequest:
 def api_project(key: ApiKey, wanted: str = "") -> Project:
     """The project a create of `key` works in: the one named by `X-Seedance-Project` (id or
     slug), or the key's only project. The member must still see it (projects/access.py)."""
-    ids = api_key_project_ids(key)
-    projects = {p.pk: p for p in Project.objects.filter(pk__in=ids)}
+    projects = {p.pk: p for p in key.projects.all()}
     if wanted:
         chosen = next((p for p in projects.values() if wanted in (str(p.pk), p.slug)), None)
         if chosen is None:
@@ -153,6 +152,8 @@ def api_task_create(*, key: ApiKey, request: CreateRequest) -> GenerationTask:
         )
 
         def api_row(task: GenerationTask) -> None:
+            if not callback_url and route.model == body["model"]:
+                return  # nothing to keep: the task's own model is the id the client sent
             ApiTask.objects.create(
                 task=task,
                 model=body["model"][:100],

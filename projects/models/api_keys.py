@@ -70,7 +70,8 @@ class ApiTask(models.Model):
     sent (its answers echo it; the task's own `model` is the gateway's id), `callback_url`
     (POSTed the task body when the task ends, signed with `callback_secret`, the hex of
     HMAC-SHA256(the API key, the task id), which the client derives from its key), and the
-    delivery's progress."""
+    delivery's progress. Written only when there is something to keep: a callback, or a
+    model id other than the gateway's (projects/api/gateways.py)."""
 
     task = models.OneToOneField(
         "projects.GenerationTask",
