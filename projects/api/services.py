@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Any
@@ -139,7 +140,9 @@ def api_task_create(*, key: ApiKey, request: CreateRequest) -> GenerationTask:
             prompt=content.prompt,
             ratio=body.get("ratio") or default_ratio or caps.default_ratio,
             resolution=body.get("resolution") or caps.default_resolution,
-            duration=body["duration"] if body.get("duration") is not None else _duration(caps),
+            duration=body["duration"]
+            if body.get("duration") is not None
+            else caps.default_duration,
             generate_audio=(
                 body["generate_audio"]
                 if body.get("generate_audio") is not None
@@ -178,10 +181,6 @@ def api_task_create(*, key: ApiKey, request: CreateRequest) -> GenerationTask:
             raise ApiError(403, "AccountOverdueError", exc.message) from None
         except ApplicationError as exc:
             raise invalid(exc.message) from None
-
-
-def _duration(caps: Any) -> int:
-    return caps.default_duration
 
 
 def _callback_url(url: str | None) -> str:
@@ -264,8 +263,6 @@ def api_task_list(
 
 
 def _uuid(value: str) -> str | None:
-    import uuid
-
     try:
         return str(uuid.UUID(value))
     except (ValueError, TypeError, AttributeError):
