@@ -34,9 +34,9 @@ _REQUEST_ID = re.compile(r"\s*\(?\s*request[ _-]?id\s*[:=]\s*[\w\-]+\)?\.?", re.
 def load_json(body: bytes | str) -> Any:
     """A gateway's body (a reply or a callback) as JSON. Raises ValueError, and only that, for
     anything unreadable: not UTF-8, not JSON (NaN and Infinity included), nested past
-    Python's recursion limit (which
-    json raises as RecursionError), or an integer of more than 4,300 digits (int's limit):
-    bodies come from outside, and none of those may crash a worker or answer 500."""
+    Python's recursion limit (which json raises as RecursionError), or an integer of more
+    than 4,300 digits (int's limit): bodies come from outside, and none of those may crash a
+    worker or answer 500."""
     try:
         return json.loads(body, parse_constant=_no_constant)
     except RecursionError as exc:
