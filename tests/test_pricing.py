@@ -90,7 +90,7 @@ def test_seedance_1_5_pro_prices_follow_the_token_price_with_audio_doubling():
                 generate_audio=False, duration=5, ratio="16:9")  # fmt: skip
     assert (on.unit, on.quantity, on.rate_micro) == ("mtokens", 108_900, 2_400_000)
     assert (on.amount_micro, off.amount_micro) == (261_360, 130_680)
-    assert usd(on.amount_micro) == "$0.26136"
+    assert on.amount_micro == 261_360 and usd(on.amount_micro) == "$0.26"
 
 
 def test_auto_duration_holds_the_models_longest_output():

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from projects.exceptions import BudgetExceeded
 from projects.models import Budget, CreditEntry, Project, Team
-from projects.models.ledger import usd, usd_to_micro
+from projects.models.ledger import usd, usd_apart, usd_to_micro
 
 Kind = CreditEntry.Kind
 PERIOD_WORDS = {
@@ -154,9 +154,9 @@ def budget_refusal(states: list[BudgetState], *, amount_micro: int) -> str:
     """The refusal for the first budget `amount_micro` more would exceed ('' when none)."""
     for state in states:
         if state.used_micro + amount_micro > state.limit_micro:
+            left, amount = usd_apart(state.left_micro, amount_micro)
             return (
                 f"This would go over {state.name} ({usd(state.limit_micro)}): "
-                f"{usd(state.left_micro)} is left {state.period_words} and this request costs "
-                f"up to {usd(amount_micro)}."
+                f"{left} is left {state.period_words} and this request costs up to {amount}."
             )
     return ""
