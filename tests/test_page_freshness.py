@@ -136,13 +136,6 @@ def assert_all_fresh(clients: dict[str, Client], pages: list[Page]) -> dict[Page
     return {page: response.content.decode() for page, response in fresh.items()}
 
 
-def assert_fresh(client: Client, url: str, **headers: str) -> str:
-    """One page: served (perhaps kept) and rendered now must match. Returns the fresh body."""
-    page = Page("viewer", url, htmx=headers == HTMX)
-    assert headers in ({}, HTMX), "only the htmx header is known here"
-    return assert_all_fresh({"viewer": client}, [page])[page]
-
-
 # --- People, pages and generations ----------------------------------------------------------
 
 

@@ -12,9 +12,9 @@ from projects.models.ledger import usd, usd_text, usd_to_micro
 from projects.services.pricing import (
     billed_input_seconds,
     billed_output_seconds,
-    cost_micro,
     price_rule_for,
     quote,
+    unit_cost_micro,
 )
 
 pytestmark = pytest.mark.django_db
@@ -158,8 +158,8 @@ def test_input_seconds_are_billed_to_the_millisecond_and_costs_round_half_up():
     assert billed_input_seconds(5.0004) == Decimal("5.000")
     assert billed_input_seconds(2.3456) == Decimal("2.346")
     assert billed_input_seconds(None) == Decimal("0.000")
-    assert cost_micro(rate_micro=120_000, seconds=Decimal("2.346")) == 281_520
-    assert cost_micro(rate_micro=3, seconds=Decimal("0.5")) == 2
+    assert unit_cost_micro(unit="second", rate_micro=120_000, quantity=Decimal("2.346")) == 281_520
+    assert unit_cost_micro(unit="second", rate_micro=3, quantity=Decimal("0.5")) == 2
 
 
 def test_usd_formatting_keeps_cents_and_real_digits():

@@ -507,11 +507,6 @@ class SimEngine:
             moments.append(task.created_at + task.expires_after)
         return min([m for m in moments if m > now], default=now)
 
-    def watch(self, task: SimTask) -> None:
-        """Look at `task` on the next tick (created, cancelled: it may owe a callback)."""
-        with self._lock:
-            heapq.heappush(self._watch, (self.now(), task.id))
-
     def _post_callback(self, url: str, body: dict[str, Any], terminal: bool) -> None:
         # Ark: "if no successful acknowledgement within 5 s, retries 3 times" (terminal states).
         attempts = 4 if terminal else 1
