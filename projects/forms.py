@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxLengthValidator
 
 from projects.exceptions import InvalidRequest
 from projects.models import Asset, Membership, Project, Review, Team
@@ -104,11 +105,13 @@ class GenerationForm(forms.Form):
 
     provider = forms.CharField(widget=forms.Select)
     model = forms.CharField(widget=forms.Select)
+    # No maxlength on the box: a browser would cut a pasted prompt without a word. The model's
+    # own limit shows in a live counter (data-limit) and is checked with the capability table.
     prompt = forms.CharField(
         widget=forms.Textarea(
             attrs={"rows": 4, "placeholder": "[subject] + [action] + [setting] + [camera / style]"}
         ),
-        max_length=4000,
+        validators=[MaxLengthValidator(20_000)],
     )
     ratio = forms.CharField(widget=forms.Select)
     resolution = forms.CharField(widget=forms.Select)
@@ -144,6 +147,7 @@ class GenerationForm(forms.Form):
         source = data if data is not None else (initial or {})
         self.caps, self.model_caps = self.choose(source.get("provider"), source.get("model"))
         self.project = project
+        self.fields["prompt"].widget.attrs["data-limit"] = self.model_caps.max_prompt_chars
         self._configure()
         self._configure_references()
 
