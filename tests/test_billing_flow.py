@@ -289,7 +289,7 @@ def test_vendor_figures_are_recorded_and_differences_noted(project, member, held
     assert task.cost_note == (
         "The gateway reported 5 s; the stored file is 3 s (billed 5 s). "
         "The gateway counted 200,000 tokens; 5 s at 720p 16:9 is about 108,900 "
-        "(upstream-research.md §1.14). The gateway reported a cost of 40; we charged $1.00."
+        "by the gateway's token formula. The gateway reported a cost of 40; we charged $1.00."
     )
 
 

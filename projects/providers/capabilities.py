@@ -76,7 +76,7 @@ class MediaLimits:
 # output; 2,073,600 at 1080p); audio wav/mp3, 2-15 s each and 15 s in all, <= 15 MB.
 ARK_MEDIA_LIMITS = MediaLimits(
     label="Ark",
-    source="upstream-research §1.6",
+    source="Seedance's input limits, Ark API reference",  # upstream-research §1.6
     image_formats=("jpeg", "png", "webp", "bmp", "tiff", "gif"),
     image_side_px=(300, 6000),
     image_ratio=(0.4, 2.5),

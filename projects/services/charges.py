@@ -164,8 +164,8 @@ def vendor_differences(task: GenerationTask, *, charge: Charge, charged_micro: i
     if tokens is not None and expected and abs(tokens - expected) > expected * 0.02:
         notes.append(
             f"The gateway counted {tokens:,} tokens; {charge.output_seconds} s at "
-            f"{task.resolution} {task.ratio} is about {expected:,} (upstream-research.md "
-            "§1.14)."
+            f"{task.resolution} {task.ratio} is about {expected:,} by the gateway's token "
+            "formula."
         )
     if task.vendor_cost and charge.unit != Unit.CREDIT:
         notes.append(
