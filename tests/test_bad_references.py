@@ -179,7 +179,8 @@ ROWS = [
     Row(
         "m4v-for-ark",
         lambda d, lib: ([up("reference_video", m4v(d))], {}),
-        "Video “clip.m4v” is M4V; TokenHub accepts MP4, MOV video (Seedance's input limits, Ark API reference).",
+        "Video “clip.m4v” is M4V; TokenHub accepts MP4, MOV video (Seedance's input limits, "
+        "Ark API reference).",
     ),
     Row(
         "one-pixel-image",
