@@ -14,6 +14,7 @@ from projects.models import Asset, Membership, Project, Review, Team
 from projects.providers.capabilities import ROLE_KIND, ModelCapabilities, ProviderCapabilities
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.selectors import asset_list
+from projects.services.gateway_status import key_refused_message, offered_providers
 from projects.services.generation import GenerationParams, ReferenceInput
 from projects.services.pricing import input_video_seconds
 
@@ -34,7 +35,18 @@ RATIO_LABELS = {
 }
 
 
-class ProjectForm(forms.Form):
+
+class StudioForm(forms.Form):
+    """The app's forms: a checkbox's label reads as a sentence ("Generate audio"), without the
+    colon Django puts after every label."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.label_suffix = ""
+
+class ProjectForm(StudioForm):
     """A new project: its team (one the user belongs to), name and description."""
 
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
@@ -69,7 +81,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class AssetUploadForm(forms.Form):
+class AssetUploadForm(StudioForm):
     """One or more files for the library (the page's script sends one per request, so each
     gets its own progress bar)."""
 
@@ -84,7 +96,7 @@ class AssetUploadForm(forms.Form):
         return files
 
 
-class AssetForm(forms.Form):
+class AssetForm(StudioForm):
     """Rename an asset; set its AllToken portrait asset id (from the AllToken Portrait guide's
     flow: verify, CreateAsset, then use the id as asset://<id>)."""
 
@@ -98,7 +110,7 @@ class AssetForm(forms.Form):
     )
 
 
-class GenerationForm(forms.Form):
+class GenerationForm(StudioForm):
     """A generation request. The choices shown follow the chosen gateway and model; every
     limit is checked by the same capability table the CLI and the worker use, so the error
     names the limit and its doc."""
@@ -162,8 +174,8 @@ class GenerationForm(forms.Form):
     ) -> tuple[ProviderCapabilities, ModelCapabilities]:
         """The capability tables for a (possibly missing or unknown) provider and model; a
         missing provider is SEEDANCE_DEFAULT_PROVIDER when configured, else the first one."""
-        names = configured_provider_names()
-        if provider not in names:
+        names = offered_providers(configured_provider_names())
+        if provider not in names and provider not in configured_provider_names():
             default = settings.SEEDANCE_DEFAULT_PROVIDER
             provider = default if default in names else (names[0] if names else None)
         if provider is None:
@@ -177,7 +189,8 @@ class GenerationForm(forms.Form):
         caps, model = self.caps, self.model_caps
         fields = self.fields
         fields["provider"].widget.choices = [
-            (name, get_capabilities(name).label) for name in configured_provider_names()
+            (name, get_capabilities(name).label)
+            for name in offered_providers(configured_provider_names())
         ]
         fields["model"].widget.choices = [(m.id, f"{m.label} ({m.id})") for m in caps.models]
         fields["ratio"].widget.choices = [(r, RATIO_LABELS.get(r, r)) for r in model.ratios]
@@ -276,6 +289,8 @@ class GenerationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if refused := key_refused_message(self.caps.name):
+            self.add_error("provider", refused)
         for role in SINGLE_ROLES:
             if data.get(role) and data.get(f"{role}_file"):
                 self.add_error(
@@ -380,7 +395,7 @@ class GenerationForm(forms.Form):
         )
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(StudioForm):
     """A reviewer's decision on a video: approve or reject, with a comment (required to
     reject; the service says so)."""
 
@@ -392,18 +407,18 @@ class ReviewForm(forms.Form):
     )
 
 
-class TeamMemberForm(forms.Form):
+class TeamMemberForm(StudioForm):
     """Add someone to a team, or change their role, by username."""
 
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
-class TeamMemberRemoveForm(forms.Form):
+class TeamMemberRemoveForm(StudioForm):
     username = forms.CharField(max_length=150)
 
 
-class TeamSettingsForm(forms.Form):
+class TeamSettingsForm(StudioForm):
     allow_self_review = forms.BooleanField(
         required=False, label="Reviewers may approve videos they generated themselves"
     )
@@ -414,7 +429,7 @@ class TeamSettingsForm(forms.Form):
     )
 
 
-class ProjectAccessForm(forms.Form):
+class ProjectAccessForm(StudioForm):
     """Whether a project is restricted, and which team members are listed on it."""
 
     restricted = forms.BooleanField(
