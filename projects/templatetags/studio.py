@@ -7,7 +7,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
-from projects.models import GenerationTask
+from projects.models import Asset, GenerationTask
+from projects.services.asset_fit import asset_fit_problem
 from projects.storage import signed_url
 
 register = template.Library()
@@ -102,3 +103,9 @@ def top_bar(context) -> SafeString:
     return fragment(
         request, key, "top_bar.html", lambda: {"user": user, "nav": nav_teams(user=user)}
     )
+
+
+@register.filter
+def asset_fit(asset: Asset) -> str:
+    """Why no gateway here would take the library file as a reference ('' when one would)."""
+    return asset_fit_problem(asset)
