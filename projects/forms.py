@@ -35,7 +35,6 @@ RATIO_LABELS = {
 }
 
 
-
 class StudioForm(forms.Form):
     """The app's forms: a checkbox's label reads as a sentence ("Generate audio"), without the
     colon Django puts after every label."""
@@ -45,6 +44,7 @@ class StudioForm(forms.Form):
         for field in self.fields.values():
             if isinstance(field.widget, forms.CheckboxInput):
                 field.label_suffix = ""
+
 
 class ProjectForm(StudioForm):
     """A new project: its team (one the user belongs to), name and description."""
