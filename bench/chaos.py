@@ -105,8 +105,8 @@ def chaos_run(stack: Stack, args: argparse.Namespace) -> dict:
     from django.core.management import call_command
 
     from projects.exceptions import InvalidRequest
-    from projects.ledger import credit_grant
     from projects.models import GenerationTask, Project
+    from projects.money.ledger import credit_grant
     from projects.services.generation import GenerationParams, generation_task_create
 
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115

@@ -11,12 +11,12 @@ from django.core.validators import MaxLengthValidator
 
 from projects.exceptions import InvalidRequest
 from projects.models import Asset, Membership, Project, Review, Team
+from projects.money.pricing import input_video_seconds
 from projects.providers.capabilities import ROLE_KIND, ModelCapabilities, ProviderCapabilities
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.selectors import asset_list
 from projects.services.gateway_status import key_refused_message, offered_providers
 from projects.services.generation import GenerationParams, ReferenceInput
-from projects.services.pricing import input_video_seconds
 
 # Reference roles with at most one file (a picker and a file input each) and with several.
 SINGLE_ROLES = ("first_frame", "last_frame")
@@ -142,7 +142,7 @@ class GenerationForm(StudioForm):
     upload_video_seconds = forms.FloatField(required=False, widget=forms.HiddenInput)
     upload_files = forms.IntegerField(required=False, widget=forms.HiddenInput)
     # The cost the estimate showed (micro-USD): the submit is held at exactly this, or refused
-    # with the new figure and nothing held (services/billing.py PriceChanged).
+    # with the new figure and nothing held (money/billing.py PriceChanged).
     shown_cost_micro = forms.IntegerField(required=False, widget=forms.HiddenInput)
     # Set when revising a rejected video (services/reviews.py::generation_revise).
     revised_from = forms.UUIDField(required=False, widget=forms.HiddenInput)

@@ -1,4 +1,4 @@
-"""projects/ledger.py: grants, holds, settlement and release; idempotency, the database
+"""projects/money/ledger.py: grants, holds, settlement and release; idempotency, the database
 constraints behind it, no negative balance, and cached totals equal to the entries' sums."""
 
 import io
@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
-from projects import ledger
 from projects.exceptions import ApplicationError, InsufficientCredits
 from projects.management.commands.ledger_check import ledger_problems
 from projects.models import CreditAccount, CreditEntry, GenerationTask
+from projects.money import ledger
 from tests.conftest import funded_team
 from tests.factories import GenerationTaskFactory, ProjectFactory, UserFactory
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from projects import ledger
 from projects.management.commands.ledger_check import ledger_problems
 from projects.models import Budget, CreditEntry, GenerationTask, PriceRule
+from projects.money import ledger
 from tests.factories import GenerationTaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -12,9 +12,9 @@ from django.urls import reverse
 from projects.exceptions import InvalidRequest, NoPrice, PriceChanged
 from projects.models import CreditEntry, GenerationTask, PriceRule
 from projects.models.ledger import unit_quantity_text, unit_rate_text
+from projects.money.pricing import quote
 from projects.providers.output_sizes import output_size, video_tokens
 from projects.services.assets import asset_create
-from projects.services.pricing import quote
 from tests import media_files as mf
 from tests.conftest import create_task, tokenhub_params
 

@@ -9,7 +9,7 @@ import pytest
 from projects.exceptions import NoPrice
 from projects.models import PriceRule
 from projects.models.ledger import usd, usd_text, usd_to_micro
-from projects.services.pricing import (
+from projects.money.pricing import (
     billed_input_seconds,
     billed_output_seconds,
     price_rule_for,

@@ -3,7 +3,7 @@ projects/models/prices.py).
 
 Ledger amounts are integers in micro-USD (1 USD = 1_000_000 micro-USD), signed by their effect
 on what the team can still spend: grant +, hold -, release +, charge -, adjustment +/-. Only
-projects/ledger.py writes `CreditEntry` and `CreditAccount`. What admins type (a price per
+projects/money/ledger.py writes `CreditEntry` and `CreditAccount`. What admins type (a price per
 second, per million tokens or per credit, a budget limit) is Decimal, converted to micro-USD
 exactly (a CNY price at its rule's exchange rate, rounded to the micro-USD).
 """
@@ -81,6 +81,16 @@ def unit_rate_text(unit: str, rate_micro: int | None) -> str:
     return f"{usd_exact(rate_micro)}{UNIT_RATE_SUFFIX.get(unit or 'second', '')}"
 
 
+def entry_billed_text(entry: CreditEntry) -> str:
+    """What a hold or charge entry counted, in its unit: '108,900 tokens × $7.00 per million
+    tokens', '15 s × $0.20/s' ('' for entries without a price)."""
+    if entry.rate_micro is None:
+        return ""
+    unit = entry.unit or "second"
+    quantity = entry.quantity if entry.quantity is not None else entry.seconds
+    return f"{unit_quantity_text(unit, quantity)} × {unit_rate_text(unit, entry.rate_micro)}"
+
+
 def unit_quantity_text(unit: str, quantity: Decimal | int | None) -> str:
     """A billed quantity for people: '15 s', '2.346 s', '108,900 tokens', '64 credits'
     ('' for None). An entry written before units existed (`unit` empty) is in seconds."""
@@ -97,7 +107,7 @@ def unit_quantity_text(unit: str, quantity: Decimal | int | None) -> str:
 
 class CreditAccount(models.Model):
     """A team's credit. `balance_micro` and `held_micro` are caches of sums over the team's
-    entries (`manage.py ledger_check` proves it), updated only by projects/ledger.py in the
+    entries (`manage.py ledger_check` proves it), updated only by projects/money/ledger.py in the
     transaction that appends the entry, under this row's lock.
 
     balance = sum of all entries = what the team can still commit (open holds already

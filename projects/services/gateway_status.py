@@ -212,7 +212,7 @@ def gateway_key_refusal_clear(*, provider: str, actor) -> bool:
     would too). Audited. Returns whether there was a warning."""
     from django.db import transaction
 
-    from projects.services.audit import audit_record
+    from projects.audit import audit_record
 
     with transaction.atomic():
         cleared = GatewayStatus.objects.filter(

@@ -3,7 +3,7 @@
 Every transition names the statuses it may start from, so a job delivered twice, or two
 workers racing, apply it at most once: the loser's UPDATE matches no row. Terminal
 transitions go through `task_finish`, the one place where a task's money is settled or
-released (projects/ledger.py) in the same transaction as its status.
+released (projects/money/ledger.py) in the same transaction as its status.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.models import GenerationTask, TaskEvent
-from projects.services.billing import generation_task_settle
+from projects.money.billing import generation_task_settle
 
 logger = logging.getLogger("projects.tasks")
 

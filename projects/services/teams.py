@@ -10,9 +10,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from projects.audit import audit_record
 from projects.exceptions import ApplicationError
 from projects.models import Membership, Project, ProjectMember, Team
-from projects.services.audit import audit_record
 
 
 def membership_set(*, team: Team, user: AbstractBaseUser, role: str) -> Membership:

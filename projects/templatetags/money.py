@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import template
 from django.utils.html import format_html
 
-from projects.models.ledger import unit_quantity_text, unit_rate_text, usd_exact
+from projects.models.ledger import entry_billed_text, usd_exact
 from projects.models.ledger import usd as usd_format
 
 register = template.Library()
@@ -38,10 +38,5 @@ def usd_plain(micro: int | None) -> str:
 
 @register.filter
 def entry_billed(entry) -> str:
-    """What a hold or charge entry counted, in its unit: '108,900 tokens × $7.00 per million
-    tokens', '15 s × $0.20/s' ('' for entries without a price)."""
-    if entry.rate_micro is None:
-        return ""
-    unit = entry.unit or "second"
-    quantity = entry.quantity if entry.quantity is not None else entry.seconds
-    return f"{unit_quantity_text(unit, quantity)} × {unit_rate_text(unit, entry.rate_micro)}"
+    """`entry_billed_text` for templates."""
+    return entry_billed_text(entry)

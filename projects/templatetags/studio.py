@@ -7,20 +7,13 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from projects.badges import REVIEW_TONES, TONES
 from projects.models import Asset, GenerationTask
 from projects.services.asset_fit import asset_fit_problem
 from projects.storage import signed_url
 
 register = template.Library()
 Status = GenerationTask.Status
-
-TONES = {
-    Status.SUCCEEDED: "ok",
-    Status.FAILED: "bad",
-    Status.EXPIRED: "bad",
-    Status.CANCELLED: "muted",
-    Status.SUBMIT_UNKNOWN: "warn",
-}
 
 
 @register.filter
@@ -73,9 +66,6 @@ def seconds(value: float | int | None) -> str:
 def media_url(name: str, download_as: str = "") -> str:
     """An expiring link to a stored file ('' when there is none)."""
     return signed_url(name, download_as=download_as) if name else ""
-
-
-REVIEW_TONES = {"awaiting": "warn", "approved": "ok", "rejected": "bad"}
 
 
 @register.filter

@@ -3,7 +3,7 @@
 Used in a period = charges whose entries fall in the period + holds still open (they may be
 charged any moment, so they count now, whenever they were placed). Periods are computed from
 entry timestamps (local time, settings.TIME_ZONE); no job resets anything. `budgets_check`
-must run under the team account's lock (projects/ledger.py calls it as the hold's guard), so
+must run under the team account's lock (projects/money/ledger.py calls it as the hold's guard), so
 concurrent submits see each other's holds and can never overspend.
 """
 

@@ -27,7 +27,7 @@ from projects.exceptions import ApplicationError, InsufficientCredits
 from projects.models import CreditAccount, CreditEntry, GenerationTask, Team
 from projects.models.ledger import usd, usd_apart, usd_exact
 
-logger = logging.getLogger("projects.ledger")
+logger = logging.getLogger("projects.money.ledger")
 Kind = CreditEntry.Kind
 
 

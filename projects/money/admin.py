@@ -1,5 +1,5 @@
 """Django admin for money: credit accounts and the ledger (read-only, plus grants and
-adjustments written through projects/ledger.py), price rules and budgets; and the pieces
+adjustments written through projects/money/ledger.py), price rules and budgets; and the pieces
 the generation task admin uses to show held/charged and the gateway's differing figures.
 """
 
@@ -13,14 +13,14 @@ from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from projects import ledger
+from projects.audit import AuditedModelAdmin
 from projects.exceptions import ApplicationError
 from projects.models import Budget, CreditAccount, CreditEntry, GenerationTask, PriceRule, Team
+from projects.models.ledger import entry_billed_text as entry_billed
 from projects.models.ledger import unit_rate_text, usd, usd_to_micro
+from projects.money import ledger
+from projects.money.budgets import budget_states
 from projects.providers.registry import get_capabilities, provider_names
-from projects.services.audit import AuditedModelAdmin
-from projects.services.budgets import budget_states
-from projects.templatetags.money import entry_billed
 
 Kind = CreditEntry.Kind
 
@@ -53,7 +53,7 @@ class CreditAccountAdmin(admin.ModelAdmin):
 
 
 class CreditEntryAddForm(forms.ModelForm):
-    """A grant (top-up) or an adjustment, in dollars; saved by projects/ledger.py."""
+    """A grant (top-up) or an adjustment, in dollars; saved by projects/money/ledger.py."""
 
     team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"))
     kind = forms.ChoiceField(
@@ -366,7 +366,7 @@ class VendorCostFilter(admin.SimpleListFilter):
 
 
 def task_money_columns() -> tuple:
-    """`held` and `charged` list columns for tasks annotated by projects.spend.with_money."""
+    """`held` and `charged` list columns for tasks annotated by projects.money.spend.with_money."""
 
     @admin.display(description="held", ordering="held_micro")
     def held(obj: GenerationTask) -> str:
