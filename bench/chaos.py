@@ -237,7 +237,7 @@ def ledger_check(stack: Stack) -> dict:
 
 def print_report(run: dict, args: argparse.Namespace, stack: Stack) -> None:
     from projects.models import GenerationTask
-    from projects.upstream_sim.engine import FAULT_KINDS
+    from projects.upstream_sim.faults import FAULT_KINDS
 
     made = made_upstream(run["sim_tasks"])
     numbers = run["numbers"]

@@ -21,7 +21,7 @@ from projects.services.generation import generation_task_submit
 from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_task_apply_snapshot
 from projects.services.task_state import task_transition
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, tokenhub_params
 from tests.factories import GenerationTaskFactory
 

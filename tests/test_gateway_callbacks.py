@@ -12,7 +12,7 @@ from projects.models import GenerationTask
 from projects.providers.base import TaskSnapshot, UpstreamStatus
 from projects.services.generation import GenerationParams, callback_url_for
 from projects.services.polling import generation_task_apply_snapshot
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task
 from tests.factories import GenerationTaskFactory
 

@@ -13,7 +13,7 @@ from projects.models import AuditEvent, GatewayStatus, GenerationTask
 from projects.providers.base import ProviderRejectedError, ProviderTransientError
 from projects.services import gateway_status
 from projects.services.gateway_status import gateway_call, gateway_state
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive
 from tests.factories import UserFactory
 from tests.test_generation_flow import params

@@ -37,7 +37,7 @@ from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_tasks_sweep
 from projects.services.reviews import generation_revise, video_reject
 from projects.services.task_state import task_event_add
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, make_due, tokenhub_params
 from tests.factories import MembershipFactory, UserFactory
 from tests.page_rows import generations_add

@@ -23,7 +23,7 @@ from django_q.models import Failure, OrmQ, Success
 
 from projects.models import GatewayStatus, GenerationTask, Membership
 from projects.redaction import RedactSecretsFilter, redact
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import drive
 from tests.factories import GenerationTaskFactory, MembershipFactory, ProjectFactory, UserFactory
 
