@@ -298,10 +298,6 @@ SEEDANCE_STORE_PICKUP = env.float("SEEDANCE_STORE_PICKUP", default=60.0)
 # Seconds before the first retry of an output copy that failed (storage or network down);
 # doubled each time, at most 600 s, MAX_STORE_ATTEMPTS times (services/outputs.py).
 SEEDANCE_STORE_RETRY_SECONDS = env.float("SEEDANCE_STORE_RETRY_SECONDS", default=10.0)
-# Tests only (projects/crashpoints.py): the named point where the worker SIGKILLs itself.
-SEEDANCE_CRASHPOINT = env.str("SEEDANCE_CRASHPOINT", default="")
-# Run queued jobs at once in the calling process instead of on the worker (tests only).
-SEEDANCE_JOBS_INLINE = env.bool("SEEDANCE_JOBS_INLINE", default=False)
 
 # --- Worker (django-q2) -----------------------------------------------------------------------
 # https://django-q2.readthedocs.io/en/master/configure.html

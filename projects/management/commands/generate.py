@@ -153,7 +153,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         params = self._params(options, user=user)
         with override_settings(
-            SEEDANCE_JOBS_INLINE=options["wait"] or settings.SEEDANCE_JOBS_INLINE
+            SEEDANCE_JOBS_INLINE=options["wait"] or getattr(settings, "SEEDANCE_JOBS_INLINE", False)
         ):
             try:
                 task = generation_task_create(project=project, user=user, params=params)
