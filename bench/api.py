@@ -103,8 +103,8 @@ def build_rows() -> list[Row]:
     from django.utils import timezone
 
     from projects.api.keys import api_key_create
-    from projects.ledger import credit_grant
     from projects.models import GenerationTask
+    from projects.money.ledger import credit_grant
     from tests.page_rows import page_world
 
     world = page_world(count=10, label="api")

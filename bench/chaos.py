@@ -105,8 +105,8 @@ def chaos_run(stack: Stack, args: argparse.Namespace) -> dict:
     from django.core.management import call_command
 
     from projects.exceptions import InvalidRequest
-    from projects.ledger import credit_grant
     from projects.models import GenerationTask, Project
+    from projects.money.ledger import credit_grant
     from projects.services.generation import GenerationParams, generation_task_create
 
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -237,7 +237,7 @@ def ledger_check(stack: Stack) -> dict:
 
 def print_report(run: dict, args: argparse.Namespace, stack: Stack) -> None:
     from projects.models import GenerationTask
-    from projects.upstream_sim.engine import FAULT_KINDS
+    from projects.upstream_sim.faults import FAULT_KINDS
 
     made = made_upstream(run["sim_tasks"])
     numbers = run["numbers"]

@@ -187,11 +187,6 @@ class Stack:
     def sim(self, path: str) -> dict:
         return httpx.get(self.sim_url + path, timeout=60).json()
 
-    def kill_workers(self) -> None:
-        for name, process in self.processes:
-            if name.startswith("worker") and process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
-
     def stop(self) -> None:
         for _name, process in reversed(self.processes):
             if process.poll() is None:

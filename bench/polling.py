@@ -163,7 +163,7 @@ def submit_through_the_app(stack: Stack, count: int, provider: str) -> dict[str,
 
 
 def _fund(team, count: int) -> None:
-    from projects.ledger import credit_grant
+    from projects.money.ledger import credit_grant
 
     credit_grant(team=team, amount_micro=count * 10_000_000, actor=None, memo="bench/polling.py")
 

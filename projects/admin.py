@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from projects.audit import AuditedModelAdmin
 from projects.exceptions import ApplicationError
-from projects.ledger_admin import VendorCostFilter, task_money_columns
 from projects.models import (
     Asset,
     AuditEvent,
@@ -23,12 +23,12 @@ from projects.models import (
     TaskEvent,
     Team,
 )
+from projects.money.admin import VendorCostFilter, task_money_columns
+from projects.money.spend import with_money
 from projects.selectors import generation_tasks_stuck
 from projects.services import gateway_status, recovery
 from projects.services.assets import assets_purge_released
-from projects.services.audit import AuditedModelAdmin
 from projects.services.cancel import generation_task_cancel
-from projects.spend import with_money
 
 
 class MembershipInline(admin.TabularInline):

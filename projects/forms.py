@@ -7,14 +7,16 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxLengthValidator
 
 from projects.exceptions import InvalidRequest
 from projects.models import Asset, Membership, Project, Review, Team
+from projects.money.pricing import input_video_seconds
 from projects.providers.capabilities import ROLE_KIND, ModelCapabilities, ProviderCapabilities
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.selectors import asset_list
+from projects.services.gateway_status import key_refused_message, offered_providers
 from projects.services.generation import GenerationParams, ReferenceInput
-from projects.services.pricing import input_video_seconds
 
 # Reference roles with at most one file (a picker and a file input each) and with several.
 SINGLE_ROLES = ("first_frame", "last_frame")
@@ -33,7 +35,18 @@ RATIO_LABELS = {
 }
 
 
-class ProjectForm(forms.Form):
+class StudioForm(forms.Form):
+    """The app's forms: a checkbox's label reads as a sentence ("Generate audio"), without the
+    colon Django puts after every label."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.label_suffix = ""
+
+
+class ProjectForm(StudioForm):
     """A new project: its team (one the user belongs to), name and description."""
 
     team = forms.ModelChoiceField(queryset=Team.objects.none(), empty_label=None)
@@ -68,7 +81,7 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class AssetUploadForm(forms.Form):
+class AssetUploadForm(StudioForm):
     """One or more files for the library (the page's script sends one per request, so each
     gets its own progress bar)."""
 
@@ -83,7 +96,7 @@ class AssetUploadForm(forms.Form):
         return files
 
 
-class AssetForm(forms.Form):
+class AssetForm(StudioForm):
     """Rename an asset; set its AllToken portrait asset id (from the AllToken Portrait guide's
     flow: verify, CreateAsset, then use the id as asset://<id>)."""
 
@@ -97,18 +110,20 @@ class AssetForm(forms.Form):
     )
 
 
-class GenerationForm(forms.Form):
+class GenerationForm(StudioForm):
     """A generation request. The choices shown follow the chosen gateway and model; every
     limit is checked by the same capability table the CLI and the worker use, so the error
     names the limit and its doc."""
 
     provider = forms.CharField(widget=forms.Select)
     model = forms.CharField(widget=forms.Select)
+    # No maxlength on the box: a browser would cut a pasted prompt without a word. The model's
+    # own limit shows in a live counter (data-limit) and is checked with the capability table.
     prompt = forms.CharField(
         widget=forms.Textarea(
             attrs={"rows": 4, "placeholder": "[subject] + [action] + [setting] + [camera / style]"}
         ),
-        max_length=4000,
+        validators=[MaxLengthValidator(20_000)],
     )
     ratio = forms.CharField(widget=forms.Select)
     resolution = forms.CharField(widget=forms.Select)
@@ -127,7 +142,7 @@ class GenerationForm(forms.Form):
     upload_video_seconds = forms.FloatField(required=False, widget=forms.HiddenInput)
     upload_files = forms.IntegerField(required=False, widget=forms.HiddenInput)
     # The cost the estimate showed (micro-USD): the submit is held at exactly this, or refused
-    # with the new figure and nothing held (services/billing.py PriceChanged).
+    # with the new figure and nothing held (money/billing.py PriceChanged).
     shown_cost_micro = forms.IntegerField(required=False, widget=forms.HiddenInput)
     # Set when revising a rejected video (services/reviews.py::generation_revise).
     revised_from = forms.UUIDField(required=False, widget=forms.HiddenInput)
@@ -144,6 +159,7 @@ class GenerationForm(forms.Form):
         source = data if data is not None else (initial or {})
         self.caps, self.model_caps = self.choose(source.get("provider"), source.get("model"))
         self.project = project
+        self.fields["prompt"].widget.attrs["data-limit"] = self.model_caps.max_prompt_chars
         self._configure()
         self._configure_references()
 
@@ -158,8 +174,8 @@ class GenerationForm(forms.Form):
     ) -> tuple[ProviderCapabilities, ModelCapabilities]:
         """The capability tables for a (possibly missing or unknown) provider and model; a
         missing provider is SEEDANCE_DEFAULT_PROVIDER when configured, else the first one."""
-        names = configured_provider_names()
-        if provider not in names:
+        names = offered_providers(configured_provider_names())
+        if provider not in names and provider not in configured_provider_names():
             default = settings.SEEDANCE_DEFAULT_PROVIDER
             provider = default if default in names else (names[0] if names else None)
         if provider is None:
@@ -173,7 +189,8 @@ class GenerationForm(forms.Form):
         caps, model = self.caps, self.model_caps
         fields = self.fields
         fields["provider"].widget.choices = [
-            (name, get_capabilities(name).label) for name in configured_provider_names()
+            (name, get_capabilities(name).label)
+            for name in offered_providers(configured_provider_names())
         ]
         fields["model"].widget.choices = [(m.id, f"{m.label} ({m.id})") for m in caps.models]
         fields["ratio"].widget.choices = [(r, RATIO_LABELS.get(r, r)) for r in model.ratios]
@@ -272,6 +289,8 @@ class GenerationForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if refused := key_refused_message(self.caps.name):
+            self.add_error("provider", refused)
         for role in SINGLE_ROLES:
             if data.get(role) and data.get(f"{role}_file"):
                 self.add_error(
@@ -376,7 +395,7 @@ class GenerationForm(forms.Form):
         )
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(StudioForm):
     """A reviewer's decision on a video: approve or reject, with a comment (required to
     reject; the service says so)."""
 
@@ -388,18 +407,18 @@ class ReviewForm(forms.Form):
     )
 
 
-class TeamMemberForm(forms.Form):
+class TeamMemberForm(StudioForm):
     """Add someone to a team, or change their role, by username."""
 
     username = forms.CharField(max_length=150)
     role = forms.ChoiceField(choices=Membership.Role.choices)
 
 
-class TeamMemberRemoveForm(forms.Form):
+class TeamMemberRemoveForm(StudioForm):
     username = forms.CharField(max_length=150)
 
 
-class TeamSettingsForm(forms.Form):
+class TeamSettingsForm(StudioForm):
     allow_self_review = forms.BooleanField(
         required=False, label="Reviewers may approve videos they generated themselves"
     )
@@ -410,7 +429,7 @@ class TeamSettingsForm(forms.Form):
     )
 
 
-class ProjectAccessForm(forms.Form):
+class ProjectAccessForm(StudioForm):
     """Whether a project is restricted, and which team members are listed on it."""
 
     restricted = forms.BooleanField(

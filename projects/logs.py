@@ -41,10 +41,6 @@ def log_context(**fields: Any) -> Iterator[None]:
         _context.reset(token)
 
 
-def current_log_context() -> dict[str, Any]:
-    return dict(_context.get())
-
-
 def with_log_context(func: Callable[..., Any], **kwargs: Any) -> Callable[[], Any]:
     """A job that runs `func(**kwargs)` with its `task_id` (as `task`) or `task_ids` (as
     `tasks`) and `provider` in the log context."""

@@ -25,23 +25,15 @@ import av
 from PIL import Image, UnidentifiedImageError
 
 from projects.exceptions import ApplicationError
+from projects.media_types import (
+    ACCEPTED,
+    AUDIO_FORMATS,
+    IMAGE_FORMATS,
+    VIDEO_FORMATS,
+    iso_boxes,
+    sniff,
+)
 
-ACCEPTED = "images jpg/jpeg/png/webp/gif/bmp/tiff, video mp4/mov/m4v, audio mp3/wav"  # for messages
-# Pillow format name -> (our format, extension, content type)
-IMAGE_FORMATS = {
-    "JPEG": ("jpeg", "jpg", "image/jpeg"),
-    "PNG": ("png", "png", "image/png"),
-    "WEBP": ("webp", "webp", "image/webp"),
-    "GIF": ("gif", "gif", "image/gif"),
-    "BMP": ("bmp", "bmp", "image/bmp"),
-    "TIFF": ("tiff", "tiff", "image/tiff"),
-}
-VIDEO_FORMATS = {
-    "mp4": ("mp4", "video/mp4"),
-    "mov": ("mov", "video/quicktime"),
-    "m4v": ("m4v", "video/x-m4v"),
-}
-AUDIO_FORMATS = {"mp3": ("mp3", "audio/mpeg"), "wav": ("wav", "audio/wav")}
 # The largest picture any gateway takes: Ark documents each side (300, 6000) px for images and
 # reference video (upstream-research.md §1.6), so 6000 x 6000 = 36 MP. A decoded image costs up
 # to width*height*4 bytes (144 MB here); past this we refuse from the header, before decoding.
@@ -57,7 +49,6 @@ warnings.simplefilter("error", Image.DecompressionBombWarning)
 PROBE_CONCURRENCY = max(1, int(os.environ.get("SEEDANCE_PROBE_CONCURRENCY", "2") or 2))
 _probe_slots = threading.BoundedSemaphore(PROBE_CONCURRENCY)
 # ISO base media (MP4/MOV) top-level boxes a QuickTime file may start with when it has no ftyp.
-_QT_FIRST_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
 
 
 class MediaInvalid(ApplicationError):
@@ -122,67 +113,6 @@ def check_frame_size(width: int, height: int, *, label: str, limit: int) -> None
             f"pictures above {limit / 1_000_000:g} megapixels (6000×6000) are refused, the "
             "most any gateway takes."
         )
-
-
-def sniff(head: bytes) -> tuple[str, str]:
-    """(kind, format) from a file's first bytes, by signature. kind is image, video, audio, or
-    'other' with a description of what it is (for the refusal message), e.g.
-    ('other', 'a WebM/Matroska video')."""
-    if head[:3] == b"\xff\xd8\xff":
-        return "image", "jpeg"
-    if head[:8] == b"\x89PNG\r\n\x1a\n":
-        return "image", "png"
-    if head[:6] in (b"GIF87a", b"GIF89a"):
-        return "image", "gif"
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image", "webp"
-    if head[:2] == b"BM" and len(head) >= 26:
-        return "image", "bmp"
-    if head[:4] in (b"II*\x00", b"MM\x00*"):
-        return "image", "tiff"
-    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
-        return "audio", "wav"
-    if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
-        return "other", "an AVI video"
-    if head[:3] == b"ID3" or _mp3_frame_sync(head):
-        return "audio", "mp3"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if brand == b"qt  ":
-            return "video", "mov"
-        if brand in (b"M4V ", b"M4VH", b"M4VP"):
-            return "video", "m4v"
-        if brand in (b"M4A ", b"M4B ", b"M4P "):
-            return "other", "an M4A/AAC audio file"
-        if brand in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
-            return "other", "a HEIC/HEIF image"
-        if brand in (b"avif", b"avis"):
-            return "other", "an AVIF image"
-        if brand[:3] in (b"3gp", b"3g2"):
-            return "other", "a 3GP video"
-        return "video", "mp4"
-    if head[4:8] in _QT_FIRST_BOXES:
-        return "video", "mov"
-    if head[:4] == b"\x1a\x45\xdf\xa3":
-        return "other", "a WebM/Matroska video"
-    if head[:4] == b"OggS":
-        return "other", "an Ogg file"
-    if head[:4] == b"fLaC":
-        return "other", "a FLAC audio file"
-    if head[:5] == b"%PDF-":
-        return "other", "a PDF document"
-    if head[:4] == b"PK\x03\x04":
-        return "other", "a ZIP archive (or an office document)"
-    if head[:2] == b"\xff\xf1" or head[:2] == b"\xff\xf9":
-        return "other", "a raw AAC audio stream"
-    stripped = head.lstrip()[:256].lower()
-    if stripped.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
-        return "other", "an SVG drawing"
-    if stripped.startswith((b"<!doctype html", b"<html")):
-        return "other", "an HTML page"
-    if head and _looks_like_text(head):
-        return "other", "a text file"
-    return "other", ""
 
 
 @_one_probe_slot
@@ -344,7 +274,7 @@ def _probe_image(path: Path, fmt: str, label: str) -> MediaInfo:
 # --- video ----------------------------------------------------------------------------------
 def _probe_video_file(path: Path, fmt: str, label: str, size: int) -> MediaInfo:
     what = f"{label} looks like {_a(fmt)} {fmt.upper()} video but"
-    boxes = _iso_boxes(path, size)
+    boxes = iso_boxes(path, size)
     if boxes.truncated_by:
         raise MediaInvalid(
             f"{what} is truncated: it ends {boxes.truncated_by} bytes before the end of its "
@@ -387,41 +317,6 @@ def _probe_video_file(path: Path, fmt: str, label: str, size: int) -> MediaInfo:
             )
     except av.FFmpegError as exc:
         raise MediaInvalid(f"{what} cannot be decoded ({exc.__class__.__name__}).") from exc
-
-
-@dataclass(frozen=True)
-class _Boxes:
-    types: frozenset[bytes]
-    truncated_by: int = 0
-    truncated_box: str = ""
-
-
-def _iso_boxes(path: Path, size: int) -> _Boxes:
-    """Walk the top-level boxes of an MP4/MOV file (ISO/IEC 14496-12 §4.2: 32-bit size + type,
-    size 1 = 64-bit size follows, size 0 = to the end of the file)."""
-    types: set[bytes] = set()
-    offset = 0
-    with open(path, "rb") as handle:
-        while offset + 8 <= size:
-            handle.seek(offset)
-            header = handle.read(16)
-            box_size = int.from_bytes(header[:4], "big")
-            box_type = header[4:8]
-            if box_size == 1:
-                if len(header) < 16:
-                    return _Boxes(frozenset(types), 16 - len(header), box_type.decode("latin-1"))
-                box_size = int.from_bytes(header[8:16], "big")
-            elif box_size == 0:
-                box_size = size - offset
-            if box_size < 8:
-                break  # not a box: let the decoder judge the rest
-            types.add(box_type)
-            if offset + box_size > size:
-                return _Boxes(
-                    frozenset(types), offset + box_size - size, box_type.decode("latin-1")
-                )
-            offset += box_size
-    return _Boxes(frozenset(types))
 
 
 def _duration(container: av.container.InputContainer, stream: av.stream.Stream) -> float:
@@ -489,16 +384,3 @@ def _packet_seconds(path: Path) -> float:
 def _a(word: str) -> str:
     """The article for an upper-cased format name: 'an MP4', 'a PNG'."""
     return "an" if word.upper()[:1] in "AEFHILMNORSX" else "a"
-
-
-def _mp3_frame_sync(head: bytes) -> bool:
-    # MPEG audio frame header: 11 sync bits, then version, then layer != 00 (00 is ADTS AAC).
-    return len(head) >= 4 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0 and head[1] & 0x06 != 0
-
-
-def _looks_like_text(head: bytes) -> bool:
-    # The first bytes may end inside a multi-byte character: allow a few dropped bytes.
-    text = head.decode("utf-8", "ignore")
-    if len(text.encode()) < len(head) - 3:
-        return False
-    return all(ch.isprintable() or ch in "\r\n\t" for ch in text)

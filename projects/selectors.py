@@ -305,10 +305,6 @@ def task_event_list(*, task: GenerationTask) -> QuerySet[TaskEvent]:
     )
 
 
-def membership_role(*, user: AbstractBaseUser, team: Team) -> str | None:
-    return Membership.objects.filter(user=user, team=team).values_list("role", flat=True).first()
-
-
 def team_member_list(*, team: Team) -> list[Membership]:
     """The team's memberships, admins first, then by username."""
     order = {"admin": 0, "reviewer": 1, "member": 2}

@@ -306,10 +306,6 @@ SEEDANCE_STORE_PICKUP = env.float("SEEDANCE_STORE_PICKUP", default=60.0)
 # Seconds before the first retry of an output copy that failed (storage or network down);
 # doubled each time, at most 600 s, MAX_STORE_ATTEMPTS times (services/outputs.py).
 SEEDANCE_STORE_RETRY_SECONDS = env.float("SEEDANCE_STORE_RETRY_SECONDS", default=10.0)
-# Tests only (projects/crashpoints.py): the named point where the worker SIGKILLs itself.
-SEEDANCE_CRASHPOINT = env.str("SEEDANCE_CRASHPOINT", default="")
-# Run queued jobs at once in the calling process instead of on the worker (tests only).
-SEEDANCE_JOBS_INLINE = env.bool("SEEDANCE_JOBS_INLINE", default=False)
 
 # --- Worker (django-q2) -----------------------------------------------------------------------
 # https://django-q2.readthedocs.io/en/master/configure.html
@@ -393,6 +389,28 @@ SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 # secret or callback token reaches a log line or an e-mailed report.
 ADMINS = env.list("DJANGO_ADMINS", default=[])  # e-mail addresses that get error reports
 SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default="seedance-web@localhost")
+DEFAULT_FROM_EMAIL = SERVER_EMAIL
+# Django 6 mailers (https://docs.djangoproject.com/en/6.0/topics/email/): SMTP at
+# DJANGO_EMAIL_HOST (localhost:25 relays, as Django always assumed, when DEBUG is off); under
+# DEBUG without a host, mail is written to the console (`make run`). Tests get the in-memory one.
+_smtp_host = env.str("DJANGO_EMAIL_HOST", default="" if DEBUG else "localhost")
+MAILERS = {
+    "default": (
+        {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": _smtp_host,
+                "port": env.int("DJANGO_EMAIL_PORT", default=25),
+                "username": env.str("DJANGO_EMAIL_USER", default=""),
+                "password": env.str("DJANGO_EMAIL_PASSWORD", default=""),
+                "use_tls": env.bool("DJANGO_EMAIL_USE_TLS", default=False),
+                "timeout": 10,
+            },
+        }
+        if _smtp_host
+        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    )
+}
 DEFAULT_EXCEPTION_REPORTER = "projects.error_reports.SecretSafeExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "projects.error_reports.SecretSafeExceptionReporterFilter"
 # Console lines are `plain` (time level logger message key=value...) or, with

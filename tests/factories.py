@@ -16,7 +16,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class TeamFactory(factory.django.DjangoModelFactory):
-    """A team with $1,000 of credit (teams spend only granted credit, projects/ledger.py);
+    """A team with $1,000 of credit (teams spend only granted credit, projects/money/ledger.py);
     `TeamFactory(credit_usd=0)` for one with none."""
 
     class Meta:
@@ -28,7 +28,7 @@ class TeamFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def credit_usd(team, create, extracted, **kwargs):
-        from projects.ledger import credit_grant
+        from projects.money.ledger import credit_grant
 
         amount = 1000 if extracted is None else extracted
         if create and amount:

@@ -23,7 +23,11 @@ os.environ.setdefault("SEEDANCE_FETCH_ALLOW_HOSTS", "127.0.0.1,localhost")
 from seedance_web.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-SEEDANCE_JOBS_INLINE = True
+# Test-only switches, absent from production settings (their readers default to off): jobs run
+# at once in the calling process (a worker process of the scale-out tests sets it to 0), and
+# the named step where a worker process SIGKILLs itself (projects/crashpoints.py).
+SEEDANCE_JOBS_INLINE = os.environ.get("SEEDANCE_JOBS_INLINE", "1") == "1"
+SEEDANCE_CRASHPOINT = os.environ.get("SEEDANCE_CRASHPOINT", "")
 # The test simulator runs 200x faster than a real gateway (tests/conftest.py).
 SEEDANCE_UPSTREAM_TIME_SCALE = 1 / 200
 # Nothing serves SITE_URL in most tests; the callback tests turn this on with a live server.

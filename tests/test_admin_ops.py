@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from projects.models import AuditEvent, GenerationTask
 from projects.selectors import generation_tasks_stuck
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task
 from tests.factories import GenerationTaskFactory, UserFactory
 from tests.test_gateway_ark_flow import params as ark_params

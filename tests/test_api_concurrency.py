@@ -15,8 +15,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from projects.ledger import credit_balance
 from projects.models import CreditEntry, GenerationTask
+from projects.money.ledger import credit_balance
 from tests.api_support import make_studio
 
 POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")

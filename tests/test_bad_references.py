@@ -179,23 +179,24 @@ ROWS = [
     Row(
         "m4v-for-ark",
         lambda d, lib: ([up("reference_video", m4v(d))], {}),
-        "Video “clip.m4v” is M4V; Ark accepts MP4, MOV video (upstream-research §1.6).",
+        "Video “clip.m4v” is M4V; TokenHub accepts MP4, MOV video (Seedance's input limits, "
+        "Ark API reference).",
     ),
     Row(
         "one-pixel-image",
         lambda d, lib: ([up("first_frame", image(d, "dot.png", width=1, height=1))], {}),
-        "Image “dot.png” is 1 px wide, 299 px too narrow; Ark accepts 300-6000 px",
+        "Image “dot.png” is 1 px wide, 299 px too narrow; TokenHub accepts 300-6000 px",
     ),
     Row(
         "7000px-image",
         lambda d, lib: ([up("first_frame", image(d, "huge.png", width=7000, height=4000))], {}),
-        "Image “huge.png” is 7000 px wide, 1000 px too wide; Ark accepts 300-6000 px "
-        "(upstream-research §1.6).",
+        "Image “huge.png” is 7000 px wide, 1000 px too wide; TokenHub accepts 300-6000 px "
+        "(Seedance's input limits, Ark API reference).",
     ),
     Row(
         "ratio-too-wide",
         lambda d, lib: ([up("first_frame", image(d, "banner.png", width=1500, height=400))], {}),
-        "a width/height ratio of 3.75, 1.25 above the range; Ark accepts 0.4-2.5",
+        "a width/height ratio of 3.75, 1.25 above the range; TokenHub accepts 0.4-2.5",
     ),
     Row(
         "image-over-30mb",
@@ -203,7 +204,7 @@ ROWS = [
             [up("first_frame", image(d, "scan.bmp", width=3400, height=3100, fmt="BMP"))],
             {},
         ),
-        "Image “scan.bmp” is 30.2 MB, 0.2 MB too large; Ark accepts files under 30 MB",
+        "Image “scan.bmp” is 30.2 MB, 0.2 MB too large; TokenHub accepts files under 30 MB",
     ),
     Row(
         "20s-audio",
@@ -214,17 +215,17 @@ ROWS = [
             ],
             {},
         ),
-        "Audio “song.wav” is 20.0 s long, 5.0 s too long; Ark accepts 2-15 s",
+        "Audio “song.wav” is 20.0 s long, 5.0 s too long; TokenHub accepts 2-15 s",
     ),
     Row(
         "1s-video",
         lambda d, lib: ([up("reference_video", mf.video(d, "blink.mp4", seconds=1))], {}),
-        "Video “blink.mp4” is 1.0 s long, 1.0 s too short; Ark accepts 2-15 s",
+        "Video “blink.mp4” is 1.0 s long, 1.0 s too short; TokenHub accepts 2-15 s",
     ),
     Row(
         "12fps-video",
         lambda d, lib: ([up("reference_video", mf.video(d, "slow.mp4", fps=12))], {}),
-        "Video “slow.mp4” runs at 12 fps, 12 fps too few; Ark accepts 24-60 fps",
+        "Video “slow.mp4” runs at 12 fps, 12 fps too few; TokenHub accepts 24-60 fps",
     ),
     Row(
         "too-few-pixels-video",
@@ -232,7 +233,7 @@ ROWS = [
             [up("reference_video", mf.video(d, "tiny.mp4", width=320, height=320))],
             {},
         ),
-        "Video “tiny.mp4” has 102,400 pixels (320×320), 307,200 too few; Ark accepts "
+        "Video “tiny.mp4” has 102,400 pixels (320×320), 307,200 too few; TokenHub accepts "
         "409,600-927,408 pixels per frame for 720p output",
     ),
     Row(
@@ -241,7 +242,7 @@ ROWS = [
             [up("reference_video", mf.video(d, f"v{i}.mp4", seconds=6)) for i in range(3)],
             {},
         ),
-        "The reference video files add up to 18.0 s, 3.0 s too long; Ark accepts at most 15 s",
+        "The reference video files add up to 18.0 s, 3.0 s too long; TokenHub accepts at most 15 s",
     ),
     Row(
         "four-reference-videos",

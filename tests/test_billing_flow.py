@@ -14,14 +14,14 @@ from projects.exceptions import InvalidStateTransition
 from projects.management.commands.generate import task_summary
 from projects.management.commands.ledger_check import ledger_problems
 from projects.models import Budget, CreditEntry, GenerationTask
+from projects.money.billing import generation_task_hold, generation_task_settle
 from projects.providers.base import TaskSnapshot, UpstreamStatus
-from projects.services.billing import generation_task_hold, generation_task_settle
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import generation_task_submit
 from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_task_apply_snapshot
 from projects.services.task_state import task_transition
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, tokenhub_params
 from tests.factories import GenerationTaskFactory
 
@@ -91,14 +91,14 @@ def test_success_charges_the_output_and_releases_the_hold(sim, project, member):
 
 def test_settlement_killed_while_storing_is_redone_once(sim, project, member, monkeypatch):
     kill = {"on": True}
-    real_settle = __import__("projects.services.billing", fromlist=["x"]).credit_settle
+    real_settle = __import__("projects.money.billing", fromlist=["x"]).credit_settle
 
     def settle(**kwargs):
         if kill["on"]:
             raise Killed
         return real_settle(**kwargs)
 
-    monkeypatch.setattr("projects.services.billing.credit_settle", settle)
+    monkeypatch.setattr("projects.money.billing.credit_settle", settle)
     task = create_task(project=project, user=member, params=params(duration=4))
     with pytest.raises(Killed):
         drive(task)
@@ -185,7 +185,7 @@ def test_every_ending_releases_exactly_once_and_charges_nothing(
     assert money(task) == {"hold": [-DOLLAR]}
     if kill_at is not None:
         target = {
-            "release": "projects.services.billing.credit_release",
+            "release": "projects.money.billing.credit_release",
             "event": "projects.services.task_state.task_event_add",
         }[kill_at]
         real = __import__(target.rsplit(".", 1)[0], fromlist=["x"]).__dict__[
@@ -227,14 +227,14 @@ def test_a_gateway_failure_killed_mid_poll_then_polled_again_releases_once(
 ):
     sim.engine.inject(Fault(kind=fault))
     kill = {"on": True}
-    real_release = __import__("projects.services.billing", fromlist=["x"]).credit_release
+    real_release = __import__("projects.money.billing", fromlist=["x"]).credit_release
 
     def release(**kwargs):
         if kill["on"]:
             raise Killed
         return real_release(**kwargs)
 
-    monkeypatch.setattr("projects.services.billing.credit_release", release)
+    monkeypatch.setattr("projects.money.billing.credit_release", release)
     task = create_task(project=project, user=member, params=params(duration=4))
     with pytest.raises(Killed):
         drive(task)
@@ -289,7 +289,7 @@ def test_vendor_figures_are_recorded_and_differences_noted(project, member, held
     assert task.cost_note == (
         "The gateway reported 5 s; the stored file is 3 s (billed 5 s). "
         "The gateway counted 200,000 tokens; 5 s at 720p 16:9 is about 108,900 "
-        "(upstream-research.md §1.14). The gateway reported a cost of 40; we charged $1.00."
+        "by the gateway's token formula. The gateway reported a cost of 40; we charged $1.00."
     )
 
 

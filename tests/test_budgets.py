@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 
 from projects.exceptions import BudgetExceeded, InsufficientCredits, NoPrice
-from projects.ledger import credit_balance
 from projects.models import Budget, CreditEntry, GenerationTask, Membership, PriceRule
-from projects.services.budgets import budget_states, period_start
+from projects.money.budgets import budget_states, period_start
+from projects.money.ledger import credit_balance
 from projects.services.generation import generation_task_create
 from tests.conftest import funded_team, tokenhub_params
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory

@@ -98,3 +98,19 @@ def test_capability_schema_imports_no_other_provider_module():
         for alias in node.names
     }
     assert not {name for name in imported if name.startswith("projects")}, imported
+
+
+def test_what_users_read_names_public_docs_not_our_research_notes():
+    """Sources and notes appear in refusals and on the form: they cite the gateway's own docs,
+    never this repository's research file or its section numbers."""
+    from projects.providers.registry import get_capabilities, provider_names
+
+    texts = []
+    for name in provider_names():
+        caps = get_capabilities(name)
+        texts += [caps.source, *caps.notes]
+        for model in caps.models:
+            texts.append(model.source)
+            if model.media_limits is not None:
+                texts += [model.media_limits.source, model.media_limits.summary()]
+    assert texts and not [t for t in texts if "research" in t or "§" in t]

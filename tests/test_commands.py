@@ -12,7 +12,7 @@ from django.core.management import CommandError, call_command
 
 from projects.media import probe_video
 from projects.models import GenerationTask, Membership, Project, Team
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -17,7 +17,7 @@ from projects.services.generation import (
     generation_task_create,
 )
 from projects.services.polling import generation_tasks_sweep
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, generate_json, make_due
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,7 @@ from projects.providers.base import UpstreamStatus
 from projects.providers.registry import get_provider
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import GenerationParams, generation_task_create
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, generate_json
 from tests.sim_control import hold, refreshed, release
 

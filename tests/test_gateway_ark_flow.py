@@ -12,7 +12,7 @@ from projects.providers.ark import request_seed
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import GenerationParams, callback_url_for, request_for_task
 from projects.services.polling import generation_tasks_sweep
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, generate_json, make_due
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from projects.models import AuditEvent, GatewayStatus, GenerationTask
 from projects.providers.base import ProviderRejectedError, ProviderTransientError
 from projects.services import gateway_status
 from projects.services.gateway_status import gateway_call, gateway_state
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive
 from tests.factories import UserFactory
 from tests.test_generation_flow import params
@@ -112,3 +112,26 @@ def test_a_refused_key_is_shown_to_admins_until_fixed(sim, project, member):
     assert AuditEvent.objects.filter(
         action="gateway.key_warning_cleared", actor=admin, details__provider="tokenhub"
     ).exists()
+
+
+def test_a_gateway_refusing_our_key_is_not_offered_to_members(sim, project, member):
+    sim.engine.inject(Fault(kind="http_403", op="create", dialect="tokenhub"))
+    create_task(project=project, user=member, params=params())
+    assert row().key_refused_since is not None
+    client = Client()
+    client.force_login(member)
+    url = reverse("projects:generation_new", args=[project.pk])
+    page = client.get(url).content.decode()
+    options = page[
+        page.index('id="id_provider"') : page.index("</select>", page.index("id_provider"))
+    ]
+    assert 'value="tokenhub"' not in options and 'value="ark"' in options
+    # Chosen anyway (an old tab), it is refused with the reason, before anything is held.
+    response = client.post(
+        url,
+        {"provider": "tokenhub", "model": "doubao-seedance-2.0", "prompt": "A boat",
+         "ratio": "16:9", "resolution": "480p", "duration": "5"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "tokenhub refuses the studio&#x27;s API key" in response.content.decode()
+    assert GenerationTask.objects.count() == 1  # only the first, failed one

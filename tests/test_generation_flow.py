@@ -16,7 +16,7 @@ from projects.services.generation import (
 )
 from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_tasks_sweep
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, tokenhub_params
 
 pytestmark = pytest.mark.django_db

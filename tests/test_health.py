@@ -9,7 +9,7 @@ from django.test import Client
 
 from projects.models import GatewayStatus
 from projects.services import gateway_status, health
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task
 from tests.test_generation_flow import params
 

@@ -67,7 +67,7 @@ def test_an_unreadable_callback_body_is_a_400(anonymous, running, body):
     assert running.status == "running"
 
 
-@pytest.mark.parametrize("body", [DEEP, HUGE_INT, b"\xff\xfe"])
+@pytest.mark.parametrize("body", [DEEP, HUGE_INT, b"\xff\xfe", b'{"a": NaN}', b"[Infinity]"])
 def test_load_json_raises_value_error_only(body):
     with pytest.raises(ValueError):
         load_json(body)

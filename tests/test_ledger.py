@@ -1,4 +1,4 @@
-"""projects/ledger.py: grants, holds, settlement and release; idempotency, the database
+"""projects/money/ledger.py: grants, holds, settlement and release; idempotency, the database
 constraints behind it, no negative balance, and cached totals equal to the entries' sums."""
 
 import io
@@ -8,10 +8,10 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
 
-from projects import ledger
 from projects.exceptions import ApplicationError, InsufficientCredits
 from projects.management.commands.ledger_check import ledger_problems
 from projects.models import CreditAccount, CreditEntry, GenerationTask
+from projects.money import ledger
 from tests.conftest import funded_team
 from tests.factories import GenerationTaskFactory, ProjectFactory, UserFactory
 
@@ -235,3 +235,38 @@ def test_the_ledger_check_command_passes_then_fails_on_a_tampered_total(team, ta
         "Ledger team: cached held $0.000005 but open holds sum to $0.00.",
         "ledger_check FAILED: 1 problem(s); 1 account(s), 1 task(s) with a hold checked.",
     ]
+
+
+@pytest.mark.parametrize(
+    ("micro", "shown"),
+    [
+        (3_000_000, "$3.00"),
+        (259_545, "$0.26"),
+        (255_000, "$0.26"),  # half-up
+        (254_999, "$0.25"),
+        (4_999, "<$0.01"),
+        (0, "$0.00"),
+        (-1_500_000, "-$1.50"),
+        (1_000_000_000, "$1,000.00"),
+    ],
+)
+def test_money_for_people_is_to_the_cent(micro, shown):
+    from projects.models.ledger import usd
+
+    assert usd(micro) == shown
+
+
+def test_amounts_compared_in_one_sentence_stay_apart():
+    from projects.models.ledger import usd_apart
+
+    assert usd_apart(10_000_000, 10_000_001) == ["$10.00", "$10.000001"]
+    assert usd_apart(10_000_000, 12_000_000) == ["$10.00", "$12.00"]
+
+
+def test_the_money_filter_keeps_the_exact_figure_in_a_title():
+    from projects.templatetags.money import usd
+
+    assert usd(3_000_000) == "$3.00"
+    assert usd(259_545) == (
+        '<span class="money" title="$0.259545 (259,545 micro-USD)">$0.26</span>'
+    )

@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from projects import ledger
 from projects.management.commands.ledger_check import ledger_problems
 from projects.models import Budget, CreditEntry, GenerationTask, PriceRule
+from projects.money import ledger
 from tests.factories import GenerationTaskFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +168,31 @@ def test_tasks_list_money_and_filter_vendor_differences(admin_client, project):
     }
     assert reported_ids == {reported.pk}
     assert GenerationTask.objects.count() == 3
+
+
+def test_a_price_rule_with_a_typo_or_a_negative_price_is_refused_in_words(admin_client):
+    before = PriceRule.objects.count()
+    fields = {
+        "provider": "tokenhub",
+        "model": "doubao-seedance-2.O",  # letter O
+        "resolution": "480p",
+        "generate_audio": "any",
+        "unit": "second",
+        "price": "-0.10",
+        "currency": "USD",
+        "video_input": "any",
+        "service_tier": "default",
+        "effective_from": "2026-02-01",
+    }
+    response = admin_client.post(reverse("admin:projects_pricerule_add"), fields)
+    text = response.content.decode()
+    assert response.status_code == 200 and PriceRule.objects.count() == before
+    assert "tokenhub has no model &#x27;doubao-seedance-2.O&#x27;; it offers" in text
+    assert "A price cannot be negative." in text and "price_rule_not_negative" not in text
+    response = admin_client.post(
+        reverse("admin:projects_pricerule_add"), {**fields, "provider": "tokenhb"}
+    )
+    assert "Select a valid choice. tokenhb is not one of the available choices." in (
+        response.content.decode()
+    )
+    assert PriceRule.objects.count() == before

@@ -18,8 +18,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from projects.exceptions import BudgetExceeded, InsufficientCredits
-from projects.ledger import credit_balance
 from projects.models import Budget, CreditEntry, GenerationTask, Membership
+from projects.money.ledger import credit_balance
 from projects.services.generation import GenerationParams, generation_task_create
 from tests.conftest import funded_team
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory

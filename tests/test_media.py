@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from projects.media import MediaInvalid, make_poster, probe_media, sniff
+from projects.media import MediaInvalid, make_poster, probe_media
+from projects.media_types import sniff
 from tests import media_files as mf
 
 

@@ -23,7 +23,7 @@ from django.db import connection
 
 from projects.models import GenerationTask
 from projects.storage import output_key
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive
 from tests.seaweed import SeaweedS3, weed_binary
 from tests.tcp_proxy import TcpProxy

@@ -12,6 +12,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 
 from projects.models import CreditEntry, GenerationTask
+from projects.money.billing import generation_task_hold
 from projects.providers.outbound import (
     BlockedURL,
     address_refusal,
@@ -19,7 +20,6 @@ from projects.providers.outbound import (
     host_listed,
     public_address,
 )
-from projects.services.billing import generation_task_hold
 from projects.services.outputs import generation_task_store_outputs
 from projects.storage import output_key
 from tests import media_files

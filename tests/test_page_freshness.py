@@ -37,7 +37,7 @@ from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_tasks_sweep
 from projects.services.reviews import generation_revise, video_reject
 from projects.services.task_state import task_event_add
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, make_due, tokenhub_params
 from tests.factories import MembershipFactory, UserFactory
 from tests.page_rows import generations_add
@@ -134,13 +134,6 @@ def assert_all_fresh(clients: dict[str, Client], pages: list[Page]) -> dict[Page
             problems.append(f"{page} is stale:\n" + "\n".join(list(diff)[:80]))
     assert not problems, "\n\n".join(problems)
     return {page: response.content.decode() for page, response in fresh.items()}
-
-
-def assert_fresh(client: Client, url: str, **headers: str) -> str:
-    """One page: served (perhaps kept) and rendered now must match. Returns the fresh body."""
-    page = Page("viewer", url, htmx=headers == HTMX)
-    assert headers in ({}, HTMX), "only the htmx header is known here"
-    return assert_all_fresh({"viewer": client}, [page])[page]
 
 
 # --- People, pages and generations ----------------------------------------------------------

@@ -12,9 +12,9 @@ from django.urls import reverse
 from projects.exceptions import InvalidRequest, NoPrice, PriceChanged
 from projects.models import CreditEntry, GenerationTask, PriceRule
 from projects.models.ledger import unit_quantity_text, unit_rate_text
+from projects.money.pricing import quote
 from projects.providers.output_sizes import output_size, video_tokens
 from projects.services.assets import asset_create
-from projects.services.pricing import quote
 from tests import media_files as mf
 from tests.conftest import create_task, tokenhub_params
 
@@ -201,7 +201,7 @@ def test_a_hold_different_from_the_estimate_shown_is_refused(gateways, project, 
     with pytest.raises(PriceChanged) as refused:
         create_task(project=project, user=member, params=params)
     assert refused.value.message.startswith(
-        "This request costs up to $0.7623 (108,900 tokens x $7.00 per million tokens"
+        "This request costs up to $0.76 (108,900 tokens x $7.00 per million tokens"
     )
     assert GenerationTask.objects.count() == 0
     task = create_task(
@@ -222,7 +222,11 @@ def test_the_estimate_shows_tokens_and_equals_the_hold(client, gateways, project
     choices = {"provider": "byteplus", "model": BYTEPLUS_2, "resolution": "720p",
                "duration": "5", "ratio": "16:9", "generate_audio": "on"}  # fmt: skip
     fragment = client.get(url, choices).content.decode()
-    assert 'id="estimate-cost">$0.7623<' in fragment
+    # To the cent for people, the exact figure in the title.
+    assert (
+        'id="estimate-cost"><span class="money" title="$0.7623 (762,300 micro-USD)">$0.76</span><'
+        in fragment
+    )
     assert 'id="estimate-quantity">108,900 tokens<' in fragment
     assert "$7.00 per million tokens: 5 s output at 1280x720, 24 fps" in fragment
     assert 'name="shown_cost_micro" value="762300"' in fragment
@@ -250,7 +254,8 @@ def test_the_form_offers_flex_only_where_the_model_has_it(client, gateways, proj
         {"provider": "byteplus", "model": "seedance-1-5-pro-251215", "resolution": "480p",
          "duration": "5", "ratio": "16:9", "generate_audio": "on", "service_tier": "flex"},
     ).content.decode()  # fmt: skip
-    assert 'id="estimate-cost">$0.060766<' in fragment  # 50,638 tokens x $1.20/M
+    # 50,638 tokens x $1.20/M
+    assert 'title="$0.060766 (60,766 micro-USD)">$0.06</span>' in fragment
 
 
 def test_a_library_reference_video_changes_the_estimate_and_the_hold_matches(

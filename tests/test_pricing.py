@@ -9,12 +9,12 @@ import pytest
 from projects.exceptions import NoPrice
 from projects.models import PriceRule
 from projects.models.ledger import usd, usd_text, usd_to_micro
-from projects.services.pricing import (
+from projects.money.pricing import (
     billed_input_seconds,
     billed_output_seconds,
-    cost_micro,
     price_rule_for,
     quote,
+    unit_cost_micro,
 )
 
 pytestmark = pytest.mark.django_db
@@ -90,7 +90,7 @@ def test_seedance_1_5_pro_prices_follow_the_token_price_with_audio_doubling():
                 generate_audio=False, duration=5, ratio="16:9")  # fmt: skip
     assert (on.unit, on.quantity, on.rate_micro) == ("mtokens", 108_900, 2_400_000)
     assert (on.amount_micro, off.amount_micro) == (261_360, 130_680)
-    assert usd(on.amount_micro) == "$0.26136"
+    assert on.amount_micro == 261_360 and usd(on.amount_micro) == "$0.26"
 
 
 def test_auto_duration_holds_the_models_longest_output():
@@ -158,8 +158,8 @@ def test_input_seconds_are_billed_to_the_millisecond_and_costs_round_half_up():
     assert billed_input_seconds(5.0004) == Decimal("5.000")
     assert billed_input_seconds(2.3456) == Decimal("2.346")
     assert billed_input_seconds(None) == Decimal("0.000")
-    assert cost_micro(rate_micro=120_000, seconds=Decimal("2.346")) == 281_520
-    assert cost_micro(rate_micro=3, seconds=Decimal("0.5")) == 2
+    assert unit_cost_micro(unit="second", rate_micro=120_000, quantity=Decimal("2.346")) == 281_520
+    assert unit_cost_micro(unit="second", rate_micro=3, quantity=Decimal("0.5")) == 2
 
 
 def test_usd_formatting_keeps_cents_and_real_digits():

@@ -328,8 +328,8 @@ def test_capabilities_refuse_what_the_guide_does_not_offer():
 def test_durations_follow_the_models_and_cite_the_source():
     errors = check_request(CAPABILITIES, doc_request(model="seedance-1.5-pro", duration=13))
     assert errors["duration"] == (
-        "seedance-1.5-pro accepts 4 to 12 seconds, or auto (AllToken video guide; durations "
-        "and 2.0-fast resolutions: upstream-research.md §1.2)."
+        "seedance-1.5-pro accepts 4 to 12 seconds, or auto (AllToken video guide; Ark API "
+        "reference)."
     )
     assert "duration" in check_request(CAPABILITIES, doc_request(duration=16))
     assert check_request(CAPABILITIES, doc_request(duration=15)) == {}
@@ -347,7 +347,7 @@ def test_portraits_are_refused_for_seedance_1_5_pro_before_anything_is_sent():
     assert refused == {
         "references": "seedance-1.5-pro rejects asset:// portrait references; choose a model "
         "that takes them, or clear the asset's portrait id to send the file itself (AllToken "
-        "video guide; durations and 2.0-fast resolutions: upstream-research.md §1.2)."
+        "video guide; Ark API reference)."
     }
     for model in ("seedance-2.0", "seedance-2.0-fast"):
         assert check_request(CAPABILITIES, doc_request(model=model, references=portrait)) == {}

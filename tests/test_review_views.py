@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from projects.audit import HIDDEN, audit_value
 from projects.models import AuditEvent, GenerationTask, Membership, ProjectMember
-from projects.services.audit import HIDDEN, audit_value
 from projects.services.reviews import video_reject
 from tests.factories import GenerationTaskFactory, MembershipFactory, ProjectFactory, UserFactory
 
@@ -206,7 +206,7 @@ def test_team_admin_manages_members_and_settings(client, project, member, team_a
 
 def test_audit_page_shows_the_team_events_only(client, project, team_admin, member):
     GenerationTaskFactory(project=project, created_by=member)
-    from projects.services.audit import audit_record
+    from projects.audit import audit_record
 
     audit_record(actor=member, action="generation.submitted", team=project.team, target=project)
     audit_record(actor=member, action="generation.submitted", team=ProjectFactory().team)

@@ -53,7 +53,7 @@ CREATE_TASKS = f"""
 import django, sys
 django.setup()
 from django.core.management import call_command
-from projects.ledger import credit_grant
+from projects.money.ledger import credit_grant
 from projects.models import Project
 from projects.services.generation import GenerationParams, generation_task_create
 

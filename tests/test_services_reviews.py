@@ -4,9 +4,9 @@ and the audit rows of submit, cancel and the decisions."""
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from projects.audit import audit_record
 from projects.exceptions import ApplicationError, InvalidStateTransition
 from projects.models import AuditEvent, GenerationTask, Review
-from projects.services.audit import audit_record
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import GenerationParams
 from projects.services.reviews import (

@@ -6,7 +6,7 @@ import av
 import httpx
 import pytest
 
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 
 AUTH = {"Authorization": "Bearer th-anything"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.receivers import receiver  # noqa: F401 - fixture
 
 AUTH = {"Authorization": "Bearer ace-anything"}

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.media_server import media_fixture, media_server_fixture  # noqa: F401 - fixtures
 
 AUTH = {"Authorization": "Bearer at-anything"}

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from django.conf import settings as django_settings
 
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from projects.upstream_sim.server import start_simulator
 from tests.receivers import receiver  # noqa: F401 - fixture
 

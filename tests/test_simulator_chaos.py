@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import httpx
 
-from projects.upstream_sim.engine import FAULT_KINDS, REQUEST_FAULTS, TASK_FAULTS, SimEngine
+from projects.upstream_sim.engine import SimEngine
+from projects.upstream_sim.faults import FAULT_KINDS, REQUEST_FAULTS, TASK_FAULTS
 
 
 def test_every_fault_kind_can_be_drawn_at_random():

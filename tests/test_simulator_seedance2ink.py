@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from projects.upstream_sim.dialects.seedance2ink import credits_for
-from projects.upstream_sim.engine import Fault
+from projects.upstream_sim.faults import Fault
 from tests.media_server import media_fixture, media_server_fixture  # noqa: F401 - fixtures
 
 AUTH = {"Authorization": "Bearer sd2_live_anything"}

@@ -12,10 +12,10 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from projects import ledger
 from projects.models import Budget, CreditEntry, GenerationTask, Membership, PriceRule
 from projects.models.ledger import usd
-from projects.services.billing import generation_task_hold, generation_task_settle
+from projects.money import ledger
+from projects.money.billing import generation_task_hold, generation_task_settle
 from projects.services.task_state import task_finish
 from tests.factories import GenerationTaskFactory, MembershipFactory, ProjectFactory, UserFactory
 

@@ -7,9 +7,9 @@ import pytest
 
 from projects.management.commands.ledger_check import ledger_problems
 from projects.models import CreditEntry, GenerationTask
+from projects.money.pricing import unit_cost_micro
 from projects.services.assets import asset_create
 from projects.services.generation import GenerationParams, ReferenceInput
-from projects.services.pricing import unit_cost_micro
 from tests import media_files as mf
 from tests.conftest import create_task, drive, generate_json
 

@@ -308,3 +308,17 @@ def test_a_failed_generation_offers_retry_with_its_settings(client_in, project, 
     assert "A kite over dunes" in form and 'name="revised_from"' not in form
     other = GenerationTaskFactory(status="failed")  # another team's task
     assert client_in.get(f"{retry[: retry.index('?')]}?retry={other.pk}").status_code == 404
+
+
+def test_the_prompt_box_counts_against_the_models_limit_and_cuts_nothing(client_in, project):
+    page = client_in.get(reverse("projects:generation_new", args=[project.pk])).content.decode()
+    box = re.search(r"<textarea[^>]*id=\"id_prompt\"[^>]*>", page).group(0)
+    assert 'data-limit="2000"' in box and "maxlength" not in box
+    assert "0 / 2000 characters" in page
+    response = client_in.post(
+        reverse("projects:generation_new", args=[project.pk]),
+        {"provider": "tokenhub", "model": "doubao-seedance-2.0", "prompt": "x" * 2500,
+         "ratio": "16:9", "resolution": "480p", "duration": "5"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "2000" in response.content.decode() and not GenerationTask.objects.exists()

@@ -167,7 +167,7 @@ def test_generation_form_offers_the_library_per_role(client_in, project, member,
     assert f'name="first_frame" value="{image.pk}"' in page
     assert f'name="reference_video" value="{video.pk}"' in page
     assert f'name="first_frame" value="{video.pk}"' not in page  # a video is no frame
-    assert 'name="reference_audio_files"' in page and "Ark's limits: images" in page
+    assert 'name="reference_audio_files"' in page and "TokenHub's limits: images" in page
 
 
 def test_generation_form_takes_a_library_first_frame(client_in, project, member, tmp_path):
@@ -215,7 +215,7 @@ def test_a_bad_in_place_upload_shows_its_message_and_stores_nothing(
     )
     page = response.content.decode()
     assert response.status_code == 400
-    assert "Image “huge.png” is 7000 px wide, 1000 px too wide; Ark accepts 300-6000 px" in page
+    assert "Image “huge.png” is 7000 px wide, 1000 px too wide; TokenHub accepts 300-6000" in page
     assert not GenerationTask.objects.exists() and not Asset.objects.exists()
     assert stored_files(settings) == []
 
@@ -241,3 +241,26 @@ def test_detail_page_lists_the_references(client_in, project, member, tmp_path):
     page = client_in.get(reverse("projects:generation_detail", args=[task.pk])).content.decode()
     assert 'id="references"' in page and "First frame" in page
     assert reverse("projects:asset_detail", args=[image.pk]) in page
+
+
+def test_a_clip_no_gateway_takes_is_kept_but_said_so(client_in, project, member, tmp_path):
+    slow = asset_create(
+        project=project, user=member, upload=mf.video(tmp_path, "slow.mp4", seconds=3, fps=12)
+    )
+    fine = asset_create(project=project, user=member, upload=mf.image(tmp_path, "still.png"))
+    library = client_in.get(reverse("projects:asset_library", args=[project.pk])).content.decode()
+    assert library.count("no gateway takes it") == 1
+    page = client_in.get(reverse("projects:asset_detail", args=[slow.pk])).content.decode()
+    assert 'id="asset-unfit"' in page
+    assert "No gateway here takes this file as a reference: Video “slow.mp4” runs at 12 fps" in (
+        page
+    )
+    fine_page = client_in.get(reverse("projects:asset_detail", args=[fine.pk])).content.decode()
+    assert 'id="asset-unfit"' not in fine_page
+    response = client_in.post(
+        reverse("projects:asset_upload", args=[project.pk]),
+        {"files": upload_of(mf.video(tmp_path, "slow2.mp4", seconds=3, fps=12))},
+        HTTP_ACCEPT="application/json",
+    )
+    reply = json.loads(response.content)
+    assert reply["ok"] and reply["warning"].startswith("No gateway here takes this file")

@@ -31,23 +31,11 @@ from projects.api.task_body import task_body
 from projects.models import ApiTask, GenerationTask
 from projects.providers.http import USER_AGENT
 from projects.providers.outbound import BlockedURL, GuardedTransport, check_url
-from projects.queue import enqueue_on_commit
 
 logger = logging.getLogger("projects.api")
-DELIVER_JOB = "projects.api.callbacks.api_callback_deliver"
 ATTEMPTS = 3
 WAITS = (1.0, 4.0)  # seconds before the second and third attempts
 TIMEOUT = 5.0  # Ark waits 5 s for an answer (§1.10)
-
-
-def api_callback_schedule(*, task_id: object) -> None:
-    """Enqueue the callback of a task that just ended, after the transaction commits, when
-    its API create asked for one. Called by services/task_state.py `task_finish`."""
-    wanted = ApiTask.objects.filter(task_id=task_id, callback_delivered_at__isnull=True).exclude(
-        callback_url=""
-    )
-    if wanted.exists():
-        enqueue_on_commit(DELIVER_JOB, str(task_id))
 
 
 def signature(secret_hex: str, timestamp: str, body: bytes) -> str:
@@ -57,7 +45,8 @@ def signature(secret_hex: str, timestamp: str, body: bytes) -> str:
 
 
 def api_callback_deliver(task_id: str) -> str:
-    """The django-q2 job: POST the ended task's body to its callback URL. Idempotent (a
+    """The django-q2 job (enqueued by services/task_state.py `task_finish` when a task with a
+    callback ends): POST the ended task's body to its callback URL. Idempotent (a
     delivered callback is not sent again). Returns 'delivered', 'refused', 'failed' or
     'skipped'."""
     row = ApiTask.objects.select_related("task").filter(task_id=task_id).first()

@@ -21,9 +21,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from projects.access import ADMIN, team_role
+from projects.audit import audit_record
 from projects.exceptions import ApplicationError
 from projects.models import ApiKey, Budget, Membership, Project, Team
-from projects.services.audit import audit_record
 
 NAME_MAX = 50  # the library's field
 LONGEST_LIFE = timedelta(days=366)

@@ -29,6 +29,7 @@ from projects.api.errors import ApiError, invalid, not_found
 from projects.api.gateways import gateway_route
 from projects.api.keys import api_key_project_ids
 from projects.api.task_body import ARK_STATUSES, STATUS_WORDS
+from projects.audit import audit_acting_key
 from projects.exceptions import (
     ApplicationError,
     BudgetExceeded,
@@ -47,7 +48,6 @@ from projects.providers.outbound import (
     host_listed,
 )
 from projects.providers.registry import get_capabilities
-from projects.services.audit import audit_acting_key
 from projects.services.cancel import generation_task_cancel
 from projects.services.deletion import generation_task_delete
 from projects.services.generation import GenerationParams, generation_task_create

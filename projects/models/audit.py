@@ -5,7 +5,7 @@ from django.db import models
 
 
 class AuditEvent(models.Model):
-    """One recorded action (projects/services/audit.py writes these; nothing edits them).
+    """One recorded action (projects/projects/audit.py writes these; nothing edits them).
 
     `action` is a dotted name: `generation.submitted`, `generation.cancelled`,
     `video.approved`, `video.rejected`, `member.added`, ..., and for Django admin edits

@@ -3,14 +3,14 @@ projects/models/prices.py).
 
 Ledger amounts are integers in micro-USD (1 USD = 1_000_000 micro-USD), signed by their effect
 on what the team can still spend: grant +, hold -, release +, charge -, adjustment +/-. Only
-projects/ledger.py writes `CreditEntry` and `CreditAccount`. What admins type (a price per
+projects/money/ledger.py writes `CreditEntry` and `CreditAccount`. What admins type (a price per
 second, per million tokens or per credit, a budget limit) is Decimal, converted to micro-USD
 exactly (a CNY price at its rule's exchange rate, rounded to the micro-USD).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -43,21 +43,52 @@ def usd_text(micro: int) -> str:
 
 
 def usd(micro: int) -> str:
-    """For people: '$3.00', '-$1.50', '$0.024916', '$1,000.00'."""
+    """For people, to the cent as they read prices: '$3.00', '-$1.50', '$0.26' (259,545
+    micro-USD, rounded half-up), '$1,000.00'; a non-zero amount under half a cent is '<$0.01'
+    rather than a misleading '$0.00'. Exact figures: `usd_exact` (ledger pages' titles, the
+    CSV, operators' checks)."""
+    if 0 < abs(micro) < 5_000:
+        return "-<$0.01" if micro < 0 else "<$0.01"
+    cents = int((micro_to_usd(abs(micro)) * 100).to_integral_value(rounding=ROUND_HALF_UP))
+    text = f"${cents // 100:,}.{cents % 100:02d}"
+    return f"-{text}" if micro < 0 else text
+
+
+def usd_exact(micro: int) -> str:
+    """Every micro-USD shown: '$3.00', '-$1.50', '$0.259545', '$1,000.00'."""
     whole, _, frac = usd_text(abs(micro)).partition(".")
     text = f"${int(whole):,}.{frac}"
     return f"-{text}" if micro < 0 else text
+
+
+def usd_apart(*amounts: int) -> list[str]:
+    """`usd` of each amount, unless rounding to the cent would make two different amounts
+    read the same ("$10.00 available, this costs up to $10.00"): then every one exactly."""
+    shown = [usd(micro) for micro in amounts]
+    if len(set(shown)) < len(set(amounts)):
+        return [usd_exact(micro) for micro in amounts]
+    return shown
 
 
 UNIT_RATE_SUFFIX = {"second": "/s", "mtokens": " per million tokens", "credit": " per credit"}
 
 
 def unit_rate_text(unit: str, rate_micro: int | None) -> str:
-    """A rate for people, in its unit: '$0.20/s', '$7.00 per million tokens',
-    '$0.025 per credit' ('' for None)."""
+    """A rate for people, in its unit, exact as price lists give it: '$0.20/s', '$7.00 per
+    million tokens', '$0.025 per credit' ('' for None)."""
     if rate_micro is None:
         return ""
-    return f"{usd(rate_micro)}{UNIT_RATE_SUFFIX.get(unit or 'second', '')}"
+    return f"{usd_exact(rate_micro)}{UNIT_RATE_SUFFIX.get(unit or 'second', '')}"
+
+
+def entry_billed_text(entry: CreditEntry) -> str:
+    """What a hold or charge entry counted, in its unit: '108,900 tokens × $7.00 per million
+    tokens', '15 s × $0.20/s' ('' for entries without a price)."""
+    if entry.rate_micro is None:
+        return ""
+    unit = entry.unit or "second"
+    quantity = entry.quantity if entry.quantity is not None else entry.seconds
+    return f"{unit_quantity_text(unit, quantity)} × {unit_rate_text(unit, entry.rate_micro)}"
 
 
 def unit_quantity_text(unit: str, quantity: Decimal | int | None) -> str:
@@ -76,7 +107,7 @@ def unit_quantity_text(unit: str, quantity: Decimal | int | None) -> str:
 
 class CreditAccount(models.Model):
     """A team's credit. `balance_micro` and `held_micro` are caches of sums over the team's
-    entries (`manage.py ledger_check` proves it), updated only by projects/ledger.py in the
+    entries (`manage.py ledger_check` proves it), updated only by projects/money/ledger.py in the
     transaction that appends the entry, under this row's lock.
 
     balance = sum of all entries = what the team can still commit (open holds already

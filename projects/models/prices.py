@@ -1,6 +1,6 @@
 """Price rules: what a generation costs on a gateway's model, in the unit the gateway bills
-by (per second, per million tokens, per credit), from a date. services/pricing.py reads them;
-admins edit them (projects/ledger_admin.py)."""
+by (per second, per million tokens, per credit), from a date. money/pricing.py reads them;
+admins edit them (projects/money/admin.py)."""
 
 from __future__ import annotations
 

@@ -81,7 +81,8 @@ SYNC_CREATE_TIMEOUT = 1200.0
 def _acedata_model(model_id: str):
     model = ark.CAPABILITIES.model(model_id)
     assert model is not None, model_id
-    changes: dict[str, Any] = {"source": f"{SOURCE}; Ark model limits (upstream-research §1.2)"}
+    # Ark's model limits: upstream-research §1.2.
+    changes: dict[str, Any] = {"source": f"{SOURCE}; Ark API reference"}
     if model_id in AUDIO_MODELS:
         changes["default_audio"] = False  # AceData: generate_audio "default: false"
     return replace(model, **changes)

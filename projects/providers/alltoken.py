@@ -50,7 +50,8 @@ from projects.providers.statuses import normalise_status
 LABEL = "AllToken"
 SOURCE = "AllToken video guide"
 # The guide gives no duration range; the models' own ranges are Ark's (research §1.2).
-DURATION_SOURCE = f"{SOURCE}; durations and 2.0-fast resolutions: upstream-research.md §1.2"
+# Durations and 2.0-fast resolutions: upstream-research.md §1.2 (the Ark reference).
+DURATION_SOURCE = f"{SOURCE}; Ark API reference"
 CONTENT_TYPES = {"image": "image_url", "video": "video_url", "audio": "audio_url"}
 
 _TEXT_ONLY_SWITCHES = dict(

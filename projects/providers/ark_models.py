@@ -12,7 +12,7 @@ from projects.providers.capabilities import (
 )
 
 LABEL = "Ark"
-SOURCE = "Ark API reference (upstream-research §1.2)"
+SOURCE = "Ark API reference"  # upstream-research §1.2
 # `service_tier` values: "flex" (offline, cheaper) where documented; not on 2.0 / 2.0 fast (§1.3).
 SERVICE_TIERS_WITH_FLEX = ("default", "flex")
 
@@ -128,9 +128,10 @@ CAPABILITIES = ProviderCapabilities(
     models=MODELS,
     cancel="queued",
     callbacks=True,
-    source="Ark API reference (upstream-research §1)",
+    source="Ark API reference",  # upstream-research §1
     notes=(
-        "Only queued tasks can be cancelled; a running task is rendered and billed (§1.9).",
-        "Output links expire after 24 h (§1.13).",
+        # upstream-research §1.9 and §1.13
+        "Only queued tasks can be cancelled; a running task is rendered and billed.",
+        "Output links expire after 24 h.",
     ),
 )

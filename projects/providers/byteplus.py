@@ -22,7 +22,7 @@ from projects.providers import ark
 from projects.providers.capabilities import ModelCapabilities, ProviderCapabilities
 
 LABEL = "BytePlus"
-SOURCE = "BytePlus ModelArk API reference (upstream-research §1, §9)"
+SOURCE = "BytePlus ModelArk API reference"  # upstream-research §1, §9
 DEFAULT_BASE_URL = "https://ark.ap-southeast.bytepluses.com/api/v3"
 
 # BytePlus id -> the Ark model with the same capabilities (§1.2 table, §9).
@@ -49,8 +49,9 @@ CAPABILITIES = ProviderCapabilities(
     callbacks=True,
     source=SOURCE,
     notes=(
-        "Seedance runs in ap-southeast-1 only; an API key works in its own region (§9).",
-        "Seedance 2.0 needs a prepaid resource pack on the account (§9).",
+        # upstream-research §9
+        "Seedance runs in ap-southeast-1 only; an API key works in its own region.",
+        "Seedance 2.0 needs a prepaid resource pack on the account.",
         *ark.CAPABILITIES.notes,
     ),
 )

@@ -55,6 +55,10 @@ class MediaLimits:
     audio_max_bytes: int
     video_max_pixels_at: tuple[tuple[str, int], ...] = ()
 
+    def _larger_frames(self) -> str:
+        larger = ", ".join(f"{pixels:,} at {res}" for res, pixels in self.video_max_pixels_at)
+        return f" ({larger})" if larger else ""
+
     def summary(self) -> str:
         """One line for forms: 'images 300-6000 px a side, W/H 0.4-2.5, under 30 MB; ...'."""
         return (
@@ -63,7 +67,9 @@ class MediaLimits:
             f"under {round(self.image_max_bytes / MB)} MB; video {'/'.join(self.video_formats)}, "
             f"{self.video_seconds[0]:g}-{self.video_seconds[1]:g} s each "
             f"({self.video_total_seconds:g} s in all), {self.video_fps[0]:g}-"
-            f"{self.video_fps[1]:g} fps, up to {round(self.video_max_bytes / MB)} MB; audio "
+            f"{self.video_fps[1]:g} fps, {self.video_pixels[0]:,}-{self.video_pixels[1]:,} "
+            f"pixels a frame{self._larger_frames()}, up to "
+            f"{round(self.video_max_bytes / MB)} MB; audio "
             f"{'/'.join(self.audio_formats)}, {self.audio_seconds[0]:g}-"
             f"{self.audio_seconds[1]:g} s each ({self.audio_total_seconds:g} s in all), up to "
             f"{round(self.audio_max_bytes / MB)} MB"
@@ -76,7 +82,7 @@ class MediaLimits:
 # output; 2,073,600 at 1080p); audio wav/mp3, 2-15 s each and 15 s in all, <= 15 MB.
 ARK_MEDIA_LIMITS = MediaLimits(
     label="Ark",
-    source="upstream-research §1.6",
+    source="Seedance's input limits, Ark API reference",  # upstream-research §1.6
     image_formats=("jpeg", "png", "webp", "bmp", "tiff", "gif"),
     image_side_px=(300, 6000),
     image_ratio=(0.4, 2.5),

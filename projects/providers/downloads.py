@@ -179,7 +179,7 @@ def download_to_file(
                             f"The output is larger than {max_bytes} bytes.", transient=False
                         )
                     writer.write(chunk)
-                    if settings.SEEDANCE_CRASHPOINT:
+                    if getattr(settings, "SEEDANCE_CRASHPOINT", ""):
                         writer.sync()  # the partial file a killed worker leaves behind
                         crashpoint("during_download")
                 sha256 = writer.finish()

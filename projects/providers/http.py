@@ -33,15 +33,22 @@ _REQUEST_ID = re.compile(r"\s*\(?\s*request[ _-]?id\s*[:=]\s*[\w\-]+\)?\.?", re.
 
 def load_json(body: bytes | str) -> Any:
     """A gateway's body (a reply or a callback) as JSON. Raises ValueError, and only that, for
-    anything unreadable: not UTF-8, not JSON, nested past Python's recursion limit (which
-    json raises as RecursionError), or an integer of more than 4,300 digits (int's limit):
-    bodies come from outside, and none of those may crash a worker or answer 500."""
+    anything unreadable: not UTF-8, not JSON (NaN and Infinity included), nested past
+    Python's recursion limit (which json raises as RecursionError), or an integer of more
+    than 4,300 digits (int's limit): bodies come from outside, and none of those may crash a
+    worker or answer 500."""
     try:
-        return json.loads(body)
+        return json.loads(body, parse_constant=_no_constant)
     except RecursionError as exc:
         raise ValueError("The JSON is nested too deeply.") from exc
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise ValueError(f"Not JSON ({type(exc).__name__}).") from exc
+
+
+def _no_constant(word: str) -> Any:
+    # NaN and Infinity are not JSON (RFC 8259); Python's decoder accepts them, and a float
+    # that cannot be written back as JSON breaks whatever stores or re-encodes it later.
+    raise ValueError(f"{word} is not a JSON value.")
 
 
 def build_http_client(

@@ -36,7 +36,7 @@ SEEDANCE_2_SIZES: dict[str, dict[str, tuple[int, int]]] = {
 # (runware.ai/docs/models/bytedance-seedance-1-0-pro); the 720p rows other than 16:9 are the
 # official doc's as we read it and are not in the research's sources. A hold computed from a
 # size smaller than the gateway's own is capped, never silently exceeded: the settlement notes
-# the difference for admins (services/billing.py).
+# the difference for admins (money/billing.py).
 SEEDANCE_1_0_SIZES: dict[str, dict[str, tuple[int, int]]] = {
     "480p": {"16:9": (864, 480), "4:3": (736, 544), "1:1": (640, 640), "3:4": (544, 736),
              "9:16": (480, 864), "21:9": (960, 416)},

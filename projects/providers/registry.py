@@ -46,10 +46,6 @@ def configured_provider_names() -> list[str]:
     return [name for name, conf in settings.SEEDANCE_PROVIDERS.items() if conf.get("api_key")]
 
 
-def is_configured(name: str) -> bool:
-    return bool(_config(name).get("api_key"))
-
-
 def get_capabilities(name: str) -> ProviderCapabilities:
     """The capability table of a gateway (no key needed)."""
     return import_string(_config(name)["class"]).CAPABILITIES

@@ -70,7 +70,7 @@ def check_request(caps: ProviderCapabilities, request: GenerationRequest) -> dic
             f"{model.id} takes the service tier {' or '.join(model.service_tiers)}, not "
             f"{request.service_tier!r} {where}."
         )
-    reference_error = _check_references(model, request, where)
+    reference_error = _check_references(model, request, where, gateway=caps.label)
     if reference_error:
         errors["references"] = reference_error
     return errors
@@ -83,7 +83,9 @@ def prompt_flag_in(prompt: str, flags: tuple[str, ...]) -> str:
     return match.group(0) if match else ""
 
 
-def _check_references(model: ModelCapabilities, request: GenerationRequest, where: str) -> str:
+def _check_references(
+    model: ModelCapabilities, request: GenerationRequest, where: str, *, gateway: str
+) -> str:
     refs = request.references
     if not refs:
         if model.min_references:
@@ -165,21 +167,28 @@ def _check_references(model: ModelCapabilities, request: GenerationRequest, wher
                 f"seconds, which we must send it {where}. Upload the file again to probe it."
             )
     if model.media_limits is not None:
-        problems = check_media_limits(model.media_limits, refs, resolution=request.resolution)
+        problems = check_media_limits(
+            model.media_limits, refs, resolution=request.resolution, gateway=gateway
+        )
         if problems:
             return " ".join(problems)
     return ""
 
 
 def check_media_limits(
-    limits: MediaLimits, refs: tuple[MediaReference, ...] | list, *, resolution: str
+    limits: MediaLimits,
+    refs: tuple[MediaReference, ...] | list,
+    *,
+    resolution: str,
+    gateway: str = "",
 ) -> list[str]:
     """Every way `refs` break `limits`, one message each, naming the file, the limit and by
-    how much (e.g. "Image “big.png” is 7000 px wide, 1000 px too wide; Ark accepts
-    300-6000 px (upstream-research §1.6)."). References sent as asset:// ids live at the
+    how much (e.g. "Image “big.png” is 7000 px wide, 1000 px too wide; TokenHub accepts
+    300-6000 px (Seedance's input limits, Ark API reference)."). `gateway` names who accepts
+    (the gateway in use; `limits.label` by default). References sent as asset:// ids live at the
     gateway and are not checked; facts a reference lacks (None) are not checked."""
     problems: list[str] = []
-    who, src = limits.label, f"({limits.source})"
+    who, src = gateway or limits.label, f"({limits.source})"
     totals = {"video": 0.0, "audio": 0.0}
     for ref in refs:
         if ref.url.startswith("asset://"):
@@ -205,7 +214,7 @@ def check_media_limits(
             problems += _check_picture(
                 ref, what, limits.video_side_px, limits.video_ratio, who, src
             )
-            problems += _check_pixels(ref, what, limits, resolution, src)
+            problems += _check_pixels(ref, what, limits, resolution, who, src)
             problems += _check_seconds(ref, what, limits.video_seconds, who, src)
             problems += _check_fps(ref, what, limits.video_fps, who, src)
             problems += _check_bytes(ref, what, limits.video_max_bytes, who, src)
@@ -257,7 +266,7 @@ def _check_picture(ref, what, sides, ratios, who, src) -> list[str]:
     return problems
 
 
-def _check_pixels(ref, what, limits: MediaLimits, resolution: str, src: str) -> list[str]:
+def _check_pixels(ref, what, limits: MediaLimits, resolution: str, who, src) -> list[str]:
     if not ref.width or not ref.height:
         return []
     low, high = limits.video_pixels
@@ -267,7 +276,7 @@ def _check_pixels(ref, what, limits: MediaLimits, resolution: str, src: str) -> 
         return []
     how = f"{pixels - high:,} too many" if pixels > high else f"{low - pixels:,} too few"
     return [
-        f"{what} has {pixels:,} pixels ({ref.width}×{ref.height}), {how}; {limits.label} "
+        f"{what} has {pixels:,} pixels ({ref.width}×{ref.height}), {how}; {who} "
         f"accepts {low:,}-{high:,} pixels per frame for {resolution} output {src}."
     ]
 

@@ -59,7 +59,8 @@ from projects.providers.statuses import normalise_status
 
 LABEL = "seedance2.ink"
 SOURCE = "seedance2.ink API reference"
-RESEARCH_SOURCE = f"{SOURCE}; per-kind file limits and 2.0-fast resolutions: upstream-research.md"
+# Per-kind file limits and 2.0-fast resolutions: upstream-research.md §1.2, §1.6.
+RESEARCH_SOURCE = f"{SOURCE}; Ark API reference"
 GENERATIONS = "api/open/v1/video/generations"
 RATIOS = ("16:9", "9:16", "1:1")
 

@@ -6,11 +6,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ImproperlyConfigured
 
 from projects.access import check_may_change
+from projects.audit import audit_record
 from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationTask
 from projects.providers.base import CancelNotSupported, ProviderError, UpstreamStatus
 from projects.providers.registry import UnknownProvider, get_capabilities, get_provider
-from projects.services.audit import audit_record
 from projects.services.gateway_status import gateway_call
 from projects.services.task_state import task_event_add, task_finish
 

@@ -8,10 +8,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.access import check_may_change
+from projects.audit import audit_record
 from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationReference, GenerationTask
 from projects.services.assets import assets_purge_released
-from projects.services.audit import audit_record
 from projects.services.task_state import task_event_add
 
 

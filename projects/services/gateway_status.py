@@ -174,6 +174,30 @@ def gateway_state(row: GatewayStatus | None) -> str:
     return "ok"
 
 
+def offered_providers(names: list[str]) -> list[str]:
+    """Of the configured gateways `names`, those to offer members: not the ones refusing our
+    key now (a generation there would fail at once). All of them when every one refuses, so
+    the form still opens and says why."""
+    refused = set(
+        GatewayStatus.objects.filter(
+            provider__in=names, key_refused_since__isnull=False
+        ).values_list("provider", flat=True)
+    )
+    return [name for name in names if name not in refused] or list(names)
+
+
+def key_refused_message(provider: str) -> str:
+    """'' while `provider` takes our key; else why members cannot use it now."""
+    row = GatewayStatus.objects.filter(provider=provider, key_refused_since__isnull=False).first()
+    if row is None:
+        return ""
+    return (
+        f"{provider} refuses the studio's API key (since "
+        f"{row.key_refused_since:%Y-%m-%d %H:%M} UTC); a team admin must have it fixed. "
+        "Pick another gateway meanwhile."
+    )
+
+
 def refused_keys() -> list[GatewayStatus]:
     """Gateways that refuse our API key now (the admin banner)."""
     return list(GatewayStatus.objects.filter(key_refused_since__isnull=False))
@@ -188,7 +212,7 @@ def gateway_key_refusal_clear(*, provider: str, actor) -> bool:
     would too). Audited. Returns whether there was a warning."""
     from django.db import transaction
 
-    from projects.services.audit import audit_record
+    from projects.audit import audit_record
 
     with transaction.atomic():
         cleared = GatewayStatus.objects.filter(

@@ -24,11 +24,14 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
+from projects.audit import audit_record
 from projects.crashpoints import crashpoint
 from projects.exceptions import InvalidRequest
 from projects.media import MediaInvalid
 from projects.models import ApiKey, Asset, GenerationReference, GenerationTask, Project
 from projects.models.ledger import usd
+from projects.money.billing import generation_task_hold
+from projects.money.pricing import input_video_seconds
 from projects.providers.base import (
     GenerationRequest,
     MediaReference,
@@ -52,11 +55,8 @@ from projects.services.assets import (
     asset_store_files,
     upload_probed,
 )
-from projects.services.audit import audit_record
-from projects.services.billing import generation_task_hold
 from projects.services.gateway_status import gateway_call
 from projects.services.poll_schedule import next_poll_time
-from projects.services.pricing import input_video_seconds
 from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.storage import signed_url
 
@@ -229,7 +229,7 @@ def generation_task_create(
 
     Uploaded references are probed first and checked with everything else; only an accepted
     request stores them (as new library assets) and writes the task, its references and its
-    credit hold (services/billing.py), in one transaction, with the submit's audit row.
+    credit hold (money/billing.py), in one transaction, with the submit's audit row.
     Raises InvalidRequest, NoPrice, PriceChanged (the hold would differ from
     `params.shown_cost_micro`), InsufficientCredits or BudgetExceeded: nothing stored, held or
     enqueued, no scratch file left. The caller must already have checked the user's

@@ -23,6 +23,7 @@ from django.utils import timezone
 from projects.crashpoints import crashpoint
 from projects.media import MediaInfo, MediaInvalid, VideoInfo, make_poster, probe_media, probe_video
 from projects.models import GenerationTask
+from projects.money.pricing import billed_output_seconds
 from projects.providers.base import ProviderError, ProviderRejectedError, UpstreamStatus
 from projects.providers.downloads import (
     DownloadError,
@@ -32,7 +33,6 @@ from projects.providers.downloads import (
 )
 from projects.providers.registry import get_provider
 from projects.services.leases import RenewingThread
-from projects.services.pricing import billed_output_seconds
 from projects.services.task_state import task_event_add, task_finish
 from projects.storage import StorageConflict, delete_quietly, output_key, save_file, temp_dir
 
@@ -180,7 +180,7 @@ def _store_all(task: GenerationTask) -> dict:
         "video_width": info.width,
         "video_height": info.height,
         # What the settlement charges for: the gateway's `usage` duration when it reports one
-        # (that is what it bills), else the probed file, in whole seconds (services/pricing.py
+        # (that is what it bills), else the probed file, in whole seconds (money/pricing.py
         # says why: the extra 24 fps frame is not billed, so 10 s costs exactly 10 x rate).
         "billed_output_s": billed_output_seconds(
             reported=task.upstream_duration_s, probed=info.duration_s

@@ -25,9 +25,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.access import REVIEWER, ROLE_RANK, team_role, team_roles
+from projects.audit import audit_record
 from projects.exceptions import ApplicationError, InvalidStateTransition
 from projects.models import GenerationTask, Review
-from projects.services.audit import audit_record
 from projects.services.generation import GenerationParams, generation_task_create
 
 ReviewState = GenerationTask.ReviewState

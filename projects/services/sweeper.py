@@ -43,5 +43,5 @@ def generation_tasks_sweep_turn(*, max_seconds: float, chain: bool = True) -> in
     finally:
         lease_release(name=name, owner=owner)
         # Inline jobs (tests) would run the next turn inside this one, forever.
-        if chain and not settings.SEEDANCE_JOBS_INLINE:
+        if chain and not getattr(settings, "SEEDANCE_JOBS_INLINE", False):
             enqueue(SWEEP_JOB)

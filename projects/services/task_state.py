@@ -3,7 +3,7 @@
 Every transition names the statuses it may start from, so a job delivered twice, or two
 workers racing, apply it at most once: the loser's UPDATE matches no row. Terminal
 transitions go through `task_finish`, the one place where a task's money is settled or
-released (projects/ledger.py) in the same transaction as its status.
+released (projects/money/ledger.py) in the same transaction as its status.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from projects.api.callbacks import api_callback_schedule
-from projects.models import GenerationTask, TaskEvent
-from projects.services.billing import generation_task_settle
+from projects.models import ApiTask, GenerationTask, TaskEvent
+from projects.money.billing import generation_task_settle
+from projects.queue import enqueue_on_commit
 
 logger = logging.getLogger("projects.tasks")
 
 Status = GenerationTask.Status
+API_CALLBACK_JOB = "projects.api.callbacks.api_callback_deliver"
 
 
 def task_event_add(*, task_id: object, kind: str, message: str = "", **data: Any) -> TaskEvent:
@@ -92,6 +93,13 @@ def task_finish(
             message=event_message or error_message or status,
             code=error_code,
         )
-        # An API client that gave a callback_url hears of the ending once it is committed.
-        api_callback_schedule(task_id=task_id)
+        # An API client that gave a callback_url hears of the ending once it is committed
+        # (projects/api/callbacks.py; named by its dotted path, the queue's way, so services
+        # do not import the API that calls them).
+        if (
+            ApiTask.objects.filter(task_id=task_id, callback_delivered_at__isnull=True)
+            .exclude(callback_url="")
+            .exists()
+        ):
+            enqueue_on_commit(API_CALLBACK_JOB, str(task_id))
     return True

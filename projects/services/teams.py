@@ -10,19 +10,9 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
+from projects.audit import audit_record
 from projects.exceptions import ApplicationError
 from projects.models import Membership, Project, ProjectMember, Team
-from projects.services.audit import audit_record
-
-
-def team_create(*, name: str, slug: str | None = None) -> Team:
-    """A new team; `slug` defaults to the slugified name. Raises ApplicationError if taken."""
-    slug = slug or slugify(name)[:60] or "team"
-    try:
-        with transaction.atomic():
-            return Team.objects.create(name=name, slug=slug)
-    except IntegrityError:
-        raise ApplicationError(f"A team with the address {slug!r} exists already.") from None
 
 
 def membership_set(*, team: Team, user: AbstractBaseUser, role: str) -> Membership:

@@ -8,10 +8,7 @@ Everything here is thread-safe: the HTTP server handles each connection on its o
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import hmac
-import json
 import logging
 import random
 import secrets
@@ -25,47 +22,12 @@ from typing import Any
 
 import httpx
 
-from projects.upstream_sim import media_fetch, render
+from projects.upstream_sim.callbacks import CallbackSender
+from projects.upstream_sim.faults import FAULT_KINDS, Fault
+from projects.upstream_sim.media_fetch import ReferenceFetcher
+from projects.upstream_sim.outputs import OutputFiles
 
 logger = logging.getLogger(__name__)
-
-# Faults a test or a chaos run can inject; see `Fault`.
-REQUEST_FAULTS = {
-    "http_400",
-    "moderation_input",
-    "http_401",
-    "http_403",
-    "http_404",
-    "http_429",
-    "http_500",
-    "http_503",
-    "timeout",
-    "malformed",
-    "lost_create",
-    "drop",
-}
-# link_expired: every output link handed out is already expired (the re-fetch fails too);
-# link_expired_once: only the first answer's links are (a re-fetch gets fresh ones).
-TASK_FAULTS = {"moderation_output", "fail", "expire", "link_expired", "link_expired_once"}
-FAULT_KINDS = REQUEST_FAULTS | TASK_FAULTS
-
-
-@dataclass
-class Fault:
-    """One injected fault. `op` is create | get | cancel | list | file | any; `dialect` None
-    means every dialect; `count` how many times it fires (then it is gone)."""
-
-    kind: str
-    op: str = "any"
-    dialect: str | None = None
-    count: int = 1
-    retry_after: float = 1.0
-    hang_s: float = 5.0
-
-    def matches(self, *, op: str, dialect: str) -> bool:
-        if self.kind in TASK_FAULTS:
-            return op == "create" and self.dialect in (None, dialect)
-        return self.op in ("any", op) and self.dialect in (None, dialect)
 
 
 @dataclass
@@ -121,7 +83,7 @@ class SimTask:
         return self.created_at + self.queue_s + self.render_s
 
 
-class SimEngine:
+class SimEngine(OutputFiles, CallbackSender, ReferenceFetcher):
     """Tasks, faults, request log and callbacks of one simulator instance."""
 
     def __init__(
@@ -378,163 +340,6 @@ class SimEngine:
             task.cancelled_at = self.now()
             heapq.heappush(self._watch, (self.now(), task.id))
             return True, status
-
-    # --- outputs ---------------------------------------------------------------------------
-    def outputs(self, task: SimTask) -> dict[str, str]:
-        """Signed URLs of the task's video, cover and (if asked) last frame, rendering them."""
-        self.file_for(task, "video.mp4")
-        with self._lock:
-            expired = task.link_expired or task.expired_link_rounds > 0
-            task.expired_link_rounds = max(0, task.expired_link_rounds - 1)
-        urls = {
-            "video": self.signed_url(task, "video.mp4", expired=expired),
-            "cover": self.signed_url(task, "cover.jpg", expired=expired),
-        }
-        if task.return_last_frame:
-            urls["last_frame"] = self.signed_url(task, "last_frame.png", expired=expired)
-        return urls
-
-    def file_for(self, task: SimTask, name: str) -> Path | None:
-        width, height = render.render_size(task.model, task.resolution, task.ratio)
-        if name == "video.mp4":
-            return render.render_video(
-                self.cache_dir,
-                duration_s=task.duration_s,
-                width=width,
-                height=height,
-                audio=task.audio,
-                pad_bytes=task.pad_bytes,
-                frames=task.frames,
-            )
-        if name == "cover.jpg":
-            return render.render_cover(self.cache_dir, width=width, height=height)
-        if name == "last_frame.png":
-            return render.render_last_frame(self.cache_dir, width=width, height=height)
-        return None
-
-    def signed_url(self, task: SimTask, name: str, *, expired: bool | None = None) -> str:
-        expires = int(time.time() + self.link_ttl)
-        if task.link_expired if expired is None else expired:
-            expires = int(time.time()) - 1
-        return f"{self.public_url}/_files/{task.id}/{name}?expires={expires}&sig=" + self._sign(
-            task.id, name, expires
-        )
-
-    def _sign(self, task_id: str, name: str, expires: int) -> str:
-        message = f"{task_id}/{name}/{expires}".encode()
-        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
-
-    def check_signature(self, task_id: str, name: str, expires: str, sig: str) -> str:
-        """'' when the link is valid, else why not ('expired', 'bad signature')."""
-        try:
-            expires_at = int(expires)
-        except ValueError:
-            return "bad signature"
-        if not hmac.compare_digest(self._sign(task_id, name, expires_at), sig):
-            return "bad signature"
-        if expires_at < time.time():
-            return "expired"
-        return ""
-
-    # --- media fetches (reference URLs the gateway downloads) ------------------------------
-    def fetch_media_url(self, url: str) -> tuple[bool, str]:
-        """GET a reference URL like a gateway would; (ok, detail). Recorded for tests."""
-        ok, detail, _data = self.fetch_media_bytes(url, keep=False)
-        return ok, detail
-
-    def fetch_media_bytes(self, url: str, *, keep: bool = True) -> tuple[bool, str, bytes]:
-        """GET a reference URL like a gateway would (media_fetch.download): (ok, detail, the
-        bytes when `keep`). asset:// references and `fetch_media=False` fetch nothing (ok, no
-        bytes). Recorded in `media_fetches`."""
-        if url.startswith("asset://"):
-            self._record_fetch(url, ok=True, status=None, size=0, detail="asset reference")
-            return True, "", b""
-        if not self.fetch_media:
-            return True, "", b""
-        fetched = media_fetch.download(self._media_client, url, keep=keep)
-        self._record_fetch(url, ok=fetched.ok, detail=fetched.detail, **fetched.info)
-        return fetched.ok, fetched.detail, fetched.data
-
-    def _record_fetch(self, url: str, **info: Any) -> None:
-        with self._lock:
-            self.media_fetches.append({"url": url, **info})
-
-    # --- callbacks -------------------------------------------------------------------------
-    def _tick_forever(self) -> None:
-        while not self._stop.wait(0.05):
-            try:
-                self._send_due_callbacks()
-            except Exception:  # the ticker must survive anything a dialect does
-                logger.exception("simulator ticker failed")
-
-    def _send_due_callbacks(self) -> None:
-        # A heap of (upstream time to look again, task id): only tasks that may have changed
-        # are examined, so a thousand tasks in flight cost little.
-        now = self.now()
-        due = []
-        with self._lock:
-            while self._watch and self._watch[0][0] <= now:
-                _, task_id = heapq.heappop(self._watch)
-                task = self.tasks.get(task_id)
-                if task is None or not task.callback_url:
-                    continue
-                status = task.status_at(now)
-                if not task.notified or task.notified[-1] != status:
-                    task.notified.append(status)
-                    due.append((task, status))
-                if status in ("queued", "running"):
-                    # Look again at the next transition, or within a real second anyway (tests
-                    # reshape tasks in flight).
-                    heapq.heappush(
-                        self._watch, (min(self._next_change(task, now), now + self.speed), task.id)
-                    )
-        for task, status in due:
-            dialect = self._dialects.get(task.dialect)
-            if dialect is None:
-                continue
-            body = dialect.callback_body(self, task, status)
-            if body is None:
-                continue
-            terminal = status in ("succeeded", "failed", "expired", "cancelled")
-            self._callback_pool.submit(self._post_callback, task.callback_url, body, terminal)
-
-    @staticmethod
-    def _next_change(task: SimTask, now: float) -> float:
-        started = task.created_at + task.queue_s
-        finished = started + task.render_s
-        moments = [started, finished]
-        if task.expires_after is not None:
-            moments.append(task.created_at + task.expires_after)
-        return min([m for m in moments if m > now], default=now)
-
-    def watch(self, task: SimTask) -> None:
-        """Look at `task` on the next tick (created, cancelled: it may owe a callback)."""
-        with self._lock:
-            heapq.heappush(self._watch, (self.now(), task.id))
-
-    def _post_callback(self, url: str, body: dict[str, Any], terminal: bool) -> None:
-        # Ark: "if no successful acknowledgement within 5 s, retries 3 times" (terminal states).
-        attempts = 4 if terminal else 1
-        for attempt in range(attempts):
-            status: int | None = None
-            try:
-                response = self._callback_client.post(
-                    url,
-                    content=json.dumps(body),
-                    timeout=5.0,
-                    headers={"Content-Type": "application/json"},
-                )
-                status = response.status_code
-            except httpx.HTTPError as exc:
-                logger.info("callback to %s failed: %s", url, type(exc).__name__)
-            with self._lock:
-                self.callbacks_sent.append(
-                    {"url": url, "body": body, "status": status, "attempt": attempt}
-                )
-            if status is not None and 200 <= status < 300:
-                return
-            if self._stop.wait(min(1.0, 5.0 / max(self.speed, 1.0))):
-                return
 
     # --- introspection ---------------------------------------------------------------------
     def snapshot(self) -> dict[str, Any]:

@@ -47,3 +47,30 @@ def download(client: httpx.Client, url: str, *, keep: bool) -> Fetched:
     except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:
         # InvalidURL and ValueError: a URL httpx cannot even parse ("http://", "http://[").
         return Fetched(False, type(exc).__name__, info={"status": None, "size": 0})
+
+
+class ReferenceFetcher:
+    """Reference URLs fetched like a gateway would, recorded in `media_fetches` (a mixin of
+    `SimEngine`, whose lock, client and `fetch_media` switch it uses)."""
+
+    def fetch_media_url(self, url: str) -> tuple[bool, str]:
+        """GET a reference URL like a gateway would; (ok, detail). Recorded for tests."""
+        ok, detail, _data = self.fetch_media_bytes(url, keep=False)
+        return ok, detail
+
+    def fetch_media_bytes(self, url: str, *, keep: bool = True) -> tuple[bool, str, bytes]:
+        """GET a reference URL like a gateway would (media_fetch.download): (ok, detail, the
+        bytes when `keep`). asset:// references and `fetch_media=False` fetch nothing (ok, no
+        bytes). Recorded in `media_fetches`."""
+        if url.startswith("asset://"):
+            self._record_fetch(url, ok=True, status=None, size=0, detail="asset reference")
+            return True, "", b""
+        if not self.fetch_media:
+            return True, "", b""
+        fetched = download(self._media_client, url, keep=keep)
+        self._record_fetch(url, ok=fetched.ok, detail=fetched.detail, **fetched.info)
+        return fetched.ok, fetched.detail, fetched.data
+
+    def _record_fetch(self, url: str, **info: Any) -> None:
+        with self._lock:
+            self.media_fetches.append({"url": url, **info})

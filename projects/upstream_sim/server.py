@@ -40,7 +40,8 @@ from projects.upstream_sim.dialects.base import Dialect, SimResponse
 from projects.upstream_sim.dialects.byteplus import BytePlusDialect
 from projects.upstream_sim.dialects.seedance2ink import Seedance2InkDialect
 from projects.upstream_sim.dialects.tokenhub import TokenHubDialect
-from projects.upstream_sim.engine import FAULT_KINDS, Fault, SimEngine
+from projects.upstream_sim.engine import SimEngine
+from projects.upstream_sim.faults import FAULT_KINDS, Fault
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from projects.access import MEMBER, access_asset, access_project, may_change, mi
 from projects.exceptions import ApplicationError
 from projects.forms import AssetForm, AssetUploadForm
 from projects.selectors import asset_generation_list, asset_list
+from projects.services.asset_fit import asset_fit_problem
 from projects.services.assets import asset_create, asset_delete, asset_update
 from projects.uploads import upload_refusal
 
@@ -80,6 +81,7 @@ def asset_upload(request: HttpRequest, project_id: str) -> HttpResponse:
                     "url": reverse("projects:asset_detail", args=[asset.pk]),
                 },
                 "html": html,
+                "warning": asset_fit_problem(asset),
             }
         )
     for asset, error in results:

@@ -20,6 +20,8 @@ from projects.access import MEMBER, access_generation_task, access_project, may_
 from projects.exceptions import ApplicationError, InvalidRequest
 from projects.forms import GenerationForm, ReviewForm
 from projects.models import GenerationTask, Project
+from projects.money import billing
+from projects.money.spend import task_money
 from projects.page_cache import fragment
 from projects.ratelimits import SUBMIT_LIMITED, submit_limited
 from projects.selectors import (
@@ -31,7 +33,6 @@ from projects.selectors import (
     task_event_list,
     tasks_version,
 )
-from projects.services import billing
 from projects.services.assets import asset_from_last_frame
 from projects.services.callbacks import generation_task_callback
 from projects.services.cancel import cancel_offered, generation_task_cancel
@@ -43,7 +44,6 @@ from projects.services.reviews import (
     generation_revise_initial,
     review_refusals,
 )
-from projects.spend import task_money
 from projects.storage import signed_url
 from projects.uploads import upload_refusal
 

@@ -16,11 +16,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from projects.access import ADMIN, MEMBER, access_project, access_team_spend, min_role
-from projects.ledger import credit_balance
 from projects.models import Project, Team
+from projects.money.budgets import budget_states
+from projects.money.ledger import credit_balance
+from projects.money.spend import day_bars, month_bounds, spend_csv_rows, spend_report
 from projects.selectors import project_list_for_user, team_list_for_user
-from projects.services.budgets import budget_states
-from projects.spend import day_bars, month_bounds, spend_csv_rows, spend_report
 
 ENTRIES_SHOWN = 300
 

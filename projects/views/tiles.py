@@ -21,10 +21,10 @@ from django.utils.safestring import SafeString
 from django.utils.text import Truncator
 from django.utils.timesince import timesince
 
+from projects.badges import REVIEW_TONES, TONES
 from projects.models import GenerationTask
 from projects.models.ledger import usd
 from projects.storage import signed_url
-from projects.templatetags.studio import REVIEW_TONES, TONES
 
 Status = GenerationTask.Status
 STATUS_LABELS = dict(GenerationTask.Status.choices)

@@ -71,3 +71,16 @@ document.addEventListener("change", function (event) {
     seconds.dispatchEvent(new Event("change", { bubbles: true }));
   });
 });
+
+// The prompt's live counter: characters typed against the model's limit (data-limit on the
+// box, from the capability table), marked when over. Nothing is cut: the server says no.
+document.addEventListener("input", function (event) {
+  var box = event.target;
+  if (!box || box.id !== "id_prompt") return;
+  var count = document.getElementById("prompt-count");
+  var limit = Number(box.getAttribute("data-limit") || 0);
+  if (!count || !limit) return;
+  count.textContent = box.value.length + " / " + limit + " characters" +
+    (box.value.length > limit ? ": too long for this model" : "");
+  count.classList.toggle("field-error", box.value.length > limit);
+});

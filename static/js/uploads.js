@@ -74,7 +74,8 @@
         var empty = document.getElementById("no-assets");
         if (empty) empty.remove();
         grid.insertAdjacentHTML("afterbegin", reply.html);
-        done(ui, true, "added");
+        done(ui, true, reply.warning ? "added, but " + reply.warning.charAt(0).toLowerCase() +
+          reply.warning.slice(1) : "added");
       } else {
         done(ui, false, (reply && reply.error) || "Upload failed (HTTP " + xhr.status + ").");
       }

@@ -26,6 +26,7 @@ from projects.access import access_asset, access_project_by_slug
 from projects.exceptions import ApplicationError, InvalidRequest
 from projects.models import GenerationTask
 from projects.models.ledger import usd_text
+from projects.money.spend import task_money
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.services.generation import (
     GenerationParams,
@@ -33,7 +34,6 @@ from projects.services.generation import (
     generation_task_create,
 )
 from projects.services.polling import generation_tasks_sweep
-from projects.spend import task_money
 from projects.storage import signed_url
 
 
@@ -153,7 +153,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         params = self._params(options, user=user)
         with override_settings(
-            SEEDANCE_JOBS_INLINE=options["wait"] or settings.SEEDANCE_JOBS_INLINE
+            SEEDANCE_JOBS_INLINE=options["wait"] or getattr(settings, "SEEDANCE_JOBS_INLINE", False)
         ):
             try:
                 task = generation_task_create(project=project, user=user, params=params)

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 
 from projects.models import CreditAccount, CreditEntry, GenerationTask
-from projects.models.ledger import usd
+from projects.models.ledger import usd_exact as usd
 
 Kind = CreditEntry.Kind
 

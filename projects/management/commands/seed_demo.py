@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from projects.ledger import credit_balance, credit_grant
 from projects.models import CreditEntry, Membership, Project, Team
 from projects.models.ledger import usd
+from projects.money.ledger import credit_balance, credit_grant
 from projects.services.teams import membership_set
 
 DEMO_PASSWORD = "seedance-demo"

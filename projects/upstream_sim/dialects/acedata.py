@@ -44,7 +44,8 @@ from projects.upstream_sim.dialects.base import (
     SimResponse,
     require_fields,
 )
-from projects.upstream_sim.engine import TASK_FAULTS, SimEngine, SimTask
+from projects.upstream_sim.engine import SimEngine, SimTask
+from projects.upstream_sim.faults import TASK_FAULTS
 
 MODELS = (
     "doubao-seedance-1-0-pro-250528",

@@ -25,7 +25,8 @@ from typing import Any
 from projects.upstream_sim.dialects import ark_create, ark_task
 from projects.upstream_sim.dialects.ark_models import MODEL_NOT_FOUND, VOLCENGINE, ModelRules
 from projects.upstream_sim.dialects.base import BadRequest, Dialect, SimResponse
-from projects.upstream_sim.engine import TASK_FAULTS, SimEngine, SimTask
+from projects.upstream_sim.engine import SimEngine, SimTask
+from projects.upstream_sim.faults import TASK_FAULTS
 
 TASKS = "contents/generations/tasks"
 LIST_PARAMS = {

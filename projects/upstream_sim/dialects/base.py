@@ -6,13 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from projects.upstream_sim.engine import (
-    REQUEST_FAULTS,
-    TASK_FAULTS,
-    Fault,
-    SimEngine,
-    SimTask,
-)
+from projects.upstream_sim.engine import SimEngine, SimTask
+from projects.upstream_sim.faults import REQUEST_FAULTS, TASK_FAULTS, Fault
 
 
 @dataclass

@@ -2,9 +2,9 @@
 
 `generation_task_hold` runs inside the transaction that creates the task (services/
 generation.py); `generation_task_settle` inside the one that ends it (services/task_state.py
-`task_finish`). Both go through projects/ledger.py; the rules live in services/pricing.py (the
-price, in the gateway's unit), services/charges.py (what a finished task is charged) and
-services/budgets.py.
+`task_finish`). Both go through projects/money/ledger.py; the rules live in money/pricing.py (the
+price, in the gateway's unit), money/charges.py (what a finished task is charged) and
+money/budgets.py.
 """
 
 from __future__ import annotations
@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 
 from projects.exceptions import NoPrice, PriceChanged
-from projects.ledger import (
+from projects.models import CreditEntry, GenerationTask, Project
+from projects.models.ledger import usd
+from projects.money.budgets import BudgetState, budget_refusal, budget_states, budgets_check
+from projects.money.charges import task_charge, vendor_differences
+from projects.money.ledger import (
     Balance,
     credit_balance,
     credit_hold,
@@ -23,13 +27,9 @@ from projects.ledger import (
     credit_settle,
     insufficient_credit_message,
 )
-from projects.models import CreditEntry, GenerationTask, Project
-from projects.models.ledger import usd
-from projects.services.budgets import BudgetState, budget_refusal, budget_states, budgets_check
-from projects.services.charges import task_charge, vendor_differences
-from projects.services.pricing import Quote, quote, seconds_text
+from projects.money.pricing import Quote, quote, seconds_text
 
-logger = logging.getLogger("projects.ledger")
+logger = logging.getLogger("projects.money.ledger")
 
 
 def generation_task_quote(task: GenerationTask) -> Quote:
@@ -155,9 +155,9 @@ def generation_task_settle(*, task_id: object, succeeded: bool) -> str:
     transaction that changes the task's status. Returns a sentence for the task's history
     ('' when there was nothing to settle).
 
-    The charge is in the hold's unit (services/charges.py `task_charge`): billed seconds, the
+    The charge is in the hold's unit (money/charges.py `task_charge`): billed seconds, the
     gateway's `completion_tokens`, or its reported credits, times the hold's rate, never more
-    than the hold (projects/ledger.py `credit_settle` caps it)."""
+    than the hold (projects/money/ledger.py `credit_settle` caps it)."""
     if not succeeded:
         release = credit_release(task_id=task_id, memo="Ended without a video: nothing charged.")
         if release is None:

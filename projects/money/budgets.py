@@ -3,7 +3,7 @@
 Used in a period = charges whose entries fall in the period + holds still open (they may be
 charged any moment, so they count now, whenever they were placed). Periods are computed from
 entry timestamps (local time, settings.TIME_ZONE); no job resets anything. `budgets_check`
-must run under the team account's lock (projects/ledger.py calls it as the hold's guard), so
+must run under the team account's lock (projects/money/ledger.py calls it as the hold's guard), so
 concurrent submits see each other's holds and can never overspend.
 """
 
@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from projects.exceptions import BudgetExceeded
 from projects.models import ApiKey, Budget, CreditEntry, Project, Team
-from projects.models.ledger import usd, usd_to_micro
+from projects.models.ledger import usd, usd_apart, usd_to_micro
 
 Kind = CreditEntry.Kind
 PERIOD_WORDS = {
@@ -166,9 +166,9 @@ def budget_refusal(states: list[BudgetState], *, amount_micro: int) -> str:
     """The refusal for the first budget `amount_micro` more would exceed ('' when none)."""
     for state in states:
         if state.used_micro + amount_micro > state.limit_micro:
+            left, amount = usd_apart(state.left_micro, amount_micro)
             return (
                 f"This would go over {state.name} ({usd(state.limit_micro)}): "
-                f"{usd(state.left_micro)} is left {state.period_words} and this request costs "
-                f"up to {usd(amount_micro)}."
+                f"{left} is left {state.period_words} and this request costs up to {amount}."
             )
     return ""

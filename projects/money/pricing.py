@@ -93,11 +93,6 @@ class Quote:
         return text
 
 
-def cost_micro(*, rate_micro: int, seconds: Decimal) -> int:
-    """rate x seconds, rounded half-up to a whole micro-USD."""
-    return int((Decimal(rate_micro) * seconds).to_integral_value(rounding=ROUND_HALF_UP))
-
-
 def unit_cost_micro(*, unit: str, rate_micro: int, quantity: Decimal | int) -> int:
     """What `quantity` of `unit` costs at `rate_micro` (micro-USD per second, per million
     tokens, per credit), rounded half-up to a whole micro-USD."""
@@ -188,11 +183,6 @@ def model_capabilities(*, provider: str, model: str) -> ModelCapabilities:
     if caps is None:
         raise NoPrice(f"{provider} has no model {model!r} to price.")
     return caps
-
-
-def longest_duration(*, provider: str, model: str) -> int:
-    """The model's longest duration in seconds (what an auto duration may produce)."""
-    return model_capabilities(provider=provider, model=model).max_duration
 
 
 def quote(

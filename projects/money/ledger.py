@@ -25,9 +25,9 @@ from django.db.models import F
 
 from projects.exceptions import ApplicationError, InsufficientCredits
 from projects.models import CreditAccount, CreditEntry, GenerationTask, Team
-from projects.models.ledger import usd
+from projects.models.ledger import usd, usd_apart, usd_exact
 
-logger = logging.getLogger("projects.ledger")
+logger = logging.getLogger("projects.money.ledger")
 Kind = CreditEntry.Kind
 
 
@@ -42,9 +42,10 @@ class Balance:
 
 def insufficient_credit_message(*, team_name: str, balance_micro: int, amount_micro: int) -> str:
     """The refusal when a team's credit does not cover a request."""
+    balance, amount = usd_apart(balance_micro, amount_micro)
     return (
-        f"Not enough team credit: {team_name} has {usd(balance_micro)} available and this "
-        f"request costs up to {usd(amount_micro)}. Ask a team admin to add credit."
+        f"Not enough team credit: {team_name} has {balance} available and this "
+        f"request costs up to {amount}. Ask a team admin to add credit."
     )
 
 
@@ -96,7 +97,7 @@ def credit_grant(
             created_by=actor,
         )
         _move(account, balance=amount_micro)
-    logger.info("team=%s grant %s by %s", team.pk, usd(amount_micro), actor)
+    logger.info("team=%s grant %s by %s", team.pk, usd_exact(amount_micro), actor)
     return entry
 
 

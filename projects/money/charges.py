@@ -1,7 +1,7 @@
 """What a succeeded task is charged, in the unit its hold was priced in, and where the
 gateway's own figures differ from it.
 
-Per unit (the hold's `unit`, from its price rule; services/pricing.py):
+Per unit (the hold's `unit`, from its price rule; money/pricing.py):
 
 - second: (reference video seconds + the output's billed seconds) x the hold's rate;
 - mtokens: the gateway's `usage.completion_tokens` (else `total_tokens`) x the rate per
@@ -12,7 +12,7 @@ Per unit (the hold's `unit`, from its price rule; services/pricing.py):
 
 When the gateway reported no tokens or credits, the count is `quote`'s for the output the
 task really has (the same formula as its hold, at its real length) and a note says so. The
-ledger caps the charge at the hold (projects/ledger.py `credit_settle`).
+ledger caps the charge at the hold (projects/money/ledger.py `credit_settle`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ from decimal import Decimal, InvalidOperation
 from projects.exceptions import NoPrice
 from projects.models import CreditEntry, GenerationTask
 from projects.models.ledger import unit_quantity_text, unit_rate_text, usd
-from projects.providers.output_sizes import output_size, video_tokens
-from projects.services.pricing import (
+from projects.money.pricing import (
     Unit,
     billed_input_seconds,
     billed_output_seconds,
@@ -33,6 +32,7 @@ from projects.services.pricing import (
     seconds_text,
     unit_cost_micro,
 )
+from projects.providers.output_sizes import output_size, video_tokens
 
 
 @dataclass(frozen=True)
@@ -164,8 +164,8 @@ def vendor_differences(task: GenerationTask, *, charge: Charge, charged_micro: i
     if tokens is not None and expected and abs(tokens - expected) > expected * 0.02:
         notes.append(
             f"The gateway counted {tokens:,} tokens; {charge.output_seconds} s at "
-            f"{task.resolution} {task.ratio} is about {expected:,} (upstream-research.md "
-            "§1.14)."
+            f"{task.resolution} {task.ratio} is about {expected:,} by the gateway's token "
+            "formula."
         )
     if task.vendor_cost and charge.unit != Unit.CREDIT:
         notes.append(

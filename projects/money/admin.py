@@ -1,5 +1,5 @@
 """Django admin for money: credit accounts and the ledger (read-only, plus grants and
-adjustments written through projects/ledger.py), price rules and budgets; and the pieces
+adjustments written through projects/money/ledger.py), price rules and budgets; and the pieces
 the generation task admin uses to show held/charged and the gateway's differing figures.
 """
 
@@ -13,13 +13,14 @@ from django.contrib import admin, messages
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 
-from projects import ledger
+from projects.audit import AuditedModelAdmin
 from projects.exceptions import ApplicationError
 from projects.models import Budget, CreditAccount, CreditEntry, GenerationTask, PriceRule, Team
+from projects.models.ledger import entry_billed_text as entry_billed
 from projects.models.ledger import unit_rate_text, usd, usd_to_micro
-from projects.services.audit import AuditedModelAdmin
-from projects.services.budgets import budget_states
-from projects.templatetags.money import entry_billed
+from projects.money import ledger
+from projects.money.budgets import budget_states
+from projects.providers.registry import get_capabilities, provider_names
 
 Kind = CreditEntry.Kind
 
@@ -52,7 +53,7 @@ class CreditAccountAdmin(admin.ModelAdmin):
 
 
 class CreditEntryAddForm(forms.ModelForm):
-    """A grant (top-up) or an adjustment, in dollars; saved by projects/ledger.py."""
+    """A grant (top-up) or an adjustment, in dollars; saved by projects/money/ledger.py."""
 
     team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"))
     kind = forms.ChoiceField(
@@ -179,6 +180,72 @@ class _Refused(Exception):
     pass
 
 
+class PriceEditForm(forms.ModelForm):
+    """The price and exchange rate as edited in the list (list_editable), refused in words."""
+
+    def clean_price(self) -> Any:
+        price = self.cleaned_data.get("price")
+        if price is not None and price < 0:
+            raise forms.ValidationError("A price cannot be negative.")
+        return price
+
+    def clean_cny_per_usd(self) -> Any:
+        rate = self.cleaned_data.get("cny_per_usd")
+        if rate is not None and rate <= 0:
+            raise forms.ValidationError("An exchange rate must be more than 0.")
+        return rate
+
+
+class PriceRuleForm(PriceEditForm):
+    """A price rule as typed in admin: the gateway and its model picked from the capability
+    tables (a typo would make a rule that never applies), the price not negative, each
+    refusal in words instead of a constraint's name."""
+
+    class Meta:
+        model = PriceRule
+        fields = [
+            "provider",
+            "model",
+            "resolution",
+            "effective_from",
+            "generate_audio",
+            "video_input",
+            "service_tier",
+            "unit",
+            "price",
+            "currency",
+            "cny_per_usd",
+            "min_tokens",
+            "credits_per_second",
+            "media_credits_per_second",
+            "note",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["provider"] = forms.ChoiceField(
+            choices=[(name, name) for name in provider_names()],
+            help_text="The gateway, as configured in settings (SEEDANCE_PROVIDERS).",
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        provider, model = data.get("provider"), data.get("model")
+        if provider and model:
+            known = [m.id for m in get_capabilities(provider).models]
+            if model not in known:
+                self.add_error(
+                    "model", f"{provider} has no model {model!r}; it offers {', '.join(known)}."
+                )
+        if data.get("currency") == "CNY" and not (data.get("cny_per_usd") or 0) > 0:
+            self.add_error("cny_per_usd", "A CNY price needs its exchange rate (CNY per USD).")
+        if data.get("unit") == "credit" and not (data.get("credits_per_second") or 0) > 0:
+            self.add_error(
+                "credits_per_second", "A per-credit price needs the credits a second costs."
+            )
+        return data
+
+
 @admin.register(PriceRule)
 class PriceRuleAdmin(AuditedModelAdmin):
     """Prices in the unit each gateway bills by: per billed second, per million tokens or per
@@ -234,6 +301,10 @@ class PriceRuleAdmin(AuditedModelAdmin):
         ),
     ]
     save_as = True
+    form = PriceRuleForm
+
+    def get_changelist_form(self, request: HttpRequest, **kwargs: Any) -> type[forms.ModelForm]:
+        return super().get_changelist_form(request, form=PriceEditForm, **kwargs)
 
     @admin.display(description="USD rate")
     def usd_rate(self, rule: PriceRule) -> str:
@@ -295,7 +366,7 @@ class VendorCostFilter(admin.SimpleListFilter):
 
 
 def task_money_columns() -> tuple:
-    """`held` and `charged` list columns for tasks annotated by projects.spend.with_money."""
+    """`held` and `charged` list columns for tasks annotated by projects.money.spend.with_money."""
 
     @admin.display(description="held", ordering="held_micro")
     def held(obj: GenerationTask) -> str:
