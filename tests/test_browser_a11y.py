@@ -49,6 +49,7 @@ def pages_for(role: str, studio) -> list[str]:
             f"/g/{studio['done'].pk}/",
             f"/g/{studio['running'].pk}/",
             "/spend/",
+            "/keys/",
         ],
         "rey": ["/review/"],
         "ada": [f"/t/{team.pk}/", f"/t/{team.pk}/audit/"],
