@@ -17,6 +17,8 @@ rounds so drift hits every row alike:
   create         POST /api/v3/contents/generations/tasks, text-to-video, Ark's model id
                  (Ark's gateway, priced per token): key check, rate counters, validation,
                  the task, its hold under the account lock, its audit row, its queued job
+  form submit    the same generation through the web form (POST /p/<project>/generate/ as
+                 the member, logged in): what the API's create is measured against at home
   get            GET /api/v3/contents/generations/tasks/{id} of the succeeded task: key
                  check, rate counter, access check, ledger read, two signed links
 
@@ -43,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import httpx  # noqa: E402
 from harness import Stack, median, percentile  # noqa: E402
-from pages import start_gunicorn  # noqa: E402
+from pages import session_cookie, start_gunicorn  # noqa: E402
 
 ROUNDS = 8
 TARGET_RATIO = 3.0
@@ -57,6 +59,7 @@ class Row:
     path: str
     headers: dict[str, str] = field(default_factory=dict)
     body: dict | None = None
+    form: dict | None = None
     expect: int = 200
     latencies: list[float] = field(default_factory=list)
     busy_s: float = 0.0
@@ -87,6 +90,7 @@ def main() -> None:
             "DJANGO_SECURE_COOKIES": "0",
             "SEEDANCE_API_RATE": "1000000/m",
             "SEEDANCE_API_CREATE_RATE": "1000000/m",
+            "SEEDANCE_SUBMIT_RATE": "1000000/m",
         },
     )
     with stack:
@@ -120,6 +124,19 @@ def build_rows() -> list[Row]:
         next_poll_at=timezone.now() + timedelta(days=1)
     )
     auth = {"Authorization": f"Bearer {key.secret}"}
+    session = session_cookie(world.member)
+    csrf = "b" * 32  # any 32 characters: the form's token must match the cookie's
+    browser = {"Cookie": f"{session}; csrftoken={csrf}", "X-CSRFToken": csrf}
+    form = {
+        "provider": "ark",
+        "model": MODEL,
+        "prompt": "A red fox trotting through fresh snow",
+        "ratio": "16:9",
+        "resolution": "480p",
+        "duration": "5",
+        "generate_audio": "on",
+        "service_tier": "default",
+    }
     body = {
         "model": MODEL,
         "content": [{"type": "text", "text": "A red fox trotting through fresh snow"}],
@@ -131,6 +148,14 @@ def build_rows() -> list[Row]:
         Row("trivial view", "GET", "/bench-trivial/"),
         Row("trivial + key", "GET", "/bench-trivial-key/", auth),
         Row("create", "POST", tasks, auth, body),
+        Row(
+            "form submit",
+            "POST",
+            f"/p/{world.project.pk}/generate/",
+            browser,
+            form=form,
+            expect=302,
+        ),
         Row("get", "GET", f"{tasks}/{world.succeeded.pk}", auth),
     ]
 
@@ -156,7 +181,7 @@ def burst(base_url: str, row: Row, *, requests: int, clients: int, record: bool)
                         return
                     remaining[0] -= 1
                 started = time.perf_counter()
-                response = http.request(row.method, row.path, json=row.body)
+                response = http.request(row.method, row.path, json=row.body, data=row.form)
                 elapsed = time.perf_counter() - started
                 with lock:
                     if response.status_code != row.expect:
