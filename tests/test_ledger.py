@@ -270,3 +270,29 @@ def test_the_money_filter_keeps_the_exact_figure_in_a_title():
     assert usd(259_545) == (
         '<span class="money" title="$0.259545 (259,545 micro-USD)">$0.26</span>'
     )
+
+
+def test_an_adjustment_records_exactly_what_it_was_and_refuses_in_words(team, task):
+    """The refusals' exact words and every field of the entry (mutation testing found each
+    of them unchecked)."""
+    admin = UserFactory(username="auditor")
+    with pytest.raises(ApplicationError) as zero:
+        ledger.credit_adjust(team=team, amount_micro=0, actor=admin, memo="nothing")
+    assert zero.value.message == "An adjustment must not be $0.00."
+    with pytest.raises(ApplicationError) as no_memo:
+        ledger.credit_adjust(team=team, amount_micro=DOLLAR, actor=admin, memo="")
+    assert no_memo.value.message == "Say why in the memo: adjustments are audited."
+    with pytest.raises(ApplicationError) as too_much:
+        ledger.credit_adjust(team=team, amount_micro=-12 * DOLLAR, actor=admin, memo="oops")
+    assert too_much.value.message == (
+        "Ledger team has $10.00 available; a debit of $12.00 would take it below zero."
+    )
+    tiny = ledger.credit_adjust(team=team, amount_micro=1, actor=admin, memo="a micro-dollar")
+    assert (tiny.amount_micro, tiny.task, tiny.project_id, tiny.user_id) == (1, None, None, None)
+    refund = ledger.credit_adjust(
+        team=team, amount_micro=DOLLAR, actor=admin, memo="goodwill " * 50, task=task
+    )
+    assert refund.task == task and refund.user_id == task.created_by_id
+    assert refund.memo == ("goodwill " * 50)[:300] and refund.created_by == admin
+    assert account(team).balance_micro == 11 * DOLLAR + 1
+    assert ledger_problems()[0] == []
