@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 
 from projects.exceptions import InvalidRequest
 from projects.models import Asset, Membership, Project, Review, Team
+from projects.option_fields import add_option_fields, option_params, option_pricing
 from projects.providers.capabilities import ROLE_KIND, ModelCapabilities, ProviderCapabilities
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.selectors import asset_list
@@ -145,6 +146,7 @@ class GenerationForm(forms.Form):
         self.caps, self.model_caps = self.choose(source.get("provider"), source.get("model"))
         self.project = project
         self._configure()
+        add_option_fields(self)  # draft, frames, camera_fixed, flex expiry where taken
         self._configure_references()
 
     @staticmethod
@@ -309,7 +311,7 @@ class GenerationForm(forms.Form):
         uploads = self._number(self["upload_video_seconds"].value())
         if uploads:
             videos.append(uploads)
-        return {
+        choices = {
             "provider": self.caps.name,
             "model": model.id,
             "resolution": resolution,
@@ -323,6 +325,7 @@ class GenerationForm(forms.Form):
             or self._number(self["upload_files"].value()) > 0
             or self._has_uploads(),
         }
+        return option_pricing(self, choices)
 
     def _picked_assets(self) -> list[tuple[str, Asset]]:
         """(role, asset) for every library asset picked in a role the model takes."""
@@ -373,6 +376,7 @@ class GenerationForm(forms.Form):
             references=tuple(references),
             service_tier=data.get("service_tier") or self.model_caps.service_tiers[0],
             shown_cost_micro=data.get("shown_cost_micro"),
+            **option_params(self),
         )
 
 

@@ -47,6 +47,7 @@ CAPABILITIES = ProviderCapabilities(
     models=tuple(_byteplus_model(model_id, twin) for model_id, twin in ARK_TWINS.items()),
     cancel="queued",
     callbacks=True,
+    expires_after=ark.CAPABILITIES.expires_after,
     source=SOURCE,
     notes=(
         "Seedance runs in ap-southeast-1 only; an API key works in its own region (§9).",

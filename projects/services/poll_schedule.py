@@ -6,8 +6,11 @@ a simulator whose clock runs `speed` times faster (tests, benchmarks).
 
 The policy, for a task whose render is expected to take E upstream seconds
 (`GenerationTask.expected_render_s`, ~120 s for a 5 s 720p clip, upstream-research.md §5):
-- gateway calls back (and SEEDANCE_CALLBACKS is on): polling only catches a lost callback,
-  first at 2 E, then every SEEDANCE_POLL_MAX_INTERVAL; the callback makes the task due at once.
+- gateway calls back and is sent a callback URL (projects/callback_reach.py: not when SITE_URL
+  is loopback, private or plain http): polling only catches a lost callback, first at 1.3 E
+  (a render that ends by its expected time is ours by then even when its callback is lost),
+  then every 0.3 E (at least SEEDANCE_POLL_MIN_INTERVAL, at most SEEDANCE_POLL_MAX_INTERVAL),
+  so a later one is caught within 0.3 E of ending; the callback makes the task due at once.
 - gateway answers about many tasks in one request (Ark, AceData: `fetch_many`): every
   SEEDANCE_BATCH_POLL_INTERVAL, on boundaries shared by all tasks of that gateway, so one
   request covers them all.
@@ -30,7 +33,8 @@ from projects.providers.registry import batch_size, uses_callbacks
 
 FIRST_FRACTION = 0.65
 INTERVAL_FRACTION = 0.12
-CALLBACK_FIRST_FRACTION = 2.0
+CALLBACK_FIRST_FRACTION = 1.3
+CALLBACK_INTERVAL_FRACTION = 0.3
 MAX_ERROR_DELAY = 300.0  # upstream seconds
 
 
@@ -41,7 +45,10 @@ def upstream_delay(*, task: GenerationTask, age: float, errors: int = 0) -> floa
     longest = settings.SEEDANCE_POLL_MAX_INTERVAL
     if uses_callbacks(task.provider):
         first = CALLBACK_FIRST_FRACTION * expected
-        delay = first - age if age < first else longest
+        interval = min(
+            longest, max(settings.SEEDANCE_POLL_MIN_INTERVAL, CALLBACK_INTERVAL_FRACTION * expected)
+        )
+        delay = first - age if age < first else interval
     elif batch_size(task.provider):
         delay = settings.SEEDANCE_BATCH_POLL_INTERVAL
     elif age < FIRST_FRACTION * expected:
