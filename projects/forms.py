@@ -285,10 +285,11 @@ class GenerationForm(forms.Form):
         """The choices that set the price, as shown (unbound) or sent (bound), each replaced by
         the model's default when missing or not offered: provider, model, resolution, ratio,
         duration (seconds, -1 = auto), generate_audio, service_tier, input_video_seconds
-        (the library videos picked, plus the browser's reading of videos chosen for upload)
-        and has_references (library files picked, or files chosen for upload:
-        `upload_files`). For the live estimate: `billing.generation_estimate` prices them with
-        the function the hold uses."""
+        (the library videos picked, plus the browser's reading of videos chosen for upload),
+        has_references (library files picked, or files chosen for upload: `upload_files`) and
+        frames (a frame count in place of the duration, or None); a draft is priced at 480p
+        on the default tier (option_fields.option_pricing). For the live estimate:
+        `billing.generation_estimate` prices them with the function the hold uses."""
         model = self.model_caps
         resolution = self["resolution"].value()
         if resolution not in model.resolutions:

@@ -65,6 +65,7 @@ def add_option_fields(form: forms.Form) -> None:
         fields["resolution"].widget.choices = [(DRAFT_RESOLUTION, DRAFT_RESOLUTION)]
         fields["resolution"].help_text = f"A draft renders at {DRAFT_RESOLUTION} only."
         fields["service_tier"].widget.choices = [("default", "Default (online)")]
+        fields.pop("expires_after_hours", None)  # no flex for a draft
 
 
 def is_draft(form: forms.Form) -> bool:
