@@ -94,6 +94,8 @@ class Stack:
                 "DJANGO_DEBUG": "1",
                 "SEEDANCE_VAR_DIR": str(self.var_dir),
                 "SITE_URL": self.web_url,
+                # The simulator's output links are plain http on loopback (outbound.py).
+                "SEEDANCE_FETCH_ALLOW_HOSTS": "127.0.0.1,localhost",
                 "SEEDANCE_UPSTREAM_TIME_SCALE": repr(1.0 / self.speed),
                 "SEEDANCE_Q_WORKERS": str(self.workers),
                 "LOG_LEVEL": "WARNING",

@@ -3,7 +3,9 @@
 For each task count (default 100 and 1,000) it runs, each in a fresh private deployment
 (bench/harness.py: simulator + web + worker on 127.0.0.1):
 
-  polling    our worker with callbacks off (SEEDANCE_CALLBACKS=0): the polling policy alone
+  polling    our worker with callbacks off (SEEDANCE_CALLBACKS=off): the polling policy alone
+  auto       our worker with SEEDANCE_CALLBACKS=auto and SITE_URL on 127.0.0.1 (the default
+             on a laptop): no callback URL is sent, so this is polling alone as well
   callbacks  our worker with callbacks on: the gateway calls back, polling is the fallback
   naive-5s   the baseline users complain about: every task asked about every 5 s, one request
              each (no worker, no download; detection time only)
@@ -110,10 +112,10 @@ def run_one(mode: str, count: int, args: argparse.Namespace) -> dict:
         redis_url=args.redis_url,
         workers=args.workers,
         clusters=1 if ours else 0,
-        web=mode == "callbacks",
+        web=mode in ("callbacks", "auto"),
         keep=args.keep,
         env={
-            "SEEDANCE_CALLBACKS": "1" if mode == "callbacks" else "0",
+            "SEEDANCE_CALLBACKS": {"callbacks": "on", "auto": "auto"}.get(mode, "off"),
             "SEEDANCE_SWEEP_SECONDS": "55",
         },
     )
@@ -124,7 +126,15 @@ def run_one(mode: str, count: int, args: argparse.Namespace) -> dict:
         else:
             upstream = naive_poll(stack, count, args.provider)
         stats = stack.sim("/_sim/stats")
-    return figures(mode, count, upstream, stats, args)
+        creates = [r for r in stack.sim("/_sim/requests")["requests"] if r["op"] == "create"]
+    row = figures(mode, count, upstream, stats, args)
+    # Which creates carried a callback (Ark/AceData `callback_url`, seedance2.ink `webhookUrl`).
+    row["creates_with_callback"] = sum(
+        1
+        for r in creates
+        if isinstance(r["body"], dict) and ({"callback_url", "webhookUrl"} & set(r["body"]))
+    )
+    return row
 
 
 def submit_through_the_app(stack: Stack, count: int, provider: str) -> dict[str, float | None]:
@@ -133,6 +143,7 @@ def submit_through_the_app(stack: Stack, count: int, provider: str) -> dict[str,
     from django.core.management import call_command
 
     from projects.models import GenerationTask, Project
+    from projects.providers.registry import get_capabilities
     from projects.services.generation import GenerationParams, generation_task_create
 
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -146,6 +157,7 @@ def submit_through_the_app(stack: Stack, count: int, provider: str) -> dict[str,
         ratio="16:9",
         resolution="720p",
         duration=5,
+        generate_audio=get_capabilities(provider).model(MODELS[provider]).audio,
     )
     for _ in range(count):
         generation_task_create(project=project, user=user, params=params)
@@ -224,6 +236,7 @@ def figures(
         "asks_p95": percentile(asks, 0.95),
         "delay_median": median(delays),
         "delay_p95": percentile(delays, 0.95),
+        "delay_max": max(delays, default=0.0),
         "status_requests_total": total,
     }
 
@@ -235,19 +248,21 @@ def print_table(rows: list[dict], args: argparse.Namespace) -> None:
     )
     header = (
         f"{'tasks':>5}  {'mode':<10} {'done':>5}  {'status req/task':>17}  "
-        f"{'asked/task':>11}  {'delay s':>15}  {'requests':>8}  {'bench':>7}"
+        f"{'asked/task':>11}  {'delay s':>23}  {'requests':>8}  {'bench':>7}"
     )
     print(header)
     print(
-        f"{'':>5}  {'':<10} {'':>5}  {'median    p95':>17}  {'med  p95':>11}  {'median   p95':>15}"
+        f"{'':>5}  {'':<10} {'':>5}  {'median    p95':>17}  {'med  p95':>11}  "
+        f"{'median   p95     max':>23}"
     )
     for r in rows:
         print(
             f"{r['tasks']:>5}  {r['mode']:<10} {r['completed']:>5}  "
             f"{r['share_median']:>8.2f} {r['share_p95']:>8.2f}  "
             f"{r['asks_median']:>5.0f} {r['asks_p95']:>5.0f}  "
-            f"{r['delay_median']:>7.1f} {r['delay_p95']:>7.1f}  "
+            f"{r['delay_median']:>7.1f} {r['delay_p95']:>7.1f} {r['delay_max']:>7.1f}  "
             f"{r['status_requests_total']:>8}  {r['bench_s']:>6.0f}s"
+            f"  ({r['creates_with_callback']} creates with a callback URL)"
         )
 
 

@@ -12,6 +12,7 @@ from django.core.validators import MaxLengthValidator
 from projects.exceptions import InvalidRequest
 from projects.models import Asset, Membership, Project, Review, Team
 from projects.money.pricing import input_video_seconds
+from projects.option_fields import add_option_fields, option_params, option_pricing
 from projects.providers.capabilities import ROLE_KIND, ModelCapabilities, ProviderCapabilities
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.selectors import asset_list
@@ -161,6 +162,7 @@ class GenerationForm(StudioForm):
         self.project = project
         self.fields["prompt"].widget.attrs["data-limit"] = self.model_caps.max_prompt_chars
         self._configure()
+        add_option_fields(self)  # draft, frames, camera_fixed, flex expiry where taken
         self._configure_references()
 
     @staticmethod
@@ -302,10 +304,11 @@ class GenerationForm(StudioForm):
         """The choices that set the price, as shown (unbound) or sent (bound), each replaced by
         the model's default when missing or not offered: provider, model, resolution, ratio,
         duration (seconds, -1 = auto), generate_audio, service_tier, input_video_seconds
-        (the library videos picked, plus the browser's reading of videos chosen for upload)
-        and has_references (library files picked, or files chosen for upload:
-        `upload_files`). For the live estimate: `billing.generation_estimate` prices them with
-        the function the hold uses."""
+        (the library videos picked, plus the browser's reading of videos chosen for upload),
+        has_references (library files picked, or files chosen for upload: `upload_files`) and
+        frames (a frame count in place of the duration, or None); a draft is priced at 480p
+        on the default tier (option_fields.option_pricing). For the live estimate:
+        `billing.generation_estimate` prices them with the function the hold uses."""
         model = self.model_caps
         resolution = self["resolution"].value()
         if resolution not in model.resolutions:
@@ -328,7 +331,7 @@ class GenerationForm(StudioForm):
         uploads = self._number(self["upload_video_seconds"].value())
         if uploads:
             videos.append(uploads)
-        return {
+        choices = {
             "provider": self.caps.name,
             "model": model.id,
             "resolution": resolution,
@@ -342,6 +345,7 @@ class GenerationForm(StudioForm):
             or self._number(self["upload_files"].value()) > 0
             or self._has_uploads(),
         }
+        return option_pricing(self, choices)
 
     def _picked_assets(self) -> list[tuple[str, Asset]]:
         """(role, asset) for every library asset picked in a role the model takes."""
@@ -392,6 +396,7 @@ class GenerationForm(StudioForm):
             references=tuple(references),
             service_tier=data.get("service_tier") or self.model_caps.service_tiers[0],
             shown_cost_micro=data.get("shown_cost_micro"),
+            **option_params(self),
         )
 
 

@@ -7,13 +7,13 @@ Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup
 from django.conf import settings
 
 from projects.logs import log_context
-from projects.services import generation, outputs, polling, sweeper
+from projects.services import outputs, polling, submit, sweeper
 
 
 def generation_task_submit(task_id: str) -> None:
     """Send a pending task upstream (idempotent)."""
     with log_context(task=task_id, job="submit"):
-        generation.generation_task_submit(task_id=task_id)
+        submit.generation_task_submit(task_id=task_id)
 
 
 def generation_task_store_outputs(task_id: str) -> None:

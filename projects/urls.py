@@ -8,7 +8,7 @@ role. A new URL keyword argument must be added to that test's KWARGS.
 from django.urls import path
 
 from projects.api import views as api_keys
-from projects.views import assets, generations, projects, reviews, spend, teams
+from projects.views import assets, drafts, generations, projects, reviews, spend, teams
 
 app_name = "projects"
 
@@ -35,6 +35,7 @@ urlpatterns = [
     path("g/<uuid:task_id>/cancel/", generations.generation_cancel, name="generation_cancel"),
     path("g/<uuid:task_id>/delete/", generations.generation_delete, name="generation_delete"),
     path("g/<uuid:task_id>/review/", reviews.generation_review, name="generation_review"),
+    path("g/<uuid:task_id>/final/", drafts.generation_render_final, name="generation_final"),
     path("review/", reviews.review_queue, name="review_queue"),
     path("t/<uuid:team_id>/", teams.team_detail, name="team_detail"),
     path("t/<uuid:team_id>/members/", teams.team_member_save, name="team_member_save"),

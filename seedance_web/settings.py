@@ -277,8 +277,11 @@ SEEDANCE_DOWNLOAD_TIMEOUT = env.float("SEEDANCE_DOWNLOAD_TIMEOUT", default=60.0)
 # here ('host' or 'host:port') may also be plain http and private: the simulator, a gateway's
 # CDN inside your own network (projects/providers/outbound.py).
 SEEDANCE_FETCH_ALLOW_HOSTS = env.list("SEEDANCE_FETCH_ALLOW_HOSTS", default=[])
-# Send gateways a callback URL (SITE_URL must be reachable from them); off: poll only.
-SEEDANCE_CALLBACKS = env.bool("SEEDANCE_CALLBACKS", default=True)
+# Callback URLs for the gateways that call back: auto (sent only when SITE_URL is https on a
+# public host, projects/callback_reach.py), on (always: a tunnel, a local simulator), off.
+SEEDANCE_CALLBACKS = env.str("SEEDANCE_CALLBACKS", default="auto").strip().lower()
+if SEEDANCE_CALLBACKS not in ("auto", "on", "off", "1", "0", "true", "false", "yes", "no"):
+    raise ImproperlyConfigured("SEEDANCE_CALLBACKS must be auto, on or off.")
 # Polling policy: see projects/services/poll_schedule.py. Seconds of upstream time.
 SEEDANCE_POLL_MIN_INTERVAL = env.float("SEEDANCE_POLL_MIN_INTERVAL", default=5.0)
 SEEDANCE_POLL_MAX_INTERVAL = env.float("SEEDANCE_POLL_MAX_INTERVAL", default=60.0)

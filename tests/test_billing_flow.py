@@ -17,9 +17,9 @@ from projects.models import Budget, CreditEntry, GenerationTask
 from projects.money.billing import generation_task_hold, generation_task_settle
 from projects.providers.base import TaskSnapshot, UpstreamStatus
 from projects.services.cancel import generation_task_cancel
-from projects.services.generation import generation_task_submit
 from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_task_apply_snapshot
+from projects.services.submit import generation_task_submit
 from projects.services.task_state import task_transition
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, tokenhub_params

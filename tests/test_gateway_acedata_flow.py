@@ -11,12 +11,9 @@ from projects.exceptions import InvalidRequest, InvalidStateTransition
 from projects.models import GenerationTask
 from projects.providers.acedata import AceDataProvider
 from projects.services.cancel import generation_task_cancel
-from projects.services.generation import (
-    GenerationParams,
-    callback_url_for,
-    generation_task_create,
-)
+from projects.services.generation import GenerationParams, generation_task_create
 from projects.services.polling import generation_tasks_sweep
+from projects.services.upstream_request import callback_url_for
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, generate_json, make_due
 

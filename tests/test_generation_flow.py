@@ -10,12 +10,10 @@ from django.core.files.storage import default_storage
 from projects.exceptions import InvalidRequest
 from projects.media import probe_video
 from projects.models import GenerationTask
-from projects.services.generation import (
-    generation_task_create,
-    generation_task_submit,
-)
+from projects.services.generation import generation_task_create
 from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_tasks_sweep
+from projects.services.submit import generation_task_submit
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, tokenhub_params
 

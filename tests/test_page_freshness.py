@@ -32,10 +32,11 @@ from django.utils.html import escape
 
 from projects.models import GenerationTask, Membership
 from projects.selectors import GALLERY_PAGE_SIZE, REVIEW_PAGE_SIZE
-from projects.services.generation import generation_task_create, generation_task_submit
+from projects.services.generation import generation_task_create
 from projects.services.outputs import generation_task_store_outputs
 from projects.services.polling import generation_tasks_sweep
 from projects.services.reviews import generation_revise, video_reject
+from projects.services.submit import generation_task_submit
 from projects.services.task_state import task_event_add
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, make_due, tokenhub_params

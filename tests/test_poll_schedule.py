@@ -29,36 +29,52 @@ def task_for(provider, **fields):
         "tokenhub": "doubao-seedance-2.0",
         "ark": "doubao-seedance-2-0-260128",
         "alltoken": "seedance-2.0",
+        "seedance2ink": "seedance-2.0",
     }.get(provider, "doubao-seedance-2.0")
-    return GenerationTaskFactory.build(
-        provider=provider, model=model, expected_render_s=120.0, submitted_at=NOW, **fields
-    )
+    fields.setdefault("expected_render_s", 120.0)
+    return GenerationTaskFactory.build(provider=provider, model=model, submitted_at=NOW, **fields)
 
 
-def test_single_task_gateway_waits_then_polls_every_eighth_of_the_render():
+def test_single_task_gateway_waits_then_polls_every_12_s():
     task = task_for("tokenhub")
-    assert upstream_delay(task=task, age=0) == pytest.approx(78.0)  # 0.65 E
-    assert upstream_delay(task=task, age=78) == pytest.approx(14.4)  # 0.12 E
-    assert upstream_delay(task=task, age=200) == pytest.approx(14.4)
+    assert upstream_delay(task=task, age=0) == pytest.approx(72.0)  # 0.5 E + 12 s
+    assert upstream_delay(task=task, age=72) == pytest.approx(12.0)  # 0.12 E, at most 12 s
+    assert upstream_delay(task=task, age=200) == pytest.approx(12.0)
     late = upstream_delay(task=task, age=600)
-    assert 14.4 < late <= 60.0
+    assert 12.0 < late <= 60.0
+    short = task_for("tokenhub", expected_render_s=60.0)
+    assert upstream_delay(task=short, age=40) == pytest.approx(7.2)  # 0.12 E when below
 
 
-def test_median_render_is_found_in_four_requests():
+@pytest.mark.parametrize("finish", [61.0, 72.0, 95.5, 121.0, 150.0, 188.0, 239.0])
+def test_a_render_in_the_expected_range_is_noticed_within_12_s(finish):
     task = task_for("tokenhub")
     age, requests = 0.0, 0
-    while age < 121.0:  # a render of 121 s (the median of 60-180 s plus queueing)
+    while age < finish:  # §5: 60-180 s renders plus 1-8 s of queue
         age += upstream_delay(task=task, age=age)
         requests += 1
-    assert requests == 4 and age - 121.0 <= 15.0
+    assert age - finish <= 12.0
+    if finish == 121.0:  # the median render
+        assert requests == 6
 
 
 def test_callback_gateway_polls_only_as_a_fallback(settings):
     task = task_for("ark")
-    assert upstream_delay(task=task, age=0) == pytest.approx(240.0)  # 2 E
-    assert upstream_delay(task=task, age=250) == settings.SEEDANCE_POLL_MAX_INTERVAL
+    assert upstream_delay(task=task, age=0) == pytest.approx(156.0)  # 1.3 E
+    assert upstream_delay(task=task, age=160) == pytest.approx(36.0)  # then every 0.3 E
+    slow = task_for("ark", expected_render_s=400.0)
+    assert upstream_delay(task=slow, age=600) == settings.SEEDANCE_POLL_MAX_INTERVAL
     settings.SEEDANCE_CALLBACKS = False  # e.g. a laptop the gateway cannot reach
     assert upstream_delay(task=task, age=0) == settings.SEEDANCE_BATCH_POLL_INTERVAL
+
+
+def test_a_site_gateways_cannot_reach_polls_as_without_callbacks(settings):
+    settings.SEEDANCE_CALLBACKS = "auto"
+    settings.SITE_URL = "http://127.0.0.1:8000"
+    assert upstream_delay(task=task_for("ark"), age=0) == settings.SEEDANCE_BATCH_POLL_INTERVAL
+    assert upstream_delay(task=task_for("seedance2ink"), age=0) == pytest.approx(72.0)
+    settings.SITE_URL = "https://studio.example.com"
+    assert upstream_delay(task=task_for("seedance2ink"), age=0) == pytest.approx(156.0)
 
 
 def test_batch_gateway_tasks_come_due_on_shared_boundaries(settings):
@@ -72,7 +88,7 @@ def test_batch_gateway_tasks_come_due_on_shared_boundaries(settings):
 
 def test_errors_back_off_and_retry_after_is_never_undercut():
     task = task_for("tokenhub")
-    assert upstream_delay(task=task, age=100, errors=3) == pytest.approx(14.4 * 4)
+    assert upstream_delay(task=task, age=100, errors=3) == pytest.approx(12.0 * 4)
     assert upstream_delay(task=task, age=100, errors=30) == 300.0
     when = next_poll_time(task=task, now=NOW, errors=1, retry_after=500.0)
     assert (when - NOW).total_seconds() == pytest.approx(500.0)
@@ -81,7 +97,7 @@ def test_errors_back_off_and_retry_after_is_never_undercut():
 def test_time_scale_shrinks_real_waits_for_a_fast_simulator(settings):
     settings.SEEDANCE_UPSTREAM_TIME_SCALE = 0.01
     when = next_poll_time(task=task_for("tokenhub"), now=NOW)
-    assert (when - NOW).total_seconds() == pytest.approx(0.78)
+    assert (when - NOW).total_seconds() == pytest.approx(0.72)
 
 
 def test_one_list_request_answers_for_every_due_ark_task(sim, project, member, settings):

@@ -90,6 +90,20 @@ class GenerationTask(models.Model):
     input_video_seconds = models.FloatField(default=0.0)
     # Ark's `service_tier`: "default" (online) or "flex" (offline, priced apart), §1.3.
     service_tier = models.CharField(max_length=8, default="default")
+    # Ark's further create fields (upstream-research §1.3, §1.4, §9), where the model takes
+    # them: a draft is a cheap 480p preview; a final is rendered from one (`draft_source`),
+    # taking its prompt, references, ratio, duration, seed, audio and camera_fixed.
+    draft = models.BooleanField(default=False)
+    draft_source = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="finals"
+    )
+    frames = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Frames asked for in place of a duration (25+4n)."
+    )
+    camera_fixed = models.BooleanField(null=True, blank=True)
+    execution_expires_after = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Seconds the gateway may take; empty: its default."
+    )
 
     # Where it is.
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
@@ -201,6 +215,11 @@ class GenerationTask(models.Model):
                 | (~Q(video="") & ~Q(video_sha256=""))
                 | (Q(deleted_at__isnull=False) & ~Q(video_sha256="")),
                 name="task_succeeded_has_stored_video",
+            ),
+            # A final rendered from a draft is not itself a draft (§9).
+            models.CheckConstraint(
+                condition=Q(draft=False) | Q(draft_source__isnull=True),
+                name="task_draft_not_final",
             ),
             # Only a succeeded video is reviewed, and every succeeded video is in review.
             models.CheckConstraint(

@@ -45,6 +45,7 @@ def generation_task_quote(task: GenerationTask) -> Quote:
         service_tier=task.service_tier,
         input_video_seconds=task.input_video_seconds,
         has_references=task.references.exists(),
+        frames=task.frames,
         at=task.created_at,
     )
 
@@ -74,6 +75,7 @@ def generation_estimate(
     service_tier: str = "default",
     input_video_seconds: float = 0.0,
     has_references: bool = False,
+    frames: int | None = None,
 ) -> Estimate:
     """The live cost estimate and remaining budgets for the generation form (no lock, no
     write: the submit checks again under the lock). The price is `quote`'s, the function the
@@ -92,6 +94,7 @@ def generation_estimate(
             service_tier=service_tier,
             input_video_seconds=input_video_seconds,
             has_references=has_references,
+            frames=frames,
         )
     except NoPrice as exc:
         return Estimate(quote=None, balance=balance, budgets=states, problem=exc.message)

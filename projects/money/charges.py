@@ -114,6 +114,7 @@ def _counted(task: GenerationTask, *, output_s: int, hold: CreditEntry) -> Decim
             service_tier=task.service_tier,
             input_video_seconds=task.input_video_seconds,
             has_references=task.references.exists(),
+            frames=task.frames,
             at=task.created_at,
         )
     except NoPrice:
@@ -176,7 +177,7 @@ def vendor_differences(task: GenerationTask, *, charge: Charge, charged_micro: i
 
 def expected_tokens(task: GenerationTask, *, output_s: int) -> int | None:
     """The token count Ark's formula gives for the task (its model's frame size for its
-    ratio, input + output seconds), or None when the frame is
+    ratio, input + output seconds, or its frame count), or None when the frame is
     not known beforehand (`adaptive` follows the input picture) or not documented."""
     if task.ratio == "adaptive":
         return None
@@ -187,5 +188,7 @@ def expected_tokens(task: GenerationTask, *, output_s: int) -> int | None:
     size = output_size(table=table, resolution=task.resolution, ratio=task.ratio)
     if size is None:
         return None
-    seconds = billed_input_seconds(task.input_video_seconds) + output_s
-    return video_tokens(width=size[0], height=size[1], seconds=seconds)
+    inputs = billed_input_seconds(task.input_video_seconds)
+    if task.frames is not None:  # the frames asked for, exactly (§1.3, §1.14)
+        return video_tokens(width=size[0], height=size[1], seconds=inputs, frames=task.frames)
+    return video_tokens(width=size[0], height=size[1], seconds=inputs + output_s)

@@ -31,7 +31,7 @@ from django.utils import timezone
 from projects.exceptions import NoPrice
 from projects.models import PriceRule
 from projects.models.ledger import unit_quantity_text, unit_rate_text
-from projects.providers.capabilities import ModelCapabilities
+from projects.providers.capabilities import ModelCapabilities, frames_seconds
 from projects.providers.output_sizes import FPS, output_size, video_tokens
 from projects.providers.registry import UnknownProvider, get_capabilities
 
@@ -64,6 +64,7 @@ class Quote:
     width: int | None = None
     height: int | None = None
     formula_tokens: int | None = None
+    frames: int | None = None  # an output asked for as a frame count (Ark's `frames`, §1.3)
 
     @property
     def usd_per_second(self) -> Decimal:
@@ -85,7 +86,10 @@ class Quote:
         """How the quantity was counted, for the form and the hold's memo: '5 s input + 10 s
         output', '5 s output at 1280x720, 24 fps', '5 s output'."""
         inputs = f"{seconds_text(self.input_seconds)} s input + " if self.input_seconds else ""
-        text = f"{inputs}{self.output_seconds} s output"
+        if self.frames is not None:
+            text = f"{inputs}{self.frames} frames of output"
+        else:
+            text = f"{inputs}{self.output_seconds} s output"
         if self.unit == Unit.MILLION_TOKENS:
             text += f" at {self.width}x{self.height}, {FPS} fps"
             if self.formula_tokens is not None and self.quantity > self.formula_tokens:
@@ -196,10 +200,13 @@ def quote(
     service_tier: str = "default",
     input_video_seconds: float = 0.0,
     has_references: bool = False,
+    frames: int | None = None,
     at: datetime | None = None,
 ) -> Quote:
     """The worst-case cost of a request: `duration` in seconds (-1 = auto: the model's
-    longest), `ratio` for the frame size of token prices (default `adaptive`, the largest),
+    longest), or `frames` (Ark's frame count in its place, §1.3: tokens count those frames
+    exactly, seconds round up), `ratio` for the frame size of token prices (default
+    `adaptive`, the largest),
     `input_video_seconds` of reference video, `has_references` for credit prices that
     differ with reference files. The hold placed at submit and the form's estimate both come
     from here. Raises NoPrice, naming what has no price, when no rule covers the request."""
@@ -224,6 +231,8 @@ def quote(
         )
     caps = model_capabilities(provider=provider, model=model)
     output = caps.max_duration if duration == -1 else duration
+    if frames is not None:
+        output = max(1, math.ceil(frames_seconds(frames)))
     inputs = billed_input_seconds(input_video_seconds)
     billed = inputs + output
     rate = rule.rate_micro
@@ -235,9 +244,12 @@ def quote(
                 f"{model} has no documented frame size at {resolution} {ratio}, so its tokens "
                 "cannot be counted; it cannot be submitted there."
             )
-        tokens = video_tokens(width=size[0], height=size[1], seconds=billed)
+        if frames is not None:
+            tokens = video_tokens(width=size[0], height=size[1], seconds=inputs, frames=frames)
+        else:
+            tokens = video_tokens(width=size[0], height=size[1], seconds=billed)
         quantity = Decimal(max(tokens, rule.min_tokens or 0))
-        extra = {"width": size[0], "height": size[1], "formula_tokens": tokens}
+        extra = {"width": size[0], "height": size[1], "formula_tokens": tokens, "frames": frames}
     elif rule.unit == Unit.CREDIT:
         per_second = rule.credits_per_second
         if has_references and rule.media_credits_per_second:

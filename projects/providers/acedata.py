@@ -85,6 +85,10 @@ def _acedata_model(model_id: str):
     changes: dict[str, Any] = {"source": f"{SOURCE}; Ark API reference"}
     if model_id in AUDIO_MODELS:
         changes["default_audio"] = False  # AceData: generate_audio "default: false"
+    # Its doc has no `draft` field nor `draft_task` content item (only text and image_url
+    # items): no drafts through AceData. `frames` and `camera_fixed` travel as the prompt
+    # flags --frames and --cf (the doc's example; research §1.5) where the model takes them.
+    changes["draft"] = False
     return replace(model, **changes)
 
 
@@ -104,6 +108,8 @@ CAPABILITIES = ProviderCapabilities(
     ),
     cancel="never",
     callbacks=True,
+    # The doc: "execution_expires_after ... Required range: 3600 <= x <= 259200".
+    expires_after=ark.CAPABILITIES.expires_after,
     source=SOURCE,
     notes=("Parameters travel as prompt flags (--rs --rt --dur ...); AceData has no cancel.",),
     prompt_flags=PROMPT_FLAGS,
@@ -128,16 +134,20 @@ class AceDataProvider(HttpVideoProvider):
                 kind="validation",
                 code="prompt_flag",
             )
+        if request.frames is not None:
+            length = f"--frames {request.frames}"  # in place of the duration (§1.3, §1.5)
+        else:
+            length = f"--dur {request.duration}"
         flags = [
             f"--rs {request.resolution}",
             f"--rt {request.ratio}",
-            f"--dur {request.duration}",
+            length,
             "--fps 24",  # Seedance renders 24 fps only
             f"--wm {_word(request.watermark)}",
         ]
         if request.seed is not None:
             flags.append(f"--seed {request.seed}")
-        flags.append("--cf false")  # camera_fixed is not offered; the doc's default
+        flags.append(f"--cf {_word(bool(request.camera_fixed))}")  # the doc's default: false
         return f"{request.prompt.rstrip()} {' '.join(flags)}"
 
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
@@ -155,7 +165,9 @@ class AceDataProvider(HttpVideoProvider):
         # has no other asynchronous switch.
         body["return_last_frame"] = request.return_last_frame
         body["service_tier"] = request.service_tier
-        body["execution_expires_after"] = ark.EXECUTION_EXPIRES_AFTER
+        body["execution_expires_after"] = (
+            request.execution_expires_after or ark.EXECUTION_EXPIRES_AFTER
+        )
         return body
 
     def create_wait_seconds(self, request: GenerationRequest) -> float | None:

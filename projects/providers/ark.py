@@ -33,16 +33,18 @@ from projects.providers.base import (
     TaskSnapshot,
     UpstreamStatus,
 )
+from projects.providers.capabilities import DEFAULT_EXPIRES_AFTER
 from projects.providers.http import HttpVideoProvider, load_json, request_json
 from projects.providers.statuses import normalise_status
 
 logger = logging.getLogger(__name__)
 
 TASKS_PATH = "contents/generations/tasks"
-# Sent with every create: 172800 s (48 h) is Ark's own default, and services/generation.py's
-# DEADLINE (49 h) assumes it. `service_tier` is the request's ("default" unless the model
+# Sent with every create unless the request sets its own (§1.3: [3600, 259200]): 172800 s
+# (48 h) is Ark's own default; our deadline for a task is its value plus a margin
+# (services/upstream_request.py). `service_tier` is the request's ("default" unless the model
 # offers "flex" and the user chose it, §1.3).
-EXECUTION_EXPIRES_AFTER = 172800
+EXECUTION_EXPIRES_AFTER = DEFAULT_EXPIRES_AFTER
 # Reconciling a lost create (see ArkProvider.reconcile): seconds around the send time.
 RECONCILE_BEFORE_S = 5.0
 RECONCILE_AFTER_S = 120.0
@@ -66,27 +68,47 @@ class ArkProvider(HttpVideoProvider):
     def build_body(self, request: GenerationRequest) -> dict[str, Any]:
         """The create body for `request`, with the JSON fields of §1.3 and content items of
         §1.4: the prompt first, then each reference in the caller's order (prompts cite
-        them as [Image 1], [Video 1] by that order)."""
+        them as [Image 1], [Video 1] by that order).
+
+        A final rendered from a draft (`draft_task_id`) is the one `draft_task` item and the
+        fields a final chooses (resolution, watermark, tier, expiry, last frame): Ark takes
+        its prompt, references, ratio, duration, seed, audio and camera_fixed from the draft
+        (§1.4, §9), and refuses a change to them. A draft asks for no last frame (§1.3)."""
         model = self.CAPABILITIES.model(request.model)
-        content: list[dict[str, Any]] = [{"type": "text", "text": request.prompt}]
-        for ref in request.references:
-            kind = CONTENT_TYPE[ref.kind]
-            content.append({"type": kind, kind: {"url": ref.url}, "role": ref.role})
+        final = bool(request.draft_task_id)
+        if final:
+            content: list[dict[str, Any]] = [
+                {"type": "draft_task", "draft_task": {"id": request.draft_task_id}}
+            ]
+        else:
+            content = [{"type": "text", "text": request.prompt}]
+            for ref in request.references:
+                kind = CONTENT_TYPE[ref.kind]
+                content.append({"type": kind, kind: {"url": ref.url}, "role": ref.role})
         body: dict[str, Any] = {"model": request.model, "content": content}
         if request.callback_url:
             body["callback_url"] = request.callback_url
-        body["return_last_frame"] = request.return_last_frame
+        body["return_last_frame"] = request.return_last_frame and not request.draft
         body["service_tier"] = request.service_tier
-        body["execution_expires_after"] = EXECUTION_EXPIRES_AFTER
+        body["execution_expires_after"] = request.execution_expires_after or EXECUTION_EXPIRES_AFTER
+        if request.draft:
+            body["draft"] = True
+        body["resolution"] = request.resolution
+        body["watermark"] = request.watermark
+        if final:
+            return body
         if model is not None and model.audio:
             body["generate_audio"] = request.generate_audio
         body["ratio"] = request.ratio
-        body["resolution"] = request.resolution
-        body["duration"] = request.duration
+        if request.frames is not None:
+            body["frames"] = request.frames  # in place of the duration (§1.3)
+        else:
+            body["duration"] = request.duration
         seed = request_seed(request)
         if seed is not None:
             body["seed"] = seed
-        body["watermark"] = request.watermark
+        if request.camera_fixed is not None:
+            body["camera_fixed"] = request.camera_fixed
         return body
 
     def submit(self, request: GenerationRequest) -> SubmitResult:
@@ -283,7 +305,10 @@ def request_seed(request: GenerationRequest) -> int | None:
     """The `seed` we send: the caller's, else one drawn from our task id (`client_ref`), an
     int in [0, 2**31). Ark echoes `seed` in every task it lists (§1.8) and has no idempotency
     key, so this is what tells a lost create of ours from a twin's with the same model and
-    shape in `reconcile`; a seed derived from a random UUID is as random as Ark's own."""
+    shape in `reconcile`; a seed derived from a random UUID is as random as Ark's own. A final
+    rendered from a draft sends none (it takes the draft's): None."""
+    if request.draft_task_id:
+        return None
     if request.seed is not None and request.seed != -1:
         return request.seed
     if request.client_ref:
@@ -294,6 +319,12 @@ def request_seed(request: GenerationRequest) -> int | None:
 
 def _same_shape(item: dict[str, Any], request: GenerationRequest) -> bool:
     pairs: list[tuple[str, object]] = [("resolution", request.resolution)]
+    if request.draft_task_id:
+        # A final: the draft it names is its shape (§1.8 lists `draft_task_id`).
+        return all(
+            item.get(key) in (None, wanted)
+            for key, wanted in (*pairs, ("draft_task_id", request.draft_task_id))
+        )
     seed = request_seed(request)
     if seed is not None and seed != -1:
         pairs.append(("seed", seed))

@@ -5,6 +5,7 @@ models (projects/providers/byteplus.py)."""
 from __future__ import annotations
 
 from projects.providers.capabilities import (
+    ARK_EXPIRES_AFTER,
     ARK_MEDIA_LIMITS,
     SEEDANCE_2_RATIOS,
     ModelCapabilities,
@@ -59,8 +60,9 @@ _2X = dict(
     source=SOURCE,
 )
 
-# Seedance 1.0 renders its own frame sizes (§1.7; projects/providers/output_sizes.py).
-_1_0 = {"size_table": "seedance-1.0"}
+# Seedance 1.0 renders its own frame sizes (§1.7; projects/providers/output_sizes.py), and
+# takes `frames` and `camera_fixed` (§1.3: neither on 2.0 / 2.0 fast, no frames on 1.5 pro).
+_1_0 = {"size_table": "seedance-1.0", "frames": True, "camera_fixed": True}
 
 # The 2.0 model first: it is the default. 1.x rows from §1.2 (T2V / first frame / first+last /
 # reference images), durations from §1.2 (`-1` only where documented), resolutions §1.2.
@@ -89,6 +91,9 @@ MODELS = (
             "roles": _FRAME_ROLES,
             # Its documented prices (§1.14) are for 2.0-size frames; flex at half price (§9).
             "service_tiers": SERVICE_TIERS_WITH_FLEX,
+            # Draft previews and finals rendered from them (§1.3, §1.4, §9); camera_fixed.
+            "draft": True,
+            "camera_fixed": True,
         },
     ),
     ModelCapabilities(
@@ -128,6 +133,7 @@ CAPABILITIES = ProviderCapabilities(
     models=MODELS,
     cancel="queued",
     callbacks=True,
+    expires_after=ARK_EXPIRES_AFTER,
     source="Ark API reference",  # upstream-research §1
     notes=(
         # upstream-research §1.9 and §1.13

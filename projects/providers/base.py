@@ -62,6 +62,13 @@ class GenerationRequest:
     `client_ref` is our task id, sent where a gateway stores metadata, used to reconcile.
     `service_tier` is Ark's "default" (online) or "flex" (offline, cheaper) where the model
     offers it (ModelCapabilities.service_tiers).
+
+    Ark's further create fields (upstream-research §1.3, §1.4), each only where the model
+    takes it: `draft` renders a 480p preview; `draft_task_id` is the upstream id of a draft
+    to render the final from (it takes the draft's prompt, references, ratio, duration, seed,
+    audio and camera_fixed); `frames` (25+4n in [29, 289]) replaces `duration`, which then
+    holds its length rounded up; `camera_fixed` None is not sent; `execution_expires_after`
+    seconds, None for the gateway's default (48 h).
     """
 
     model: str
@@ -77,6 +84,11 @@ class GenerationRequest:
     return_last_frame: bool = False
     client_ref: str = ""
     service_tier: str = "default"
+    draft: bool = False
+    draft_task_id: str = ""
+    frames: int | None = None
+    camera_fixed: bool | None = None
+    execution_expires_after: int | None = None
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,7 @@ CAPABILITIES = ProviderCapabilities(
     models=tuple(_byteplus_model(model_id, twin) for model_id, twin in ARK_TWINS.items()),
     cancel="queued",
     callbacks=True,
+    expires_after=ark.CAPABILITIES.expires_after,
     source=SOURCE,
     notes=(
         # upstream-research §9

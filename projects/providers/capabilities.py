@@ -22,6 +22,17 @@ ROLE_KIND = {
 }
 SEEDANCE_2_RATIOS = ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive")
 MB = 1024 * 1024
+# Ark's create-body limits shared by every model that takes the field (upstream-research §1.3):
+DRAFT_RESOLUTION = "480p"  # "draft: 1.5 pro only; 480p only; no last frame; no flex"
+FRAMES_MIN, FRAMES_MAX, FRAMES_STEP = 29, 289, 4  # `frames`: 25+4n within [29, 289]
+DEFAULT_EXPIRES_AFTER = 172_800  # `execution_expires_after` default, seconds (48 h)
+ARK_EXPIRES_AFTER = (3_600, 259_200)  # its range, seconds: 1 h to 72 h
+
+
+def frames_seconds(frames: int) -> float:
+    """How long a `frames` request lasts in seconds at Seedance's 24 fps: (frames - 1) / 24
+    (a clip of d seconds has 24 d + 1 frames, §1.14), e.g. 121 frames = 5.0 s."""
+    return (frames - 1) / 24
 
 
 @dataclass(frozen=True)
@@ -149,6 +160,14 @@ class ModelCapabilities:
     # The gateway bills reference video by its length and must be told it (TokenHub's
     # `video_durations`): a video whose length is unknown cannot be sent.
     needs_video_seconds: bool = False
+    # Ark's draft mode (§1.3, §1.4, §9): `draft: true` renders a cheap 480p preview and a
+    # `draft_task` content item renders the final from it. Seedance 1.5 pro only.
+    draft: bool = False
+    # `frames` (25+4n in [29, 289]) in place of `duration`: not on 2.0, 2.0 fast or 1.5 pro
+    # (§1.3), so the 1.0 models.
+    frames: bool = False
+    # `camera_fixed`: not on 2.0 / 2.0 fast (§1.3, §9), nor with reference images (§1.3).
+    camera_fixed: bool = False
 
     @property
     def max_duration(self) -> int:
@@ -180,6 +199,9 @@ class ProviderCapabilities:
     # Parameter flags the gateway reads out of the prompt text (AceData: --rs, --dur, ...),
     # without the dashes. The adapter appends them itself, so a prompt holding one is refused.
     prompt_flags: tuple[str, ...] = ()
+    # The `execution_expires_after` range in seconds the gateway takes (Ark, BytePlus and
+    # AceData: ARK_EXPIRES_AFTER, §1.3); None: it has no such field.
+    expires_after: tuple[int, int] | None = None
 
     def model(self, model_id: str) -> ModelCapabilities | None:
         return next((m for m in self.models if m.id == model_id), None)

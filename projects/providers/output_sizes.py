@@ -62,9 +62,13 @@ def output_size(*, table: str, resolution: str, ratio: str) -> tuple[int, int] |
     return sizes.get(ratio)
 
 
-def video_tokens(*, width: int, height: int, seconds: Decimal | int, fps: int = FPS) -> int:
+def video_tokens(
+    *, width: int, height: int, seconds: Decimal | int, fps: int = FPS, frames: int | None = None
+) -> int:
     """Ark's token count for `seconds` of video (input + output) at width x height pixels:
-    floor(w x h / 1024 x (fps x seconds + 1)). Exact for fractional seconds (Decimal)."""
-    frames = Decimal(fps) * Decimal(seconds) + 1
+    floor(w x h / 1024 x (fps x seconds + 1)). Exact for fractional seconds (Decimal). With
+    `frames` (an output asked for as a frame count, §1.3) `seconds` is the input video's
+    alone and the output counts its frames: floor(w x h / 1024 x (fps x seconds + frames))."""
+    frames = Decimal(fps) * Decimal(seconds) + (1 if frames is None else frames)
     tokens = Decimal(width * height) * frames / 1024
     return int(tokens.to_integral_value(rounding=ROUND_FLOOR))

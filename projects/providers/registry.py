@@ -17,6 +17,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+from projects.callback_reach import callbacks_sent
 from projects.providers.base import VideoProvider
 from projects.providers.capabilities import ProviderCapabilities
 
@@ -52,9 +53,19 @@ def get_capabilities(name: str) -> ProviderCapabilities:
 
 
 def uses_callbacks(name: str) -> bool:
-    """Whether tasks of this gateway are sent a callback URL: the gateway calls back and this
-    site can be reached from outside (SEEDANCE_CALLBACKS; off for a laptop behind NAT)."""
-    return settings.SEEDANCE_CALLBACKS and get_capabilities(name).callbacks
+    """Whether tasks of this gateway are sent a callback URL: the gateway calls back and the
+    gateways can reach this site (SEEDANCE_CALLBACKS and SITE_URL, projects/callback_reach.py;
+    not a laptop's http://127.0.0.1). Otherwise its tasks are polled like any other's."""
+    return callbacks_sent() and get_capabilities(name).callbacks
+
+
+def callback_gateway_labels() -> list[str]:
+    """Labels of the configured gateways that could call back ("Ark", "seedance2.ink")."""
+    return [
+        get_capabilities(name).label
+        for name in configured_provider_names()
+        if get_capabilities(name).callbacks
+    ]
 
 
 def batch_size(name: str) -> int:

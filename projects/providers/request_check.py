@@ -18,13 +18,16 @@ from projects.providers.capabilities import (
     ModelCapabilities,
     ProviderCapabilities,
 )
+from projects.providers.option_check import check_options
 
 
 def check_request(caps: ProviderCapabilities, request: GenerationRequest) -> dict[str, str]:
     """Every limit the request breaks, as {field: message}; empty when it is acceptable.
 
     Fields: model, prompt, ratio, resolution, duration, generate_audio, watermark, seed,
-    service_tier, references. Each message names the limit and the doc it comes from.
+    service_tier, references, and Ark's draft, frames, camera_fixed and
+    execution_expires_after (option_check.py). Each message names the limit and the doc it
+    comes from.
     """
     model = caps.model(request.model)
     if model is None:
@@ -49,7 +52,9 @@ def check_request(caps: ProviderCapabilities, request: GenerationRequest) -> dic
         errors["ratio"] = f"{model.id} accepts the ratios {', '.join(model.ratios)} {where}."
     if request.resolution not in model.resolutions:
         errors["resolution"] = f"{model.id} accepts {' or '.join(model.resolutions)} {where}."
-    if request.duration == -1:
+    if request.frames is not None:
+        pass  # a frame count stands for the duration (option_check.py checks it)
+    elif request.duration == -1:
         if not model.auto_duration:
             errors["duration"] = (
                 f"{model.id} has no auto duration; it accepts {model.describe_durations()} {where}."
@@ -73,6 +78,8 @@ def check_request(caps: ProviderCapabilities, request: GenerationRequest) -> dic
     reference_error = _check_references(model, request, where, gateway=caps.label)
     if reference_error:
         errors["references"] = reference_error
+    for field, message in check_options(caps, model, request).items():
+        errors.setdefault(field, message)
     return errors
 
 

@@ -1,52 +1,36 @@
-"""Creating generation tasks and sending them upstream.
+"""Creating generation tasks: the one entry for the form, the CLI and anything else.
 
-`generation_task_create` is the single entry for the form, the CLI and anything else: it
-validates against the gateway's capability table, writes the task in one transaction and
-enqueues the submit job on commit. `generation_task_submit` is that job: it claims the task,
-calls the gateway once, and records the outcome; a lost answer is never resubmitted blindly.
+`generation_task_create` validates against the gateway's capability table, writes the task in
+one transaction and enqueues the submit job (services/submit.py) on commit. What is sent
+upstream for a stored task is built by services/upstream_request.py; finals rendered from a
+draft come through services/drafts.py.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ImproperlyConfigured
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
 from projects.audit import audit_record
-from projects.crashpoints import crashpoint
 from projects.exceptions import InvalidRequest
 from projects.media import MediaInvalid
 from projects.models import ApiKey, Asset, GenerationReference, GenerationTask, Project
 from projects.models.ledger import usd
 from projects.money.billing import generation_task_hold
 from projects.money.pricing import input_video_seconds
-from projects.providers.base import (
-    GenerationRequest,
-    MediaReference,
-    ProviderOutcomeUnknown,
-    ProviderRejectedError,
-    ProviderTransientError,
-)
-from projects.providers.capabilities import ROLES
-from projects.providers.registry import (
-    UnknownProvider,
-    configured_provider_names,
-    get_capabilities,
-    get_provider,
-    uses_callbacks,
-)
+from projects.providers.base import GenerationRequest, MediaReference
+from projects.providers.capabilities import ROLES, frames_seconds
+from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.providers.request_check import check_request
 from projects.queue import enqueue_on_commit
 from projects.services.assets import (
@@ -55,25 +39,14 @@ from projects.services.assets import (
     asset_store_files,
     upload_probed,
 )
-from projects.services.gateway_status import gateway_call
-from projects.services.poll_schedule import next_poll_time
-from projects.services.task_state import task_event_add, task_finish, task_transition
-from projects.storage import signed_url
+from projects.services.submit import SUBMIT_JOB
+from projects.services.task_state import task_event_add
+from projects.services.upstream_request import media_reference
 
 logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
 
-SUBMIT_JOB = "projects.tasks.generation_task_submit"
 SUBMIT_WATCHDOG = timedelta(seconds=60)  # a pending task not claimed by then is re-enqueued
-MAX_SUBMIT_ATTEMPTS = 8
-RECONCILE_FIRST = 30.0  # upstream seconds before a lost submit is first looked for: lists lag
-DEADLINE = timedelta(hours=49)  # Ark's default execution_expires_after (48 h) plus a margin
-
-
-# Which Asset field holds a gateway's portrait ids: an asset with one is sent to that gateway as
-# asset://<id> (AllToken video guide, "Portrait 를 입력으로 사용"). The ids live in that
-# gateway's account, so no other gateway can resolve them.
-PORTRAIT_ID_FIELDS = {"alltoken": "alltoken_asset_id"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +65,12 @@ class ReferenceInput:
 class GenerationParams:
     """The user's choices, as the form and the CLI collect them. `duration` in seconds
     (-1 = auto), `seed` None when not given, `references` in the order the prompt names them
-    ([Image 1], [Video 1], ...), `service_tier` Ark's "default" or "flex" (where offered)."""
+    ([Image 1], [Video 1], ...), `service_tier` Ark's "default" or "flex" (where offered).
+
+    Ark's further fields, where the model takes them (upstream-research §1.3): `draft` a 480p
+    preview to render a final from later (services/drafts.py); `frames` (25+4n in [29, 289])
+    in place of `duration`; `camera_fixed` True, or None to leave it out (the API's default,
+    false); `execution_expires_after` seconds (3600-259200), None for 48 h."""
 
     provider: str
     model: str
@@ -108,6 +86,18 @@ class GenerationParams:
     # The cost the form showed, in micro-USD: the hold must equal it (PriceChanged otherwise).
     # None (the CLI, scripts): whatever the quote says.
     shown_cost_micro: int | None = None
+    draft: bool = False
+    frames: int | None = None
+    camera_fixed: bool | None = None
+    execution_expires_after: int | None = None
+
+    @property
+    def seconds(self) -> int:
+        """The requested length in whole seconds: `duration`, or a frame count's length
+        rounded up (121 frames: 5 s; 29 frames: 2 s)."""
+        if self.frames is not None:
+            return max(1, math.ceil(frames_seconds(self.frames)))
+        return self.duration
 
 
 def generation_params_check(
@@ -115,13 +105,15 @@ def generation_params_check(
     *,
     project: Project | None = None,
     uploads: Sequence[ProbedUpload | None] = (),
+    draft_task_id: str = "",
 ) -> GenerationRequest:
     """The GenerationRequest for `params`, or InvalidRequest naming every broken limit.
 
     `uploads[i]` is the probed file of `params.references[i]` when that reference is an upload
     (see `generation_task_create`); library assets must belong to `project`. References are
     checked for roles, counts, exclusive modes, portraits and the gateway's MediaLimits; their
-    links are only made when the task is sent (`request_for_task`).
+    links are only made when the task is sent (`request_for_task`). `draft_task_id` is the
+    upstream id of the draft a final is rendered from (services/drafts.py).
     """
     if params.provider not in configured_provider_names():
         offered = ", ".join(configured_provider_names()) or "none (no gateway key is set)"
@@ -149,35 +141,22 @@ def generation_params_check(
         prompt=params.prompt.strip(),
         ratio=params.ratio,
         resolution=params.resolution,
-        duration=params.duration,
+        duration=params.seconds,
         generate_audio=params.generate_audio,
         watermark=params.watermark,
         seed=params.seed,
         references=tuple(references),
         service_tier=params.service_tier,
+        draft=params.draft,
+        draft_task_id=draft_task_id,
+        frames=params.frames,
+        camera_fixed=params.camera_fixed,
+        execution_expires_after=params.execution_expires_after,
     )
     errors = check_request(get_capabilities(params.provider), request)
     if errors:
         raise InvalidRequest(errors)
     return request
-
-
-def media_reference(asset: Asset, *, role: str, provider: str, url: str) -> MediaReference:
-    """The MediaReference for a library asset in `role`: asset://<portrait id> when `provider`
-    resolves the asset's portrait id, else `url` (an expiring link; '' while only checking)."""
-    portrait = getattr(asset, PORTRAIT_ID_FIELDS.get(provider, ""), "") or ""
-    return MediaReference(
-        kind=asset.kind,
-        role=role,
-        url=f"asset://{portrait}" if portrait else url,
-        duration_s=asset.duration_s,
-        name=asset.name,
-        format=asset.container,
-        width=asset.width,
-        height=asset.height,
-        fps=asset.fps,
-        size_bytes=asset.size_bytes,
-    )
 
 
 def _upload_reference(probed: ProbedUpload, *, role: str) -> MediaReference:
@@ -217,6 +196,7 @@ def generation_task_create(
     user: AbstractBaseUser,
     params: GenerationParams,
     revised_from: GenerationTask | None = None,
+    draft_source: GenerationTask | None = None,
     api_key: ApiKey | None = None,
     also_write: Callable[[GenerationTask], object] | None = None,
 ) -> GenerationTask:
@@ -234,21 +214,35 @@ def generation_task_create(
     `params.shown_cost_micro`), InsufficientCredits or BudgetExceeded: nothing stored, held or
     enqueued, no scratch file left. The caller must already have checked the user's
     access to `project` (projects/access.py). `revised_from` links a revision to the rejected
-    video it redoes (services/reviews.py::generation_revise).
+    video it redoes (services/reviews.py::generation_revise); `draft_source` is the succeeded
+    draft a final is rendered from (services/drafts.py::generation_final_from_draft).
     """
     with ExitStack() as scratch:
         uploads = [
             _probe_reference(scratch, ref) if ref.upload is not None else None
             for ref in params.references
         ]
-        request = generation_params_check(params, project=project, uploads=uploads)
+        request = generation_params_check(
+            params,
+            project=project,
+            uploads=uploads,
+            draft_task_id=draft_source.upstream_task_id if draft_source is not None else "",
+        )
         new_assets: dict[int, Asset] = {}
         try:
             for index, probed in enumerate(uploads):
                 if probed is not None:
                     new_assets[index] = asset_store_files(project=project, user=user, probed=probed)
             return _task_write(
-                project, user, params, request, new_assets, revised_from, api_key, also_write
+                project,
+                user,
+                params,
+                request,
+                new_assets,
+                revised_from,
+                draft_source,
+                api_key,
+                also_write,
             )
         except BaseException:
             for asset in new_assets.values():
@@ -270,6 +264,7 @@ def _task_write(
     request: GenerationRequest,
     new_assets: dict[int, Asset],
     revised_from: GenerationTask | None,
+    draft_source: GenerationTask | None,
     api_key: ApiKey | None = None,
     also_write: Callable[[GenerationTask], object] | None = None,
 ) -> GenerationTask:
@@ -298,15 +293,21 @@ def _task_write(
                 duration=request.duration, resolution=request.resolution
             ),
             service_tier=request.service_tier,
+            draft=request.draft,
+            draft_source=draft_source,
+            frames=request.frames,
+            camera_fixed=request.camera_fixed,
+            execution_expires_after=request.execution_expires_after,
             # Billed as input seconds beside the output's (TokenHub guide; Ark's tokens). The
             # form's estimate sums the same way (pricing.input_video_seconds).
             input_video_seconds=input_video_seconds(
                 [r.duration_s for r in request.references if r.kind == "video"]
             ),
         )
-        if revised_from is not None:
-            # Its page lists the revisions made from it.
-            GenerationTask.objects.filter(pk=revised_from.pk).touch()
+        # Their pages list the revisions, and the finals, made from them.
+        linked = [t.pk for t in (revised_from, draft_source) if t is not None]
+        if linked:
+            GenerationTask.objects.filter(pk__in=linked).touch()
         pairs = list(zip(params.references, assets, strict=True))
         GenerationReference.objects.bulk_create(
             GenerationReference(task=task, asset=asset, role=ref.role, position=position)
@@ -318,7 +319,10 @@ def _task_write(
         task_event_add(
             task_id=task.pk,
             kind="created",
-            message=f"Created by {user.get_username()}; held {usd(-hold.amount_micro)}.",
+            message=f"Created by {user.get_username()}"
+            + (" as a 480p draft" if request.draft else "")
+            + (f" as the final of draft {draft_source.pk}" if draft_source else "")
+            + f"; held {usd(-hold.amount_micro)}.",
             provider=params.provider,
             model=request.model,
             held_micro=-hold.amount_micro,
@@ -336,180 +340,9 @@ def _task_write(
                 "duration": request.duration,
                 "resolution": request.resolution,
                 "revised_from": str(revised_from.pk) if revised_from else None,
+                "draft": request.draft,
+                "draft_source": str(draft_source.pk) if draft_source else None,
             },
         )
         enqueue_on_commit(SUBMIT_JOB, str(task.pk))
     return task
-
-
-def callback_url_for(task: GenerationTask) -> str:
-    """The absolute URL a gateway calls back on, with the task's secret in it."""
-    path = reverse(
-        "projects:generation_callback",
-        kwargs={"task_id": task.pk, "token": task.callback_token},
-    )
-    return f"{settings.SITE_URL}{path}"
-
-
-def request_for_task(task: GenerationTask) -> GenerationRequest:
-    """Rebuild the structured request from a stored task, with a fresh absolute link for each
-    reference that lives SEEDANCE_REFERENCE_LINK_TTL seconds (presigned on S3, signed by
-    Django on local storage, under SITE_URL), or asset://<id> for a portrait the gateway
-    resolves. Asks for the last frame where the model returns one."""
-    caps = get_capabilities(task.provider)
-    model = caps.model(task.model)
-    references = tuple(
-        media_reference(
-            ref.asset,
-            role=ref.role,
-            provider=task.provider,
-            url=signed_url(
-                ref.asset.file.name, ttl=settings.SEEDANCE_REFERENCE_LINK_TTL, absolute=True
-            ),
-        )
-        for ref in task.references.select_related("asset").order_by("position")
-    )
-    return GenerationRequest(
-        model=task.model,
-        prompt=task.prompt,
-        ratio=task.ratio,
-        resolution=task.resolution,
-        duration=task.duration,
-        generate_audio=task.generate_audio,
-        watermark=task.watermark,
-        seed=task.seed,
-        references=references,
-        callback_url=callback_url_for(task) if uses_callbacks(task.provider) else None,
-        return_last_frame=bool(model and model.last_frame_output),
-        client_ref=str(task.pk),
-        service_tier=task.service_tier,
-    )
-
-
-def generation_task_submit(*, task_id: str) -> None:
-    """Send a pending task to its gateway, once (the django-q2 submit job).
-
-    Idempotent: only the delivery that moves the task from pending to submitting calls the
-    gateway. Outcomes: queued (upstream id saved), pending again after a transient error
-    (the sweep retries it), failed after a refusal (message shown), or submit_unknown when
-    the request went out but the answer was lost (reconciled, never resubmitted blindly).
-    """
-    now = timezone.now()
-    claimed = GenerationTask.objects.filter(pk=task_id, status=Status.PENDING).update(
-        status=Status.SUBMITTING,
-        next_poll_at=now + timedelta(seconds=settings.SEEDANCE_SUBMIT_LEASE),
-        submit_attempts=F("submit_attempts") + 1,
-        submitted_at=now,  # when the create went out; reconciliation searches from here
-    )
-    if not claimed:
-        logger.info("task=%s submit skipped: not pending", task_id, extra={"task": str(task_id)})
-        return
-    task = GenerationTask.objects.get(pk=task_id)
-    try:
-        provider = get_provider(task.provider)
-        request = request_for_task(task)
-        wait = provider.create_wait_seconds(request)
-        if wait:
-            # A create answered only when the video is done (AceData without a callback):
-            # the lease must outlast it, or the sweep would call the submit lost meanwhile.
-            GenerationTask.objects.filter(pk=task_id, status=Status.SUBMITTING).update(
-                next_poll_at=timezone.now()
-                + timedelta(seconds=wait + settings.SEEDANCE_SUBMIT_LEASE)
-            )
-        crashpoint("before_submit")
-        with gateway_call(task.provider):
-            result = provider.submit(request)
-    except (ImproperlyConfigured, UnknownProvider) as exc:
-        task_finish(
-            task_id=task_id,
-            status=Status.FAILED,
-            from_statuses=[Status.SUBMITTING],
-            error_code="not_configured",
-            error_message=str(exc),
-        )
-        return
-    except ProviderOutcomeUnknown as exc:
-        if task_transition(
-            task_id=task_id,
-            from_statuses=[Status.SUBMITTING],
-            to_status=Status.SUBMIT_UNKNOWN,
-            next_poll_at=reconcile_first_time(),
-            error_message=exc.message,
-        ):
-            task_event_add(
-                task_id=task_id,
-                kind="submit_unknown",
-                message=f"{exc.message} The task may exist upstream; it will be reconciled, "
-                "not sent again.",
-            )
-        return
-    except ProviderTransientError as exc:
-        _submit_retry_later(task, exc)
-        return
-    except ProviderRejectedError as exc:
-        task_finish(
-            task_id=task_id,
-            status=Status.FAILED,
-            from_statuses=[Status.SUBMITTING],
-            error_code=exc.code or exc.kind,
-            error_message=exc.message,
-        )
-        return
-    crashpoint("after_submit")
-    with transaction.atomic():
-        moved = task_transition(
-            task_id=task_id,
-            from_statuses=[Status.SUBMITTING],
-            to_status=Status.RUNNING if result.status == "running" else Status.QUEUED,
-            upstream_task_id=result.upstream_id,
-            upstream_status=result.raw_status,
-            vendor_cost=result.vendor_cost[:64],
-            deadline_at=now + DEADLINE,
-            next_poll_at=next_poll_time(task=task, now=now),
-            error_message="",
-        )
-        if moved:
-            task_event_add(
-                task_id=task_id,
-                kind="submitted",
-                message=f"Accepted by {task.provider} as {result.upstream_id}.",
-                upstream_task_id=result.upstream_id,
-                status=result.raw_status,
-                vendor_cost=result.vendor_cost,  # e.g. seedance2.ink creditsCharged; "" if none
-            )
-
-
-def reconcile_first_time() -> datetime:
-    """When a submit whose outcome is unknown is first reconciled: RECONCILE_FIRST upstream
-    seconds from now (SEEDANCE_UPSTREAM_TIME_SCALE makes that 0.15 s against the tests' fast
-    simulator)."""
-    return timezone.now() + timedelta(
-        seconds=RECONCILE_FIRST * settings.SEEDANCE_UPSTREAM_TIME_SCALE
-    )
-
-
-def _submit_retry_later(task: GenerationTask, exc: ProviderTransientError) -> None:
-    attempts = task.submit_attempts
-    if attempts >= MAX_SUBMIT_ATTEMPTS:
-        task_finish(
-            task_id=task.pk,
-            status=Status.FAILED,
-            from_statuses=[Status.SUBMITTING],
-            error_code=exc.code or "unavailable",
-            error_message=f"{exc.message} Gave up after {attempts} attempts.",
-        )
-        return
-    delay = max(exc.retry_after or 0.0, min(300.0, 5.0 * 2 ** (attempts - 1)))
-    if task_transition(
-        task_id=task.pk,
-        from_statuses=[Status.SUBMITTING],
-        to_status=Status.PENDING,
-        next_poll_at=timezone.now() + timedelta(seconds=delay),
-    ):
-        task_event_add(
-            task_id=task.pk,
-            kind="submit_retry",
-            message=f"{exc.message} Trying again in {delay:.0f} s.",
-            attempt=attempts,
-            retry_after=exc.retry_after,
-        )

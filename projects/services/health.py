@@ -19,6 +19,8 @@ from pathlib import Path
 from django.core.files.storage import default_storage
 from django.db import connection
 
+from projects.callback_reach import callback_mode, callback_notice
+from projects.providers.registry import callback_gateway_labels
 from projects.services.gateway_status import gateway_states
 from projects.storage import is_local
 
@@ -39,10 +41,14 @@ class Check:
 
 @dataclass
 class HealthReport:
-    """Everything /healthz says; `ok` is database and broker and storage."""
+    """Everything /healthz says; `ok` is database and broker and storage. `callbacks` says
+    whether gateways are sent callback URLs and, when not, why (SITE_URL unreachable):
+    {"setting": "auto", "sent": false, "reason": "...", "polled": ["Ark", ...], "notice":
+    "..."}; it never fails the check (polling covers it)."""
 
     checks: dict[str, Check]
     gateways: dict[str, dict]
+    callbacks: dict = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -61,6 +67,7 @@ class HealthReport:
                 for name, check in self.checks.items()
             },
             "gateways": self.gateways,
+            "callbacks": self.callbacks,
         }
 
 
@@ -121,7 +128,19 @@ def health_report() -> HealthReport:
     except Exception as exc:
         logger.warning("health: gateway status unreadable: %s", type(exc).__name__)
         gateways = {}
-    return HealthReport(checks=checks, gateways=gateways)
+    return HealthReport(checks=checks, gateways=gateways, callbacks=callback_state())
+
+
+def callback_state() -> dict:
+    """/healthz's `callbacks` (HealthReport): the mode, and the gateways polled instead of
+    called back when callbacks are not sent (projects/callback_reach.py)."""
+    mode = callback_mode()
+    labels = callback_gateway_labels()
+    return {
+        **mode.as_json(),
+        "polled": [] if mode.sent else labels,
+        "notice": callback_notice(labels),
+    }
 
 
 def _ms(started: float) -> float:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from projects.crashpoints import crashpoint
 from projects.media import MediaInfo, MediaInvalid, VideoInfo, make_poster, probe_media, probe_video
+from projects.media_frames import write_last_frame
 from projects.models import GenerationTask
 from projects.money.pricing import billed_output_seconds
 from projects.providers.base import ProviderError, ProviderRejectedError, UpstreamStatus
@@ -45,6 +46,7 @@ MAX_PICTURE_BYTES = 30 * 1024**2  # cover / last frame: Ark's own cap on an inpu
 PICTURE_FORMATS = {"jpeg": ".jpg", "png": ".png", "webp": ".webp"}
 POSTER_NAME = "cover.jpg"  # our own poster takes the cover's place (and its name)
 POSTER_SIDE = 720  # px: sharp on a 2x tile and under the player, ~40-80 KB
+OWN_LAST_FRAME_NAME = "last_frame.png"  # the video's own, where the gateway gives none
 
 
 def download_lease() -> timedelta:
@@ -162,9 +164,12 @@ def _store_all(task: GenerationTask) -> dict:
         prefix=_partial_prefix(task.pk),
     )
     poster = video.path.with_suffix(".poster.jpg")
+    own_last = video.path.with_suffix(".last.png")
     try:
         info = probe_video(video.path)
         has_poster = _make_poster(task, video.path, info, poster)
+        # No last frame from the gateway: the video's own, for "Use as first frame".
+        has_last = not task.last_frame_url and _make_last_frame(task, video.path, own_last)
         video_name = save_file(
             video.path,
             output_key(team_id=team_id, task_id=task.pk, filename="video.mp4"),
@@ -198,8 +203,12 @@ def _store_all(task: GenerationTask) -> dict:
             # first frame, stands in everywhere a cover shows (tiles, the player, review).
             key = output_key(team_id=team_id, task_id=task.pk, filename=POSTER_NAME)
             fields["cover"] = save_file(poster, key, sha256=_sha256(poster))
+        if not fields.get("last_frame") and has_last:
+            key = output_key(team_id=team_id, task_id=task.pk, filename=OWN_LAST_FRAME_NAME)
+            fields["last_frame"] = save_file(own_last, key, sha256=_sha256(own_last))
     finally:
         poster.unlink(missing_ok=True)
+        own_last.unlink(missing_ok=True)
     return fields
 
 
@@ -218,6 +227,18 @@ def _make_poster(task: GenerationTask, video: Path, info: VideoInfo, out: Path) 
         return make_poster(video, facts, out, max_side=POSTER_SIDE)
     except (MediaInvalid, av.FFmpegError, OSError, ValueError, StopIteration) as exc:
         _picture_dropped(task, POSTER_NAME, f"no poster could be made ({type(exc).__name__}).")
+        return False
+
+
+def _make_last_frame(task: GenerationTask, video: Path, out: Path) -> bool:
+    """The video's last frame as a full-size PNG at `out` (projects/media_frames.py); False
+    (and a note in the task's history) when it cannot be made."""
+    try:
+        return write_last_frame(video, out)
+    except (MediaInvalid, av.FFmpegError, OSError, ValueError) as exc:
+        _picture_dropped(
+            task, OWN_LAST_FRAME_NAME, f"no last frame could be made ({type(exc).__name__})."
+        )
         return False
 
 

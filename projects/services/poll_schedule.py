@@ -6,15 +6,21 @@ a simulator whose clock runs `speed` times faster (tests, benchmarks).
 
 The policy, for a task whose render is expected to take E upstream seconds
 (`GenerationTask.expected_render_s`, ~120 s for a 5 s 720p clip, upstream-research.md §5):
-- gateway calls back (and SEEDANCE_CALLBACKS is on): polling only catches a lost callback,
-  first at 2 E, then every SEEDANCE_POLL_MAX_INTERVAL; the callback makes the task due at once.
+- gateway calls back and is sent a callback URL (projects/callback_reach.py: not when SITE_URL
+  is loopback, private or plain http): polling only catches a lost callback, first at 1.3 E
+  (a render that ends by its expected time is ours by then even when its callback is lost),
+  then every 0.3 E (at least SEEDANCE_POLL_MIN_INTERVAL, at most SEEDANCE_POLL_MAX_INTERVAL),
+  so a later one is caught within 0.3 E of ending; the callback makes the task due at once.
 - gateway answers about many tasks in one request (Ark, AceData: `fetch_many`): every
   SEEDANCE_BATCH_POLL_INTERVAL, on boundaries shared by all tasks of that gateway, so one
   request covers them all.
-- otherwise: nothing before 0.65 E (renders rarely end sooner), then every 0.12 E (but at
-  least SEEDANCE_POLL_MIN_INTERVAL) until 2 E, then growing by half up to
-  SEEDANCE_POLL_MAX_INTERVAL. For 60-180 s renders this is ~4 requests for the median task with
-  most results picked up within about 15 s.
+- otherwise (a gateway without batch status, and without callbacks or not sent them): every
+  I = 0.12 E, but never more than LAG_TARGET (12 s) nor less than SEEDANCE_POLL_MIN_INTERVAL,
+  from 0.5 E + I (§5: a 5 s 720p render takes 60-180 s, so none ends much before 0.5 E) until
+  2 E; then growing by half up to SEEDANCE_POLL_MAX_INTERVAL. So a render that ends in the
+  expected range is noticed within 12 s and stored within 15 s of the gateway finishing
+  (bench/polling.py: seedance2.ink at real time, README "Following renders"), for 6 requests
+  on the median render (E = 120 s: polls at 72, 84, 96, ... s).
 Errors back off exponentially; a gateway's Retry-After (real seconds) is never undercut.
 """
 
@@ -28,9 +34,14 @@ from django.conf import settings
 from projects.models import GenerationTask
 from projects.providers.registry import batch_size, uses_callbacks
 
-FIRST_FRACTION = 0.65
+EARLIEST_FRACTION = 0.5  # no render ends sooner than about half its expected time (§5)
 INTERVAL_FRACTION = 0.12
-CALLBACK_FIRST_FRACTION = 2.0
+# Upstream seconds between polls at most while a render is expected to end: with the sweep's
+# claim, the status request and storing the video (~1-2 s), a finished render is ours within
+# 15 s.
+LAG_TARGET = 12.0
+CALLBACK_FIRST_FRACTION = 1.3
+CALLBACK_INTERVAL_FRACTION = 0.3
 MAX_ERROR_DELAY = 300.0  # upstream seconds
 
 
@@ -41,17 +52,28 @@ def upstream_delay(*, task: GenerationTask, age: float, errors: int = 0) -> floa
     longest = settings.SEEDANCE_POLL_MAX_INTERVAL
     if uses_callbacks(task.provider):
         first = CALLBACK_FIRST_FRACTION * expected
-        delay = first - age if age < first else longest
+        interval = min(
+            longest, max(settings.SEEDANCE_POLL_MIN_INTERVAL, CALLBACK_INTERVAL_FRACTION * expected)
+        )
+        delay = first - age if age < first else interval
     elif batch_size(task.provider):
         delay = settings.SEEDANCE_BATCH_POLL_INTERVAL
-    elif age < FIRST_FRACTION * expected:
-        delay = FIRST_FRACTION * expected - age
     else:
-        interval = max(settings.SEEDANCE_POLL_MIN_INTERVAL, INTERVAL_FRACTION * expected)
+        interval = max(
+            settings.SEEDANCE_POLL_MIN_INTERVAL, min(LAG_TARGET, INTERVAL_FRACTION * expected)
+        )
+        # The first poll comes one interval after the earliest a render ends.
+        first = EARLIEST_FRACTION * expected + interval
+        if age < first:
+            return _backed_off(first - age, errors)
         overdue = age - 2 * expected
         if overdue > 0:
             interval = min(longest, interval * 1.5 ** min(20.0, overdue / interval))
         delay = interval
+    return _backed_off(delay, errors)
+
+
+def _backed_off(delay: float, errors: int) -> float:
     if errors:
         base = max(delay, settings.SEEDANCE_POLL_MIN_INTERVAL)
         delay = min(MAX_ERROR_DELAY, base * 2 ** min(errors - 1, 8))

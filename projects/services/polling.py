@@ -40,16 +40,12 @@ from projects.providers.base import (
 from projects.providers.registry import batch_size, get_provider
 from projects.queue import enqueue, enqueue_on_commit
 from projects.services.gateway_status import gateway_call
-from projects.services.generation import (
-    DEADLINE,
-    SUBMIT_JOB,
-    reconcile_first_time,
-    request_for_task,
-)
 from projects.services.outputs import generation_task_store_outputs, store_pickup
 from projects.services.poll_schedule import next_poll_time
+from projects.services.submit import SUBMIT_JOB, reconcile_first_time
 from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.services.upstream_errors import failure_message
+from projects.services.upstream_request import request_for_task, upstream_deadline
 
 logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
@@ -279,7 +275,7 @@ def generation_task_reconcile(*, task: GenerationTask) -> None:
                     upstream_task_id=found,
                     next_poll_at=now,
                     error_message="",
-                    deadline_at=sent_at + DEADLINE,
+                    deadline_at=sent_at + upstream_deadline(task),
                 ):
                     task_event_add(
                         task_id=task.pk,

@@ -15,7 +15,7 @@ from projects.audit import audit_record
 from projects.exceptions import InvalidStateTransition
 from projects.models import GenerationTask
 from projects.queue import enqueue_on_commit
-from projects.services.generation import SUBMIT_JOB
+from projects.services.submit import SUBMIT_JOB
 from projects.services.task_state import task_event_add, task_finish, task_transition
 
 Status = GenerationTask.Status

@@ -165,6 +165,10 @@ def generation_retry_initial(*, task: GenerationTask) -> dict[str, Any]:
         "watermark": task.watermark,
         "seed": task.seed,
         "service_tier": task.service_tier,
+        "draft": task.draft,
+        "frames": task.frames,
+        "camera_fixed": bool(task.camera_fixed),
+        "expires_after_hours": (task.execution_expires_after or 0) // 3600 or None,
         **_reference_initial(task),
     }
 

@@ -9,16 +9,20 @@ worker died (its lease expired), and otherwise returns at once.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import uuid
 
 from django.conf import settings
 
+from projects.callback_reach import log_callback_notice_once
+from projects.providers.registry import callback_gateway_labels
 from projects.queue import enqueue
 from projects.services.leases import LeaseKeeper, lease_acquire, lease_release
 from projects.services.polling import generation_tasks_sweep
 
+logger = logging.getLogger("projects.tasks")
 SWEEP_JOB = "projects.tasks.generation_tasks_sweep"
 # Seconds a sweeper's lease lasts; renewed every third of it while its turn runs, so a worker
 # that died (or was restarted: a deploy, Ctrl-C of `make run`) frees its slot this soon after,
@@ -30,6 +34,8 @@ def generation_tasks_sweep_turn(*, max_seconds: float, chain: bool = True) -> in
     """One sweep turn of up to `max_seconds` if a sweeper slot is free; returns how many task
     steps it handled (0 when every slot is taken). With `chain`, the next turn is enqueued as
     this one ends, so polling never pauses between turns."""
+    # Said once per worker process: why renders of gateways that call back are polled.
+    log_callback_notice_once(logger, callback_gateway_labels())
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     for slot in range(settings.SEEDANCE_SWEEPERS):
         name = f"sweeper-{slot}"

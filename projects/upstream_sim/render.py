@@ -1,8 +1,11 @@
 """Real media files for the upstream simulator: an H.264 MP4 and a JPEG cover, made with PyAV.
 
-The pixel size is the gateway's output size scaled down (SCALE) to keep rendering fast; the
-duration and aspect ratio are exact. Renders are cached on disk by their parameters, so a
-thousand simulated tasks of the same shape cost one encode.
+The pixel size is the gateway's own output size (§1.7: 1280x720 for 2.0 at 720p 16:9), at
+24 fps, so what a test stores is what a gateway would hand over: a last frame is big enough
+to be an Ark first frame (300 px a side at least, §1.6). Cheap anyway: x264 ultrafast at a
+low bitrate (BIT_RATE, ~75 kB for 5 s) with a keyframe every second (GOP) so the last frame is
+one short decode away; a 720p 5 s clip encodes in about 0.2 s. Renders are cached on disk by
+their parameters, so a thousand simulated tasks of the same shape cost one encode.
 """
 
 import math
@@ -17,15 +20,16 @@ from PIL import Image
 
 from projects.upstream_sim.tokens import FPS, output_size
 
-SCALE = 4
 AUDIO_RATE = 48_000
+BIT_RATE = 120_000  # bits per second: the picture is a test card, not worth more
+GOP = FPS  # a keyframe every second
 
 
 def render_size(model: str, resolution: str, ratio: str) -> tuple[int, int]:
-    """The (width, height) the simulator really encodes: the model's output size
-    (tokens.output_size) / SCALE, even."""
+    """The (width, height) the simulator encodes: the model's output size (tokens.output_size,
+    §1.7), rounded down to even numbers (yuv420p needs them; every §1.7 size already is)."""
     width, height = output_size(model, resolution, ratio)
-    return max(16, width // SCALE // 2 * 2), max(16, height // SCALE // 2 * 2)
+    return max(16, width // 2 * 2), max(16, height // 2 * 2)
 
 
 def _cached(cache_dir: Path, name: str, build) -> Path:
@@ -86,7 +90,8 @@ def _encode(path: Path, frames: int, width: int, height: int, audio: bool, pad: 
     with av.open(str(path), mode="w", format="mp4") as container:
         video = container.add_stream("libx264", rate=FPS)
         video.width, video.height, video.pix_fmt = width, height, "yuv420p"
-        video.options = {"preset": "ultrafast", "tune": "zerolatency"}
+        video.bit_rate = BIT_RATE
+        video.options = {"preset": "ultrafast", "tune": "zerolatency", "g": str(GOP)}
         sound = None
         if audio:
             sound = container.add_stream("aac", rate=AUDIO_RATE, layout="mono")

@@ -23,6 +23,7 @@ from projects.models import GenerationTask, Project
 from projects.money import billing
 from projects.money.spend import task_money
 from projects.page_cache import fragment
+from projects.providers.registry import get_capabilities
 from projects.ratelimits import SUBMIT_LIMITED, submit_limited
 from projects.selectors import (
     DECIDED,
@@ -37,6 +38,7 @@ from projects.services.assets import asset_from_last_frame
 from projects.services.callbacks import generation_task_callback
 from projects.services.cancel import cancel_offered, generation_task_cancel
 from projects.services.deletion import generation_task_delete
+from projects.services.drafts import draft_final_refusal, draft_finals, final_quotes
 from projects.services.generation import generation_task_create
 from projects.services.reviews import (
     generation_retry_initial,
@@ -175,6 +177,7 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
             "project__name",
             "project__team__allow_self_review",
             "project__team__members_manage_all",
+            "draft",
         ),
     )
     key = None
@@ -184,6 +187,8 @@ def generation_detail(request: HttpRequest, task_id: str) -> HttpResponse:
         key = ("detail", task.pk, task.version, request.user.pk, task.viewer_role, rules)
         if task.review_state == REJECTED:
             key += tasks_version(GenerationTask.objects.filter(revised_from=task.pk))
+        if task.draft:  # it lists the finals rendered from it, with their status
+            key += tasks_version(GenerationTask.objects.filter(draft_source=task.pk))
     live = fragment(request, key, "projects/generation_live.html", lambda: _live(request, task))
     if request.htmx:
         return HttpResponse(live)
@@ -220,6 +225,27 @@ def _live(request: HttpRequest, task: GenerationTask) -> dict:
         "reject_refusal": refusals["rejected"],
         "review_form": ReviewForm(),
         "references": reference_list(task=task),
+        **_draft_context(task),
+    }
+
+
+def _draft_context(task: GenerationTask) -> dict:
+    """A draft's page: its finals and, once it has succeeded, what 'Render final' offers
+    (services/drafts.py); a final's: whether its draft can still be linked."""
+    if task.draft_source_id is not None:
+        shown = GenerationTask.objects.filter(
+            pk=task.draft_source_id, deleted_at__isnull=True
+        ).exists()
+        return {"draft_source_shown": shown}
+    if not task.draft or task.status != GenerationTask.Status.SUCCEEDED:
+        return {}
+    model = get_capabilities(task.provider).model(task.model)
+    return {
+        "finals": draft_finals(draft=task),
+        "final_refusal": draft_final_refusal(draft=task),
+        "final_quotes": final_quotes(draft=task),
+        "final_default": model.default_resolution if model else "",
+        "final_tiers": model.service_tiers if model else (),
     }
 
 

@@ -1,6 +1,12 @@
 """`manage.py generate`: make a video from the command line, through the same validation,
 services and ledger as the web form.
 
+`--draft` makes a Seedance 1.5 pro draft (a cheap 480p preview, Ark and BytePlus);
+`--from-draft <task id>` renders the final from a succeeded draft (our task id or the
+gateway's), which takes the draft's prompt, references, ratio, duration, seed and audio
+(services/drafts.py); it chooses only --resolution, --service-tier, --watermark and
+--expires-after.
+
 Without --wait it enqueues the task for the worker and prints its id. With --wait it drives
 the task itself in this process until it ends (safe beside a running worker: every step is
 claimed), then prints a summary, or one JSON object with --json, and exits non-zero unless
@@ -22,12 +28,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from django.test.utils import override_settings
 
-from projects.access import access_asset, access_project_by_slug
+from projects.access import access_asset, access_generation_task, access_project_by_slug
 from projects.exceptions import ApplicationError, InvalidRequest
 from projects.models import GenerationTask
 from projects.models.ledger import usd_text
 from projects.money.spend import task_money
+from projects.providers.capabilities import DRAFT_RESOLUTION
 from projects.providers.registry import configured_provider_names, get_capabilities
+from projects.services.drafts import FinalChoices, generation_final_from_draft
 from projects.services.generation import (
     GenerationParams,
     ReferenceInput,
@@ -73,6 +81,11 @@ def task_summary(task: GenerationTask) -> dict:
         "held_usd": usd_text(money.held_micro),
         "charged_usd": usd_text(money.charged_micro),
         "service_tier": task.service_tier,
+        "draft": task.draft,
+        "draft_source": str(task.draft_source_id) if task.draft_source_id else None,
+        "frames": task.frames,
+        "camera_fixed": task.camera_fixed,
+        "execution_expires_after": task.execution_expires_after,
         "billing_unit": money.unit if money.has_hold else None,
         "held_quantity": _number(money.held_quantity),
         "charged_quantity": _number(money.charged_quantity),
@@ -102,9 +115,11 @@ class Command(BaseCommand):
     help = "Generate a video: validate, submit, and (with --wait) follow it to the end."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--project", required=True, help="Project slug.")
+        parser.add_argument(
+            "--project", help="Project slug (with --from-draft: the draft's, by default)."
+        )
         parser.add_argument("--user", required=True, help="Username acting.")
-        parser.add_argument("--prompt", required=True)
+        parser.add_argument("--prompt", help="Required, except with --from-draft.")
         parser.add_argument(
             "--provider", default=None, help="Gateway (default SEEDANCE_DEFAULT_PROVIDER)."
         )
@@ -120,6 +135,36 @@ class Command(BaseCommand):
             default="default",
             help="Ark/BytePlus service tier: default, or flex (offline, priced apart) where "
             "the model offers it.",
+        )
+        parser.add_argument(
+            "--expires-after",
+            type=int,
+            default=None,
+            metavar="SECONDS",
+            help="Ark/BytePlus/AceData execution_expires_after: 3600-259200 s (default 172800).",
+        )
+        parser.add_argument(
+            "--frames",
+            type=int,
+            default=None,
+            help="A frame count (25+4n, 29-289) in place of --duration, where the model "
+            "takes one (Seedance 1.0).",
+        )
+        parser.add_argument(
+            "--camera-fixed",
+            action="store_true",
+            help="Ask for a fixed camera, where the model takes it.",
+        )
+        parser.add_argument(
+            "--draft",
+            action="store_true",
+            help="A 480p draft preview (Seedance 1.5 pro on Ark/BytePlus); render the final "
+            "with --from-draft.",
+        )
+        parser.add_argument(
+            "--from-draft",
+            metavar="TASK_ID",
+            help="Render the final of a succeeded draft (our task id or the gateway's).",
         )
         # References: a file path (stored in the project's library if the request is accepted,
         # through the same probing and checks as an upload) or the id of a library asset.
@@ -147,16 +192,25 @@ class Command(BaseCommand):
         user = get_user_model().objects.filter(username=options["user"]).first()
         if user is None:
             raise CommandError(f"No user {options['user']!r}.")
-        try:
-            project = access_project_by_slug(user, options["project"])
-        except (Http404, PermissionDenied) as exc:
-            raise CommandError(str(exc)) from exc
-        params = self._params(options, user=user)
+        draft = self._draft(options, user=user) if options["from_draft"] else None
+        if draft is None:
+            if not options["project"] or not options["prompt"]:
+                raise CommandError("--project and --prompt are required (except --from-draft).")
+            try:
+                project = access_project_by_slug(user, options["project"])
+            except (Http404, PermissionDenied) as exc:
+                raise CommandError(str(exc)) from exc
+            params = self._params(options, user=user)
         with override_settings(
             SEEDANCE_JOBS_INLINE=options["wait"] or getattr(settings, "SEEDANCE_JOBS_INLINE", False)
         ):
             try:
-                task = generation_task_create(project=project, user=user, params=params)
+                if draft is not None:
+                    task = generation_final_from_draft(
+                        draft=draft, user=user, choices=self._final_choices(options, draft)
+                    )
+                else:
+                    task = generation_task_create(project=project, user=user, params=params)
             except InvalidRequest as exc:
                 lines = "\n".join(f"  {field}: {message}" for field, message in exc.errors.items())
                 raise CommandError(f"The request was refused:\n{lines}") from exc
@@ -169,6 +223,51 @@ class Command(BaseCommand):
         self._print(task, options, waited=True)
         if task.status != GenerationTask.Status.SUCCEEDED:
             sys.exit(1)
+
+    # What a final takes from its draft (services/drafts.py): these options cannot be given.
+    INHERITED = (
+        ("prompt", "--prompt"),
+        ("model", "--model"),
+        ("provider", "--provider"),
+        ("duration", "--duration"),
+        ("ratio", "--ratio"),
+        ("seed", "--seed"),
+        ("no_audio", "--no-audio"),
+        ("frames", "--frames"),
+        ("camera_fixed", "--camera-fixed"),
+        ("draft", "--draft"),
+        *((role, flag) for flag, role, _ in REFERENCE_FLAGS),
+    )
+
+    def _draft(self, options, *, user) -> GenerationTask:
+        """The draft --from-draft names (our task id, or the gateway's), through access."""
+        given = [flag for name, flag in self.INHERITED if options[name]]
+        if given:
+            raise CommandError(
+                f"--from-draft takes {', '.join(given)} from the draft; leave them out."
+            )
+        value = options["from_draft"]
+        try:
+            task_id = uuid.UUID(value)
+        except ValueError:
+            found = GenerationTask.objects.filter(upstream_task_id=value, draft=True)
+            task_id = found.values_list("pk", flat=True).first()
+        try:
+            draft = access_generation_task(user, task_id)
+        except (Http404, PermissionDenied) as exc:
+            raise CommandError(f"--from-draft {value}: no such draft in your teams.") from exc
+        if options["project"] and options["project"] != draft.project.slug:
+            raise CommandError(f"--from-draft {value} is in project {draft.project.slug!r}.")
+        return draft
+
+    def _final_choices(self, options, draft: GenerationTask) -> FinalChoices:
+        model = get_capabilities(draft.provider).model(draft.model)
+        return FinalChoices(
+            resolution=options["resolution"] or (model.default_resolution if model else "720p"),
+            service_tier=options["service_tier"],
+            watermark=options["watermark"],
+            execution_expires_after=options["expires_after"],
+        )
 
     def _references(self, options, *, user) -> tuple[ReferenceInput, ...]:
         references = []
@@ -200,6 +299,8 @@ class Command(BaseCommand):
                 f"{configured}). Set its API key, e.g. "
                 f"{provider.upper()}_API_KEY."
             )
+        if options["frames"] is not None and options["duration"] is not None:
+            raise CommandError("Give --frames or --duration, not both: frames replace it.")
         caps = get_capabilities(provider)
         model = caps.model(options["model"] or "") or caps.default_model
         if options["model"] and options["model"] != model.id:
@@ -211,7 +312,9 @@ class Command(BaseCommand):
             model=model_id,
             prompt=options["prompt"],
             ratio=options["ratio"] or ("16:9" if "16:9" in model.ratios else model.default_ratio),
-            resolution=options["resolution"] or model.default_resolution,
+            # A draft renders at 480p only (upstream-research §1.3).
+            resolution=options["resolution"]
+            or (DRAFT_RESOLUTION if options["draft"] else model.default_resolution),
             duration=options["duration"]
             if options["duration"] is not None
             else model.default_duration,
@@ -220,6 +323,10 @@ class Command(BaseCommand):
             seed=options["seed"],
             references=self._references(options, user=user),
             service_tier=options["service_tier"],
+            draft=options["draft"],
+            frames=options["frames"],
+            camera_fixed=True if options["camera_fixed"] else None,
+            execution_expires_after=options["expires_after"],
         )
 
     def _follow(self, task: GenerationTask, timeout: float) -> GenerationTask:
