@@ -7,7 +7,7 @@ Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup
 from django.conf import settings
 
 from projects.logs import log_context
-from projects.services import outputs, polling, submit, sweeper
+from projects.services import outputs, submit, sweep, sweeper
 
 
 def generation_task_submit(task_id: str) -> None:
@@ -32,4 +32,4 @@ def generation_task_poll(task_id: str) -> None:
     """Handle one task now (a callback arrived, an admin asked); a finished render is
     stored in this same job."""
     with log_context(task=task_id, job="poll"):
-        polling.generation_task_poll(task_id=task_id, store_inline=True)
+        sweep.generation_task_poll(task_id=task_id, store_inline=True)

@@ -108,7 +108,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {
             "transaction_mode": "IMMEDIATE",
             # Seconds a statement waits for another connection's write lock before
-            # "database is locked" (the worker rides that out: services/polling.py).
+            # "database is locked" (the worker rides that out: services/sweep.py).
             "timeout": env.float("SEEDANCE_SQLITE_TIMEOUT", default=30.0),
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }

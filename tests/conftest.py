@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from projects.models import GenerationTask, Membership
 from projects.services.generation import GenerationParams
-from projects.services.polling import generation_tasks_sweep
+from projects.services.sweep import generation_tasks_sweep
 from projects.upstream_sim.server import RunningSimulator, start_simulator
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
 

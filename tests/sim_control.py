@@ -4,7 +4,7 @@ to look at (or act on) a queued or running task stops its clock for that task.""
 from __future__ import annotations
 
 from projects.models import GenerationTask
-from projects.services.polling import generation_task_refresh
+from projects.services.refresh import generation_task_refresh
 
 
 def hold(sim, upstream_id: str, status: str) -> None:

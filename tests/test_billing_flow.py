@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from projects.exceptions import InvalidStateTransition
+from projects.generation import lifecycle
 from projects.management.commands.generate import task_summary
 from projects.management.commands.ledger_check import ledger_problems
 from projects.models import Budget, CreditEntry, GenerationTask
@@ -18,9 +19,8 @@ from projects.money.billing import generation_task_hold, generation_task_settle
 from projects.providers.base import TaskSnapshot, UpstreamStatus
 from projects.services.cancel import generation_task_cancel
 from projects.services.outputs import generation_task_store_outputs
-from projects.services.polling import generation_task_apply_snapshot
+from projects.services.refresh import generation_task_apply_snapshot
 from projects.services.submit import generation_task_submit
-from projects.services.task_state import task_transition
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, tokenhub_params
 from tests.factories import GenerationTaskFactory
@@ -165,9 +165,12 @@ def run_ending(ending: str, task: GenerationTask, member) -> None:
 
 
 def to_running(task: GenerationTask) -> GenerationTask:
-    assert task_transition(
+    assert lifecycle.transition(
+        task_id=task.pk, from_statuses=[Status.PENDING], to_status=Status.SUBMITTING
+    )
+    assert lifecycle.transition(
         task_id=task.pk,
-        from_statuses=[Status.PENDING],
+        from_statuses=[Status.SUBMITTING],
         to_status=Status.RUNNING,
         upstream_task_id="up-1",
     )
@@ -186,7 +189,7 @@ def test_every_ending_releases_exactly_once_and_charges_nothing(
     if kill_at is not None:
         target = {
             "release": "projects.money.billing.credit_release",
-            "event": "projects.services.task_state.task_event_add",
+            "event": "projects.generation.lifecycle.event_add",
         }[kill_at]
         real = __import__(target.rsplit(".", 1)[0], fromlist=["x"]).__dict__[
             target.rsplit(".", 1)[1]
@@ -273,9 +276,9 @@ def test_vendor_figures_are_recorded_and_differences_noted(project, member, held
         usage={"completion_tokens": 200_000, "total_tokens": 200_000},
         vendor_cost="40",
     )
-    from projects.services.task_state import task_finish
+    from projects.generation import lifecycle
 
-    task_finish(
+    lifecycle.finish(
         task_id=task.pk,
         status=Status.SUCCEEDED,
         from_statuses=[Status.DOWNLOADING],

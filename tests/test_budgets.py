@@ -97,13 +97,13 @@ def test_no_price_refuses_before_anything_is_stored(project, member):
 
 
 def test_open_holds_count_and_released_holds_free_the_budget(project, member):
-    from projects.services.task_state import task_finish
+    from projects.generation import lifecycle
 
     Budget.objects.create(team=project.team, period="month", limit_usd=1)
     first = submit(project, member)
     with pytest.raises(BudgetExceeded):
         submit(project, member)
-    task_finish(task_id=first.pk, status="failed", error_message="boom")
+    lifecycle.finish(task_id=first.pk, status="failed", error_message="boom")
     submit(project, member)  # the failed task's hold was released: nothing was spent
 
 
@@ -111,9 +111,9 @@ def test_charges_count_in_the_period_of_their_entry(project, member):
     Budget.objects.create(team=project.team, period="month", limit_usd=1)
     task = submit(project, member)
     GenerationTask.objects.filter(pk=task.pk).update(status="downloading")
-    from projects.services.task_state import task_finish
+    from projects.generation import lifecycle
 
-    task_finish(
+    lifecycle.finish(
         task_id=task.pk,
         status="succeeded",
         from_statuses=["downloading"],

@@ -21,7 +21,7 @@ from projects.callback_reach import callback_setting, site_unreachable_reason
 from projects.models import GenerationTask
 from projects.providers.registry import uses_callbacks
 from projects.services.generation import GenerationParams
-from projects.services.polling import generation_tasks_sweep
+from projects.services.sweep import generation_tasks_sweep
 from projects.services.sweeper import generation_tasks_sweep_turn
 from projects.services.upstream_request import request_for_task
 from projects.upstream_sim.server import start_simulator

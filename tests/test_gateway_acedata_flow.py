@@ -12,7 +12,7 @@ from projects.models import GenerationTask
 from projects.providers.acedata import AceDataProvider
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import GenerationParams, generation_task_create
-from projects.services.polling import generation_tasks_sweep
+from projects.services.sweep import generation_tasks_sweep
 from projects.services.upstream_request import callback_url_for
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, generate_json, make_due

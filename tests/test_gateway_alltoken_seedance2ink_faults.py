@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from projects.models import GenerationTask
 from projects.services.generation import GenerationParams
-from projects.services.polling import generation_tasks_sweep
+from projects.services.sweep import generation_tasks_sweep
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, make_due
 from tests.sim_control import hold, refreshed, release

@@ -11,7 +11,7 @@ from projects.models import GenerationTask
 from projects.providers.ark import request_seed
 from projects.services.cancel import generation_task_cancel
 from projects.services.generation import GenerationParams
-from projects.services.polling import generation_tasks_sweep
+from projects.services.sweep import generation_tasks_sweep
 from projects.services.upstream_request import callback_url_for, request_for_task
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, generate_json, make_due

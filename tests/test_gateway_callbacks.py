@@ -11,7 +11,7 @@ import pytest
 from projects.models import GenerationTask
 from projects.providers.base import TaskSnapshot, UpstreamStatus
 from projects.services.generation import GenerationParams
-from projects.services.polling import generation_task_apply_snapshot
+from projects.services.refresh import generation_task_apply_snapshot
 from projects.services.upstream_request import callback_url_for
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task

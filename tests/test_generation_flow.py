@@ -12,8 +12,8 @@ from projects.media import probe_video
 from projects.models import GenerationTask
 from projects.services.generation import generation_task_create
 from projects.services.outputs import generation_task_store_outputs
-from projects.services.polling import generation_tasks_sweep
 from projects.services.submit import generation_task_submit
+from projects.services.sweep import generation_tasks_sweep
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, tokenhub_params
 
@@ -186,7 +186,7 @@ def test_a_lost_store_job_is_queued_again_after_the_pickup_time(
     settings.SEEDANCE_JOBS_INLINE = False
     settings.SEEDANCE_STORE_PICKUP = 0.3
     queued: list[tuple] = []
-    monkeypatch.setattr("projects.services.polling.enqueue", lambda *a: queued.append(a))
+    monkeypatch.setattr("projects.services.sweep.enqueue", lambda *a: queued.append(a))
     task = generation_task_create(project=project, user=member, params=params(duration=4))
     generation_task_submit(task_id=str(task.pk))
     sweep_until_downloading(task)

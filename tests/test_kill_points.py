@@ -148,7 +148,7 @@ def test_a_reconcile_answer_another_task_follows_waits_for_an_admin(
     meanwhile), the lost submit is not attached to it (unique per gateway) and the worker
     goes on: an admin decides."""
     from projects.providers.ark import ArkProvider
-    from projects.services.polling import generation_task_reconcile
+    from projects.services.reconcile import generation_task_reconcile
 
     twin = new_task(project, member)
     GenerationTask.objects.filter(pk=twin.pk).update(

@@ -30,14 +30,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils.html import escape
 
+from projects.generation import lifecycle
 from projects.models import GenerationTask, Membership
 from projects.selectors import GALLERY_PAGE_SIZE, REVIEW_PAGE_SIZE
 from projects.services.generation import generation_task_create
 from projects.services.outputs import generation_task_store_outputs
-from projects.services.polling import generation_tasks_sweep
 from projects.services.reviews import generation_revise, video_reject
 from projects.services.submit import generation_task_submit
-from projects.services.task_state import task_event_add
+from projects.services.sweep import generation_tasks_sweep
 from projects.upstream_sim.faults import Fault
 from tests.conftest import create_task, drive, make_due, tokenhub_params
 from tests.factories import MembershipFactory, UserFactory
@@ -270,7 +270,7 @@ def test_a_generation_stays_fresh_from_create_through_each_status_to_success(
     # saving, succeeded.
     settings.SEEDANCE_JOBS_INLINE = False
     jobs: list[tuple] = []
-    for where in ("projects.queue.enqueue", "projects.services.polling.enqueue"):
+    for where in ("projects.queue.enqueue", "projects.services.sweep.enqueue"):
         monkeypatch.setattr(where, lambda *args: jobs.append(args))
     pages = watched(people, project)
     warm(people, pages)
@@ -473,7 +473,7 @@ def test_admin_actions_that_only_add_history_show_on_the_detail_page(sim, projec
     # No admin action writes to a finished task's history (they refuse ended tasks), but a
     # line added by any service must show on its kept page all the same.
     warm(people, pages)
-    task_event_add(task_id=done.pk, kind="admin", message="Checked by the studio lead.")
+    lifecycle.event_add(task_id=done.pk, kind="admin", message="Checked by the studio lead.")
     bodies = check(people, pages)
     assert "Checked by the studio lead." in body(bodies, "reviewer", detail_url(done))
 

@@ -9,7 +9,7 @@ from django.test import TestCase
 from projects.models import GenerationTask
 from projects.services.generation import GenerationParams
 from projects.services.poll_schedule import next_poll_time, upstream_delay
-from projects.services.polling import generation_tasks_sweep
+from projects.services.sweep import generation_tasks_sweep
 from tests.conftest import create_task
 from tests.factories import GenerationTaskFactory
 

@@ -16,7 +16,7 @@ from projects.models import Asset, GenerationReference, GenerationTask
 from projects.providers.base import TaskSnapshot, UpstreamStatus
 from projects.services.assets import asset_create, asset_update
 from projects.services.generation import GenerationParams, ReferenceInput
-from projects.services.polling import generation_task_apply_snapshot
+from projects.services.refresh import generation_task_apply_snapshot
 from projects.services.upstream_request import request_for_task
 from projects.storage import _SALT, signed_url
 from tests import media_files as mf

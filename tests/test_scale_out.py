@@ -2,7 +2,7 @@
 the same tasks, and every task is submitted upstream once, settled or released once, and its
 video stored once; both clusters do part of the work. What keeps them apart: conditional
 UPDATEs for the submit and store claims and `select_for_update(skip_locked=True)` for the
-sweep's claims of due tasks (projects/services/polling.py, generation.py, outputs.py).
+sweep's claims of due tasks (projects/services/sweep.py, generation.py, outputs.py).
 
 Everything runs in real processes against a scratch database of its own (created beside
 DATABASE_URL's, dropped afterwards) and a django-q2 queue name of its own on REDIS_URL; the

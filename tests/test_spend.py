@@ -12,11 +12,11 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from projects.generation import lifecycle
 from projects.models import Budget, CreditEntry, GenerationTask, Membership, PriceRule
 from projects.models.ledger import usd
 from projects.money import ledger
 from projects.money.billing import generation_task_hold, generation_task_settle
-from projects.services.task_state import task_finish
 from tests.factories import GenerationTaskFactory, MembershipFactory, ProjectFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def spent_task(project, user, *, model="doubao-seedance-2.0", resolution="720p",
         generation_task_hold(task=task)
     if ok:
         GenerationTask.objects.filter(pk=task.pk).update(status="downloading")
-        task_finish(
+        lifecycle.finish(
             task_id=task.pk,
             status="succeeded",
             from_statuses=["downloading"],
@@ -42,7 +42,7 @@ def spent_task(project, user, *, model="doubao-seedance-2.0", resolution="720p",
             billed_output_s=seconds,
         )
     else:
-        task_finish(task_id=task.pk, status="failed", error_message="no")
+        lifecycle.finish(task_id=task.pk, status="failed", error_message="no")
     if days_ago:
         CreditEntry.objects.filter(task=task).update(
             created_at=timezone.now() - timedelta(days=days_ago)

@@ -2,7 +2,7 @@
 
 Run as `python -m tests.worker_proc <task id>...` with the test database and the simulator
 given through the environment (see `worker_env` in tests/test_kill_points.py). It runs the
-product's own due-task sweep (services/polling.py) for those tasks, with jobs inline, until
+product's own due-task sweep (services/sweep.py) for those tasks, with jobs inline, until
 all of them have ended: exit 0, or 3 when WORKER_MAX_SECONDS pass first, or 4 as soon as
 each has an event of kind WORKER_STOP_ON_EVENT (e.g. needs_admin), when that is set. A
 crashpoint armed by SEEDANCE_CRASHPOINT kills it on the way (exit -9), as a real worker would.
@@ -35,7 +35,7 @@ def main(task_ids: list[str]) -> int:
     from django.db import DatabaseError, close_old_connections, connection
 
     from projects.models import GenerationTask, TaskEvent
-    from projects.services.polling import generation_tasks_sweep
+    from projects.services.sweep import generation_tasks_sweep
 
     stop_on = os.environ.get("WORKER_STOP_ON_EVENT", "")
     deadline = time.monotonic() + float(os.environ.get("WORKER_MAX_SECONDS", "60"))

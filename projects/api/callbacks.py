@@ -45,7 +45,7 @@ def signature(secret_hex: str, timestamp: str, body: bytes) -> str:
 
 
 def api_callback_deliver(task_id: str) -> str:
-    """The django-q2 job (enqueued by services/task_state.py `task_finish` when a task with a
+    """The django-q2 job (enqueued by generation/lifecycle.py `finish` when a task with a
     callback ends): POST the ended task's body to its callback URL. Idempotent (a
     delivered callback is not sent again). Returns 'delivered', 'refused', 'failed' or
     'skipped'."""

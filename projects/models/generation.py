@@ -7,30 +7,10 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-# Fields only the worker reads (when to ask the gateway next, who holds the task, how often it
-# asked): changing them alone does not change what a page shows, so it does not bump `version`.
-SCHEDULING_FIELDS = frozenset({"next_poll_at", "lease_until", "poll_count", "consecutive_errors"})
-
 
 def new_callback_token() -> str:
     """A per-task secret carried in the callback URL (43 url-safe characters, 256 bits)."""
     return secrets.token_urlsafe(32)
-
-
-class GenerationTaskQuerySet(models.QuerySet):
-    """Every UPDATE of tasks through the ORM bumps their `version`, unless it sets only
-    SCHEDULING_FIELDS: cached pages (projects/page_cache.py) are keyed by it, so a change can
-    not leave a page stale however a service writes it."""
-
-    def update(self, **fields) -> int:
-        if fields.keys() - SCHEDULING_FIELDS:
-            fields.setdefault("version", F("version") + 1)
-        return super().update(**fields)
-
-    def touch(self) -> int:
-        """Bump `version` of these tasks alone: something shown with them changed elsewhere
-        (a history line, a revision made from them). Returns the number of tasks."""
-        return self.update(version=F("version") + 1)
 
 
 class GenerationTask(models.Model):
@@ -121,7 +101,7 @@ class GenerationTask(models.Model):
     # Set when a member deletes the generation (services/deletion.py): its files are gone and
     # pages no longer show it, while the row stays for the ledger entries that name it.
     deleted_at = models.DateTimeField(null=True, blank=True)
-    # Bumped by every change a page shows (GenerationTaskQuerySet.update, save, touch): cached
+    # Bumped by every change a page shows (generation/lifecycle.py does it, and save()): cached
     # pages are keyed by it (projects/page_cache.py).
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -157,7 +137,7 @@ class GenerationTask(models.Model):
     last_frame = models.FileField(max_length=500, blank=True)
 
     # Review: every succeeded video awaits a reviewer (set in the same UPDATE that marks it
-    # succeeded, task_state.task_finish); the decisions themselves are Review rows.
+    # succeeded, lifecycle.finish); the decisions themselves are Review rows.
     review_state = models.CharField(
         max_length=16, choices=ReviewState.choices, default=ReviewState.NONE
     )
@@ -170,7 +150,6 @@ class GenerationTask(models.Model):
         "projects.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
     )
 
-    objects = GenerationTaskQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]

@@ -1,7 +1,7 @@
 """A generation task's money: the hold at submit, the settlement when it ends.
 
 `generation_task_hold` runs inside the transaction that creates the task (services/
-generation.py); `generation_task_settle` inside the one that ends it (services/task_state.py
+generation.py); `generation_task_settle` inside the one that ends it (generation/lifecycle.py
 `task_finish`). Both go through projects/money/ledger.py; the rules live in money/pricing.py (the
 price, in the gateway's unit), money/charges.py (what a finished task is charged) and
 money/budgets.py.
@@ -10,7 +10,8 @@ money/budgets.py.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -152,11 +153,20 @@ def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None
     )
 
 
-def generation_task_settle(*, task_id: object, succeeded: bool) -> str:
+@dataclass(frozen=True)
+class Settlement:
+    """What settling a task did: `message`, a sentence for its history ('' when there was
+    nothing to settle), and `fields`, what the task's row should now say (billed seconds, a
+    cost note), which the caller writes (generation/lifecycle.py, the one writer of tasks)."""
+
+    message: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def generation_task_settle(*, task_id: object, succeeded: bool) -> Settlement:
     """Settle an ended task: charge what the gateway produced and release the hold when it
     succeeded, release only (nothing charged) on any other ending. Idempotent; call in the
-    transaction that changes the task's status. Returns a sentence for the task's history
-    ('' when there was nothing to settle).
+    transaction that changes the task's status. Returns the Settlement.
 
     The charge is in the hold's unit (money/charges.py `task_charge`): billed seconds, the
     gateway's `completion_tokens`, or its reported credits, times the hold's rate, never more
@@ -164,23 +174,26 @@ def generation_task_settle(*, task_id: object, succeeded: bool) -> str:
     if not succeeded:
         release = credit_release(task_id=task_id, memo="Ended without a video: nothing charged.")
         if release is None:
-            return ""
+            return Settlement()
         vendor_cost = GenerationTask.objects.filter(pk=task_id).values_list(
             "vendor_cost", flat=True
         )[0]
+        fields = {}
         if vendor_cost:  # e.g. seedance2.ink charges credits up front at create
-            GenerationTask.objects.filter(pk=task_id).update(
-                cost_note=f"The gateway reported a cost of {vendor_cost} but the task ended "
+            fields["cost_note"] = (
+                f"The gateway reported a cost of {vendor_cost} but the task ended "
                 "without a video; we charged nothing (check that the gateway refunded it)."
             )
-        return f"The {usd(release.amount_micro)} hold was released; nothing was charged."
+        return Settlement(
+            f"The {usd(release.amount_micro)} hold was released; nothing was charged.", fields
+        )
     task = GenerationTask.objects.get(pk=task_id)
     hold = CreditEntry.objects.filter(task_id=task_id, kind=CreditEntry.Kind.HOLD).first()
     if hold is None:  # a task from before the ledger: nothing was held, nothing to settle
         logger.warning(
             "task=%s succeeded without a hold; not charged", task_id, extra={"task": str(task_id)}
         )
-        return ""
+        return Settlement()
     charge = task_charge(task=task, hold=hold)
     entry = credit_settle(
         task_id=task_id,
@@ -190,12 +203,10 @@ def generation_task_settle(*, task_id: object, succeeded: bool) -> str:
         memo=f"{charge.text}.",
     )
     if entry is None:
-        return ""
+        return Settlement()
     note = vendor_differences(task, charge=charge, charged_micro=-entry.amount_micro)
-    GenerationTask.objects.filter(pk=task_id).update(
-        billed_output_s=charge.output_seconds, cost_note=note
-    )
-    return (
+    return Settlement(
         f"Charged {usd(-entry.amount_micro)} ({charge.text}); the "
-        f"{usd(-hold.amount_micro)} hold was released."
+        f"{usd(-hold.amount_micro)} hold was released.",
+        {"billed_output_s": charge.output_seconds, "cost_note": note},
     )

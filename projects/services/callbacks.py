@@ -15,12 +15,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from projects.exceptions import ApplicationError
+from projects.generation import lifecycle
 from projects.models import GenerationTask
 from projects.providers.base import ProviderError, UpstreamStatus
 from projects.providers.registry import UnknownProvider, get_provider
 from projects.queue import enqueue
-from projects.services.polling import poll_lease
-from projects.services.task_state import task_event_add, task_transition
+from projects.services.sweep import poll_lease
 
 logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
@@ -57,7 +57,7 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
     if task.status == Status.SUBMIT_UNKNOWN and upstream_id:
         return _adopt_from_callback(task, upstream_id)
     if task.upstream_task_id and upstream_id != task.upstream_task_id:
-        task_event_add(
+        lifecycle.event_add(
             task_id=task_id,
             kind="callback_ignored",
             message="A callback named another upstream task; ignored.",
@@ -71,14 +71,14 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
         # the gateway started shows it at once (its page's stage, progress and Cancel button);
         # no money moves on it, and the URL's per-task secret vouches for the sender.
         if status == UpstreamStatus.RUNNING and task.status == Status.QUEUED:
-            if task_transition(
+            if lifecycle.transition(
                 task_id=task_id,
                 from_statuses=[Status.QUEUED],
                 to_status=Status.RUNNING,
                 started_at=task.started_at or timezone.now(),
                 upstream_status="running",
             ):
-                task_event_add(task_id=task_id, kind="running", message="Rendering started.")
+                lifecycle.event_add(task_id=task_id, kind="running", message="Rendering started.")
         return "noted"
     # Claim the task for one poll job (as the sweep claims due rows) so the sweep does not ask
     # the gateway about it a second time meanwhile; if the job is lost the lease runs out.
@@ -86,11 +86,13 @@ def generation_task_callback(*, task_id: str, body: bytes) -> str:
     # or repeated endings within one lease queue no further jobs: the regular polls still
     # follow the task, and a real ending is seen at the next of them.
     now = timezone.now()
-    claimed = GenerationTask.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lte=now),
-        pk=task_id,
-        status__in=[Status.QUEUED, Status.RUNNING],
-    ).update(next_poll_at=now + poll_lease(), lease_until=now + poll_lease())
+    claimed = lifecycle.reschedule(
+        task_id,
+        statuses=[Status.QUEUED, Status.RUNNING],
+        where=Q(lease_until__isnull=True) | Q(lease_until__lte=now),
+        next_poll_at=now + poll_lease(),
+        lease_until=now + poll_lease(),
+    )
     if claimed:
         enqueue(POLL_JOB, task_id)
         return "refreshing"
@@ -112,7 +114,7 @@ def _adopt_from_callback(task: GenerationTask, upstream_id: str) -> str:
         )
         return "unconfirmed"
     with transaction.atomic():
-        if task_transition(
+        if lifecycle.transition(
             task_id=task.pk,
             from_statuses=[Status.SUBMIT_UNKNOWN],
             to_status=Status.QUEUED,
@@ -120,7 +122,7 @@ def _adopt_from_callback(task: GenerationTask, upstream_id: str) -> str:
             next_poll_at=timezone.now(),
             error_message="",
         ):
-            task_event_add(
+            lifecycle.event_add(
                 task_id=task.pk,
                 kind="reconciled",
                 upstream_task_id=upstream_id,

@@ -8,11 +8,11 @@ from django.core.exceptions import ImproperlyConfigured
 from projects.access import check_may_change
 from projects.audit import audit_record
 from projects.exceptions import InvalidStateTransition
+from projects.generation import lifecycle
 from projects.models import GenerationTask
 from projects.providers.base import CancelNotSupported, ProviderError, UpstreamStatus
 from projects.providers.registry import UnknownProvider, get_capabilities, get_provider
 from projects.services.gateway_status import gateway_call
-from projects.services.task_state import task_event_add, task_finish
 
 Status = GenerationTask.Status
 
@@ -56,7 +56,7 @@ def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> s
             f"This generation already ended ({task.get_status_display()})."
         )
     if task.status == Status.PENDING:
-        if task_finish(
+        if lifecycle.finish(
             task_id=task.pk,
             status=Status.CANCELLED,
             from_statuses=[Status.PENDING],
@@ -83,10 +83,10 @@ def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> s
         with gateway_call(task.provider):
             snapshot = get_provider(task.provider).cancel(task.upstream_task_id)
     except CancelNotSupported as exc:
-        task_event_add(task_id=task.pk, kind="cancel_refused", message=exc.message)
+        lifecycle.event_add(task_id=task.pk, kind="cancel_refused", message=exc.message)
         raise InvalidStateTransition(f"{caps.label} refused the cancel: {exc.message}") from exc
     except ProviderError as exc:
-        task_event_add(task_id=task.pk, kind="cancel_refused", message=exc.message)
+        lifecycle.event_add(task_id=task.pk, kind="cancel_refused", message=exc.message)
         raise InvalidStateTransition(f"The cancel did not go through: {exc.message}") from exc
     if snapshot is not None and snapshot.status not in (
         UpstreamStatus.CANCELLED,
@@ -95,7 +95,7 @@ def generation_task_cancel(*, task: GenerationTask, user: AbstractBaseUser) -> s
         raise InvalidStateTransition(
             f"{caps.label} answered {snapshot.raw_status!r}; the task was not cancelled."
         )
-    if task_finish(
+    if lifecycle.finish(
         task_id=task.pk,
         status=Status.CANCELLED,
         from_statuses=[Status.QUEUED, Status.RUNNING],

@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from projects.access import check_may_change
 from projects.audit import audit_record
 from projects.exceptions import InvalidStateTransition
+from projects.generation import lifecycle
 from projects.models import GenerationReference, GenerationTask
 from projects.services.assets import assets_purge_released
-from projects.services.task_state import task_event_add
 
 
 def generation_task_delete(*, task: GenerationTask, user: AbstractBaseUser) -> str:
@@ -48,13 +49,11 @@ def generation_task_delete(*, task: GenerationTask, user: AbstractBaseUser) -> s
         if locked is None:
             return "This generation was already deleted."
         files = [f.name for f in (locked.video, locked.cover, locked.last_frame) if f]
-        GenerationTask.objects.filter(pk=task.pk).update(
-            deleted_at=timezone.now(), video="", cover="", last_frame=""
-        )
+        lifecycle.record(task.pk, deleted_at=timezone.now(), video="", cover="", last_frame="")
         GenerationReference.objects.filter(task=task).delete()
         # Their pages stop linking to it ("Revision of an earlier video").
-        GenerationTask.objects.filter(revised_from=task.pk).touch()
-        task_event_add(
+        lifecycle.touch(where=Q(revised_from=task.pk))
+        lifecycle.event_add(
             task_id=task.pk, kind="deleted", message=f"Deleted by {user.get_username()}."
         )
         audit_record(

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from projects.audit import audit_record
 from projects.exceptions import InvalidRequest
+from projects.generation import lifecycle
 from projects.media import MediaInvalid
 from projects.models import ApiKey, Asset, GenerationReference, GenerationTask, Project
 from projects.models.ledger import usd
@@ -40,7 +41,6 @@ from projects.services.assets import (
     upload_probed,
 )
 from projects.services.submit import SUBMIT_JOB
-from projects.services.task_state import task_event_add
 from projects.services.upstream_request import media_reference
 
 logger = logging.getLogger("projects.tasks")
@@ -307,7 +307,7 @@ def _task_write(
         # Their pages list the revisions, and the finals, made from them.
         linked = [t.pk for t in (revised_from, draft_source) if t is not None]
         if linked:
-            GenerationTask.objects.filter(pk__in=linked).touch()
+            lifecycle.touch(task_ids=linked)
         pairs = list(zip(params.references, assets, strict=True))
         GenerationReference.objects.bulk_create(
             GenerationReference(task=task, asset=asset, role=ref.role, position=position)
@@ -316,7 +316,7 @@ def _task_write(
         hold = generation_task_hold(task=task, shown_micro=params.shown_cost_micro)
         if also_write is not None:
             also_write(task)
-        task_event_add(
+        lifecycle.event_add(
             task_id=task.pk,
             kind="created",
             message=f"Created by {user.get_username()}"

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from projects.crashpoints import crashpoint
+from projects.generation import lifecycle
 from projects.media import MediaInfo, MediaInvalid, VideoInfo, make_poster, probe_media, probe_video
 from projects.media_frames import write_last_frame
 from projects.models import GenerationTask
@@ -34,7 +35,6 @@ from projects.providers.downloads import (
 )
 from projects.providers.registry import get_provider
 from projects.services.leases import RenewingThread
-from projects.services.task_state import task_event_add, task_finish
 from projects.storage import StorageConflict, delete_quietly, output_key, save_file, temp_dir
 
 logger = logging.getLogger("projects.tasks")
@@ -69,9 +69,13 @@ class DownloadLeaseKeeper(RenewingThread):
 
     def renew(self) -> bool:
         until = timezone.now() + self.lease
-        renewed = GenerationTask.objects.filter(
-            pk=self.task_id, status=Status.DOWNLOADING, lease_until=self.until
-        ).update(lease_until=until, next_poll_at=until)
+        renewed = lifecycle.reschedule(
+            self.task_id,
+            statuses=[Status.DOWNLOADING],
+            where=Q(lease_until=self.until),
+            lease_until=until,
+            next_poll_at=until,
+        )
         if renewed:  # else the task ended or another job took it: nothing to keep
             self.until = until
         return bool(renewed)
@@ -92,11 +96,13 @@ def generation_task_store_outputs(*, task_id: str) -> None:
     """
     now = timezone.now()
     lease = download_lease()
-    claimed = GenerationTask.objects.filter(
-        Q(lease_until__isnull=True) | Q(lease_until__lte=now),
-        pk=task_id,
-        status=Status.DOWNLOADING,
-    ).update(lease_until=now + lease, next_poll_at=now + lease)
+    claimed = lifecycle.reschedule(
+        task_id,
+        statuses=[Status.DOWNLOADING],
+        where=Q(lease_until__isnull=True) | Q(lease_until__lte=now),
+        lease_until=now + lease,
+        next_poll_at=now + lease,
+    )
     until = now + lease
     if not claimed:
         logger.info(
@@ -130,7 +136,7 @@ def generation_task_store_outputs(*, task_id: str) -> None:
         _retry_later(task, f"Storage error ({type(exc).__name__}: {exc}).")
         return
     crashpoint("before_settle")
-    if task_finish(
+    if lifecycle.finish(
         task_id=task_id,
         status=Status.SUCCEEDED,
         from_statuses=[Status.DOWNLOADING],
@@ -285,7 +291,9 @@ def _store_picture(task: GenerationTask, url: str, filename: str) -> str:
 
 
 def _picture_dropped(task: GenerationTask, filename: str, why: str) -> None:
-    task_event_add(task_id=task.pk, kind="store_warning", message=f"{filename} not saved: {why}")
+    lifecycle.event_add(
+        task_id=task.pk, kind="store_warning", message=f"{filename} not saved: {why}"
+    )
 
 
 def _suffix(url: str, default: str) -> str:
@@ -300,10 +308,13 @@ def _retry_later(task: GenerationTask, message: str) -> None:
         _fail(task, f"{message} Gave up after {attempts - 1} attempts.")
         return
     delay = min(600, settings.SEEDANCE_STORE_RETRY_SECONDS * 2 ** (attempts - 1))
-    GenerationTask.objects.filter(pk=task.pk, status=Status.DOWNLOADING).update(
-        lease_until=None, next_poll_at=timezone.now() + timedelta(seconds=delay)
+    lifecycle.reschedule(
+        task.pk,
+        statuses=[Status.DOWNLOADING],
+        lease_until=None,
+        next_poll_at=timezone.now() + timedelta(seconds=delay),
     )
-    task_event_add(
+    lifecycle.event_add(
         task_id=task.pk,
         kind="store_retry",
         message=f"{message} Trying again in {delay:g} s.",
@@ -334,14 +345,16 @@ def _refresh_links_or_fail(task: GenerationTask, exc: LinkExpired) -> None:
     if snapshot.status != UpstreamStatus.SUCCEEDED or not snapshot.video_url:
         _fail(task, f"{exc.message} The gateway no longer offers the video.")
         return
-    GenerationTask.objects.filter(pk=task.pk, status=Status.DOWNLOADING).update(
+    lifecycle.record(
+        task.pk,
+        statuses=[Status.DOWNLOADING],
         output_url=snapshot.video_url,
         cover_url=snapshot.cover_url,
         last_frame_url=snapshot.last_frame_url,
         lease_until=None,
         next_poll_at=timezone.now(),
     )
-    task_event_add(
+    lifecycle.event_add(
         task_id=task.pk,
         kind="links_refreshed",
         message="The output link had expired; got a fresh one from the gateway.",
@@ -349,7 +362,7 @@ def _refresh_links_or_fail(task: GenerationTask, exc: LinkExpired) -> None:
 
 
 def _fail(task: GenerationTask, message: str) -> None:
-    if task_finish(
+    if lifecycle.finish(
         task_id=task.pk,
         status=Status.FAILED,
         from_statuses=[Status.DOWNLOADING],

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from projects.audit import audit_record
 from projects.exceptions import InvalidStateTransition
+from projects.generation import lifecycle
 from projects.models import GenerationTask
 from projects.queue import enqueue_on_commit
 from projects.services.submit import SUBMIT_JOB
-from projects.services.task_state import task_event_add, task_finish, task_transition
 
 Status = GenerationTask.Status
 
@@ -36,11 +36,13 @@ def generation_task_poll_now(*, task: GenerationTask, actor: AbstractBaseUser) -
     task is sent, a submit_unknown one reconciled, a queued or running one asked about, a
     downloading one copied again. Returns False when the task already ended."""
     with transaction.atomic():
-        changed = GenerationTask.objects.filter(
-            pk=task.pk, status__in=GenerationTask.ACTIVE
-        ).update(next_poll_at=timezone.now(), lease_until=None)
+        changed = lifecycle.reschedule(
+            task.pk, statuses=GenerationTask.ACTIVE, next_poll_at=timezone.now(), lease_until=None
+        )
         if changed:
-            task_event_add(task_id=task.pk, kind="admin", message=f"{actor} asked for a check now.")
+            lifecycle.event_add(
+                task_id=task.pk, kind="admin", message=f"{actor} asked for a check now."
+            )
             _audit(task, actor, "poll_now")
     return bool(changed)
 
@@ -49,7 +51,7 @@ def generation_task_reconcile_now(*, task: GenerationTask, actor: AbstractBaseUs
     """Reconcile a submit_unknown task at once, in this request (one gateway call, bounded by
     SEEDANCE_HTTP_TIMEOUT), and say what came of it. Raises InvalidStateTransition unless the
     task's submit is unconfirmed."""
-    from projects.services.polling import generation_task_reconcile
+    from projects.services.reconcile import generation_task_reconcile
 
     task.refresh_from_db()
     if task.status != Status.SUBMIT_UNKNOWN:
@@ -74,7 +76,9 @@ def generation_task_reconcile_now(*, task: GenerationTask, actor: AbstractBaseUs
     else:
         outcome = "the gateway lists nothing yet (its list lags); asked again shortly"
     with transaction.atomic():
-        task_event_add(task_id=task.pk, kind="admin", message=f"{actor} reconciled: {outcome}.")
+        lifecycle.event_add(
+            task_id=task.pk, kind="admin", message=f"{actor} reconciled: {outcome}."
+        )
         _audit(task, actor, "reconciled", outcome=outcome, now=after.status)
     return outcome
 
@@ -83,14 +87,14 @@ def generation_task_resubmit(*, task: GenerationTask, actor: AbstractBaseUser) -
     """Send a submit_unknown task again. Only for an admin who checked at the gateway that
     the lost request created nothing: otherwise the gateway bills twice."""
     with transaction.atomic():
-        if not task_transition(
+        if not lifecycle.transition(
             task_id=task.pk,
             from_statuses=[Status.SUBMIT_UNKNOWN],
             to_status=Status.PENDING,
             next_poll_at=timezone.now(),
         ):
             raise InvalidStateTransition("Only a task whose submit is unconfirmed can be resent.")
-        task_event_add(
+        lifecycle.event_add(
             task_id=task.pk,
             kind="admin",
             message=f"{actor} confirmed nothing was created upstream; resending.",
@@ -107,7 +111,7 @@ def generation_task_adopt_upstream(
     if not upstream_task_id:
         raise InvalidStateTransition("Enter the gateway's task id first.")
     with transaction.atomic():
-        if not task_transition(
+        if not lifecycle.transition(
             task_id=task.pk,
             from_statuses=[Status.SUBMIT_UNKNOWN],
             to_status=Status.QUEUED,
@@ -116,7 +120,7 @@ def generation_task_adopt_upstream(
             next_poll_at=timezone.now(),
         ):
             raise InvalidStateTransition("Only a task whose submit is unconfirmed can adopt an id.")
-        task_event_add(
+        lifecycle.event_add(
             task_id=task.pk,
             kind="admin",
             message=f"{actor} attached upstream task {upstream_task_id}.",
@@ -130,7 +134,7 @@ def generation_task_fail(
     """End an active task as failed (its hold is released, nothing charged). Returns False
     when it had already ended."""
     with transaction.atomic():
-        ended = task_finish(
+        ended = lifecycle.finish(
             task_id=task.pk,
             status=Status.FAILED,
             error_code="admin",

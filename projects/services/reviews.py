@@ -22,11 +22,13 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from projects.access import REVIEWER, ROLE_RANK, team_role, team_roles
 from projects.audit import audit_record
 from projects.exceptions import ApplicationError, InvalidStateTransition
+from projects.generation import lifecycle
 from projects.models import GenerationTask, Review
 from projects.services.generation import GenerationParams, generation_task_create
 
@@ -103,11 +105,13 @@ def _decide(*, task: GenerationTask, user: AbstractBaseUser, decision: str, comm
         raise ApplicationError(f"Keep the comment under {MAX_COMMENT} characters.")
     now = timezone.now()
     with transaction.atomic():
-        changed = GenerationTask.objects.filter(
-            pk=task.pk,
-            status=GenerationTask.Status.SUCCEEDED,
-            review_state=ReviewState.AWAITING,
-        ).update(review_state=decision, reviewed_at=now)
+        changed = lifecycle.record(
+            task.pk,
+            statuses=[GenerationTask.Status.SUCCEEDED],
+            where=Q(review_state=ReviewState.AWAITING),
+            review_state=decision,
+            reviewed_at=now,
+        )
         if not changed:
             raise InvalidStateTransition(NOT_AWAITING)
         review = Review.objects.create(task=task, reviewer=user, decision=decision, comment=comment)

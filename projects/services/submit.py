@@ -2,7 +2,7 @@
 
 `generation_task_submit` claims the task, calls the gateway once, and records the outcome; a
 lost answer is never resubmitted blindly (it becomes submit_unknown and is reconciled,
-services/polling.py). Tasks are created, and this job enqueued, by services/generation.py.
+services/sweep.py). Tasks are created, and this job enqueued, by services/generation.py.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from projects.crashpoints import crashpoint
+from projects.generation import lifecycle
 from projects.models import GenerationTask
 from projects.providers.base import (
     ProviderOutcomeUnknown,
@@ -26,7 +27,6 @@ from projects.providers.base import (
 from projects.providers.registry import UnknownProvider, get_provider
 from projects.services.gateway_status import gateway_call
 from projects.services.poll_schedule import next_poll_time
-from projects.services.task_state import task_event_add, task_finish, task_transition
 from projects.services.upstream_request import request_for_task, upstream_deadline
 
 logger = logging.getLogger("projects.tasks")
@@ -46,8 +46,10 @@ def generation_task_submit(*, task_id: str) -> None:
     the request went out but the answer was lost (reconciled, never resubmitted blindly).
     """
     now = timezone.now()
-    claimed = GenerationTask.objects.filter(pk=task_id, status=Status.PENDING).update(
-        status=Status.SUBMITTING,
+    claimed = lifecycle.transition(
+        task_id=task_id,
+        from_statuses=[Status.PENDING],
+        to_status=Status.SUBMITTING,
         next_poll_at=now + timedelta(seconds=settings.SEEDANCE_SUBMIT_LEASE),
         submit_attempts=F("submit_attempts") + 1,
         submitted_at=now,  # when the create went out; reconciliation searches from here
@@ -63,15 +65,17 @@ def generation_task_submit(*, task_id: str) -> None:
         if wait:
             # A create answered only when the video is done (AceData without a callback):
             # the lease must outlast it, or the sweep would call the submit lost meanwhile.
-            GenerationTask.objects.filter(pk=task_id, status=Status.SUBMITTING).update(
+            lifecycle.reschedule(
+                task_id,
+                statuses=[Status.SUBMITTING],
                 next_poll_at=timezone.now()
-                + timedelta(seconds=wait + settings.SEEDANCE_SUBMIT_LEASE)
+                + timedelta(seconds=wait + settings.SEEDANCE_SUBMIT_LEASE),
             )
         crashpoint("before_submit")
         with gateway_call(task.provider):
             result = provider.submit(request)
     except (ImproperlyConfigured, UnknownProvider) as exc:
-        task_finish(
+        lifecycle.finish(
             task_id=task_id,
             status=Status.FAILED,
             from_statuses=[Status.SUBMITTING],
@@ -80,14 +84,14 @@ def generation_task_submit(*, task_id: str) -> None:
         )
         return
     except ProviderOutcomeUnknown as exc:
-        if task_transition(
+        if lifecycle.transition(
             task_id=task_id,
             from_statuses=[Status.SUBMITTING],
             to_status=Status.SUBMIT_UNKNOWN,
             next_poll_at=reconcile_first_time(),
             error_message=exc.message,
         ):
-            task_event_add(
+            lifecycle.event_add(
                 task_id=task_id,
                 kind="submit_unknown",
                 message=f"{exc.message} The task may exist upstream; it will be reconciled, "
@@ -98,7 +102,7 @@ def generation_task_submit(*, task_id: str) -> None:
         _submit_retry_later(task, exc)
         return
     except ProviderRejectedError as exc:
-        task_finish(
+        lifecycle.finish(
             task_id=task_id,
             status=Status.FAILED,
             from_statuses=[Status.SUBMITTING],
@@ -108,7 +112,7 @@ def generation_task_submit(*, task_id: str) -> None:
         return
     crashpoint("after_submit")
     with transaction.atomic():
-        moved = task_transition(
+        moved = lifecycle.transition(
             task_id=task_id,
             from_statuses=[Status.SUBMITTING],
             to_status=Status.RUNNING if result.status == "running" else Status.QUEUED,
@@ -120,7 +124,7 @@ def generation_task_submit(*, task_id: str) -> None:
             error_message="",
         )
         if moved:
-            task_event_add(
+            lifecycle.event_add(
                 task_id=task_id,
                 kind="submitted",
                 message=f"Accepted by {task.provider} as {result.upstream_id}.",
@@ -142,7 +146,7 @@ def reconcile_first_time() -> datetime:
 def _submit_retry_later(task: GenerationTask, exc: ProviderTransientError) -> None:
     attempts = task.submit_attempts
     if attempts >= MAX_SUBMIT_ATTEMPTS:
-        task_finish(
+        lifecycle.finish(
             task_id=task.pk,
             status=Status.FAILED,
             from_statuses=[Status.SUBMITTING],
@@ -151,13 +155,13 @@ def _submit_retry_later(task: GenerationTask, exc: ProviderTransientError) -> No
         )
         return
     delay = max(exc.retry_after or 0.0, min(300.0, 5.0 * 2 ** (attempts - 1)))
-    if task_transition(
+    if lifecycle.transition(
         task_id=task.pk,
         from_statuses=[Status.SUBMITTING],
         to_status=Status.PENDING,
         next_poll_at=timezone.now() + timedelta(seconds=delay),
     ):
-        task_event_add(
+        lifecycle.event_add(
             task_id=task.pk,
             kind="submit_retry",
             message=f"{exc.message} Trying again in {delay:.0f} s.",

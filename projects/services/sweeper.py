@@ -20,7 +20,7 @@ from projects.callback_reach import log_callback_notice_once
 from projects.providers.registry import callback_gateway_labels
 from projects.queue import enqueue
 from projects.services.leases import LeaseKeeper, lease_acquire, lease_release
-from projects.services.polling import generation_tasks_sweep
+from projects.services.sweep import generation_tasks_sweep
 
 logger = logging.getLogger("projects.tasks")
 SWEEP_JOB = "projects.tasks.generation_tasks_sweep"

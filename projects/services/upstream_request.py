@@ -3,7 +3,7 @@ the callback URL where one is sent, Ark's draft and option fields) and how long 
 may take over it.
 
 `request_for_task` is called when a task is submitted and when a lost submit is reconciled
-(services/submit.py, services/polling.py); `media_reference` also when a request is checked
+(services/submit.py, services/sweep.py); `media_reference` also when a request is checked
 before anything is stored (services/generation.py).
 """
 

@@ -41,7 +41,7 @@ from projects.services.generation import (
     ReferenceInput,
     generation_task_create,
 )
-from projects.services.polling import generation_tasks_sweep
+from projects.services.sweep import generation_tasks_sweep
 from projects.storage import signed_url
 
 
