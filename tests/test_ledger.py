@@ -296,3 +296,18 @@ def test_an_adjustment_records_exactly_what_it_was_and_refuses_in_words(team, ta
     assert refund.memo == ("goodwill " * 50)[:300] and refund.created_by == admin
     assert account(team).balance_micro == 11 * DOLLAR + 1
     assert ledger_problems()[0] == []
+
+
+def test_a_release_names_the_holds_task_project_and_member(team, task):
+    hold(task)
+    release = ledger.credit_release(task_id=task.pk)
+    assert release.memo == "" and release.amount_micro == 3 * DOLLAR
+    assert (release.task_id, release.project_id, release.user_id) == (
+        task.pk,
+        task.project_id,
+        task.created_by_id,
+    )
+    other = GenerationTaskFactory(project=task.project)
+    hold(other)
+    long = ledger.credit_release(task_id=other.pk, memo="m" * 400)
+    assert long.memo == "m" * 300
