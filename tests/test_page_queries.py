@@ -13,6 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from projects.generation import lifecycle
 from projects.selectors import GALLERY_PAGE_SIZE, REVIEW_PAGE_SIZE
 from tests.page_rows import page_world
 
@@ -146,5 +147,5 @@ def test_a_tile_that_changed_is_rendered_anew():
         return found[: found.index("</a>")]
 
     assert "Rendering…" in tile()
-    world.project.generation_tasks.filter(pk=running.pk).update(status="failed")
+    lifecycle.finish(task_id=running.pk, status="failed", from_statuses=["running"])
     assert "Rendering…" not in tile() and ">Failed<" in tile()
