@@ -14,7 +14,8 @@ class ApplicationError(Exception):
 class InvalidRequest(ApplicationError):
     """A generation request that breaks a gateway's limits: `errors` is {field: message}
     with fields model, prompt, ratio, resolution, duration, generate_audio, watermark, seed,
-    references, provider. Nothing was stored, sent or held."""
+    references, provider, service_tier, and Ark's draft, frames, camera_fixed and
+    execution_expires_after (providers/option_check.py). Nothing was stored, sent or held."""
 
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__(" ".join(errors.values()))

@@ -79,11 +79,20 @@ def _fresh_page_cache():
     caches["pages"].clear()
 
 
+# The session simulator's render and queue times, upstream seconds (research §5).
+SIM_RENDER_RANGE = (60.0, 180.0)
+SIM_QUEUE_RANGE = (1.0, 8.0)
+
+
 @pytest.fixture(scope="session")
 def simulator_process() -> RunningSimulator:
     cache = Path(django_settings.VAR_DIR) / "sim-cache"
     sim = start_simulator(
-        cache_dir=cache, speed=200.0, seed=7, render_range=(60.0, 180.0), queue_range=(1.0, 8.0)
+        cache_dir=cache,
+        speed=200.0,
+        seed=7,
+        render_range=SIM_RENDER_RANGE,
+        queue_range=SIM_QUEUE_RANGE,
     )
     yield sim
     sim.stop()
@@ -95,6 +104,9 @@ def sim(simulator_process, settings) -> RunningSimulator:
     """The simulator, emptied, with every provider pointed at it."""
     simulator_process.engine.reset()
     simulator_process.engine.fault_rate = 0.0
+    # A test that reshaped renders must not slow every later test on this worker.
+    simulator_process.engine.render_range = SIM_RENDER_RANGE
+    simulator_process.engine.queue_range = SIM_QUEUE_RANGE
     providers = {}
     dialects = {dialect.name for dialect in simulator_process.server.dialects}
     for name, conf in settings.SEEDANCE_PROVIDERS.items():

@@ -29,11 +29,12 @@ def watch_render(page) -> tuple[list[int], list[bool]]:
 
 @pytest.mark.parametrize(("provider", "cancellable"), [("tokenhub", False), ("alltoken", True)])
 def test_progress_moves_and_cancel_shows_only_where_it_works(
-    live_server, sim, settings, provider, cancellable
+    live_server, sim, settings, provider, cancellable, monkeypatch
 ):
     settings.SITE_URL = live_server.url
-    sim.engine.render_range = (RENDER_S * 200, RENDER_S * 200)
-    sim.engine.queue_range = (1.0, 1.0)
+    # Put back after the test: every later test on this worker shares the simulator.
+    monkeypatch.setattr(sim.engine, "render_range", (RENDER_S * 200, RENDER_S * 200))
+    monkeypatch.setattr(sim.engine, "queue_range", (1.0, 1.0))
     # A 4 s 480p clip is expected to take 30 + 18 x 4 x 0.7 = 80.4 gateway seconds; make
     # that the real render time, so the bar's estimate and the render agree.
     settings.SEEDANCE_UPSTREAM_TIME_SCALE = RENDER_S / 80.4

@@ -9,7 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import TestCase
+from django.test import Client, TestCase
+from django.urls import reverse
 from django.utils import timezone
 
 from projects.exceptions import InvalidRequest
@@ -300,3 +301,30 @@ def test_acedata_sends_frames_and_camera_fixed_as_prompt_flags(sim, project, mem
     (body,) = creates(sim, "acedata")
     text = body["content"][0]["text"]
     assert "--frames 33" in text and "--cf true" in text and "--dur" not in text
+
+
+def test_the_form_refuses_a_draft_above_480p_and_render_final_a_draft_still_running(
+    sim, project, member
+):
+    client = Client()
+    client.force_login(member)
+    url = reverse("projects:generation_new", args=[project.pk])
+    choice = {"provider": "ark", "model": PRO_1_5["ark"], "draft": "on"}
+    narrowed = client.get(url, choice).content.decode()  # as htmx draws it again
+    assert '<option value="480p"' in narrowed and '<option value="720p"' not in narrowed
+    # Without the browser's re-render the server still says why.
+    response = client.post(
+        url,
+        {**choice, "prompt": "A boat", "ratio": "16:9", "resolution": "720p", "duration": "4"},
+    )
+    assert response.status_code == 400
+    assert "Ark renders a draft at 480p only, not 720p" in response.content.decode()
+    assert not GenerationTask.objects.exists()
+    with TestCase.captureOnCommitCallbacks(execute=False):  # the submit job is not run
+        draft = generation_task_create(project=project, user=member, params=draft_params())
+    response = client.post(
+        reverse("projects:generation_final", args=[draft.pk]), {"resolution": "720p"}, follow=True
+    )
+    assert "The draft has not finished yet" in response.content.decode()
+    assert GenerationTask.objects.count() == 1
+    assert CreditEntry.objects.filter(kind="hold").count() == 1  # the draft's own

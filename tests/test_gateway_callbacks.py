@@ -119,7 +119,7 @@ def test_a_forged_ark_callback_gets_404_and_changes_nothing(site, sim, project, 
     assert task.status == Status.QUEUED
 
 
-def test_replayed_and_foreign_ark_callbacks_change_nothing(site, sim, project, member):
+def test_replayed_and_foreign_ark_callbacks_change_nothing(site, sim, project, member, monkeypatch):
     done = wait_until_terminal(create_task(project=project, user=member, params=ark_params()))
     assert done.status == Status.SUCCEEDED
     old_body = delivered(sim, done)[0]["body"]
@@ -129,15 +129,21 @@ def test_replayed_and_foreign_ark_callbacks_change_nothing(site, sim, project, m
     done.refresh_from_db()
     assert done.status == Status.SUCCEEDED and sim.engine.counters["ark:get"] == gets
 
+    # Queued upstream from its create on: a queue of 5-40 ms at 200x could end (and call
+    # back "running") before the test held it.
+    monkeypatch.setattr(sim.engine, "queue_range", (1e9, 1e9))
     waiting = create_task(project=project, user=member, params=ark_params())
     waiting.refresh_from_db()
-    sim.engine.tasks[waiting.upstream_task_id].queue_s = 1e9
     # Another task's "succeeded" body sent to this task's URL: ignored, nothing fetched.
     foreign = post(callback_url_for(waiting), delivered(sim, done)[-1]["body"])
     assert foreign.text == "ignored"
     # A body claiming a non-final status needs no confirmation: noted, nothing fetched.
     gets = sim.engine.counters["ark:get"]
-    early = post(callback_url_for(waiting), {**old_body, "id": waiting.upstream_task_id})
+    # (Claiming "queued": a "running" one would rightly show the task rendering.)
+    early = post(
+        callback_url_for(waiting),
+        {**old_body, "id": waiting.upstream_task_id, "status": "queued"},
+    )
     assert old_body["status"] in ("queued", "running") and early.text == "noted"
     assert sim.engine.counters["ark:get"] == gets
     # "running" shows at once on the page; no money moves on it, and only the gateway's own
@@ -152,12 +158,14 @@ def test_replayed_and_foreign_ark_callbacks_change_nothing(site, sim, project, m
     assert post(callback_url_for(waiting), b"not json").status_code == 400
 
 
-def test_thirty_replayed_endings_make_one_gateway_request(site, sim, project, member):
+def test_thirty_replayed_endings_make_one_gateway_request(site, sim, project, member, monkeypatch):
     done = wait_until_terminal(create_task(project=project, user=member, params=ark_params()))
     ending = delivered(sim, done, final="succeeded")[-1]["body"]
+    # Queued upstream from its create on: a queue of 5-40 ms at 200x could end (and call
+    # back "running") before the test held it.
+    monkeypatch.setattr(sim.engine, "queue_range", (1e9, 1e9))
     waiting = create_task(project=project, user=member, params=ark_params())
-    waiting.refresh_from_db()
-    sim.engine.tasks[waiting.upstream_task_id].queue_s = 1e9  # the gateway says queued
+    waiting.refresh_from_db()  # the gateway says queued
     gets = sim.engine.counters["ark:get"]
     answers = [
         post(callback_url_for(waiting), {**ending, "id": waiting.upstream_task_id}).text

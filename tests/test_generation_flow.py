@@ -95,7 +95,7 @@ def test_store_job_delivered_twice_stores_one_output(sim, project, member, setti
     task.refresh_from_db()
     assert (task.video.name, task.video_sha256, task.finished_at) == first
     folder = Path(default_storage.path(task.video.name)).parent
-    # TokenHub's cover, and the video's own last frame (TokenHub gives none).
+    # TokenHub returns no last frame: the video's own is stored (projects/media_frames.py).
     assert sorted(p.name for p in folder.iterdir()) == ["cover.jpg", "last_frame.png", "video.mp4"]
     assert sim.engine.counters["tokenhub:file"] == 2  # one video + one cover download
 

@@ -141,7 +141,6 @@ def test_the_gateway_fetches_a_presigned_reference_and_the_output_lands_in_s3(
     assert "X-Amz-Expires=176400" in fetch["url"]  # SEEDANCE_REFERENCE_LINK_TTL, 49 h
     assert fetch["status"] == 200 and fetch["size"] == image.size_bytes
     outputs = f"teams/{project.team_id}/outputs/{task.pk}/"
-    # The cover, the video's own last frame (the gateway gave none) and the video.
     assert s3.keys(outputs) == [outputs + n for n in ("cover.jpg", "last_frame.png", "video.mp4")]
     assert stored_sha256(task.video.name) == task.video_sha256
 

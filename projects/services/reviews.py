@@ -169,12 +169,18 @@ def generation_retry_initial(*, task: GenerationTask) -> dict[str, Any]:
         "watermark": task.watermark,
         "seed": task.seed,
         "service_tier": task.service_tier,
-        "draft": task.draft,
-        "frames": task.frames,
-        "camera_fixed": bool(task.camera_fixed),
-        "expires_after_hours": (task.execution_expires_after or 0) // 3600 or None,
+        **_option_initial(task),
         **_reference_initial(task),
     }
+
+
+def _option_initial(task: GenerationTask) -> dict[str, Any]:
+    # Ark's further options (projects/option_fields.py), where the task used them.
+    values: dict[str, Any] = {"draft": task.draft, "frames": task.frames}
+    values["camera_fixed"] = bool(task.camera_fixed)
+    if task.execution_expires_after:
+        values["expires_after_hours"] = task.execution_expires_after // 3600
+    return {key: value for key, value in values.items() if value}
 
 
 def _reference_initial(task: GenerationTask) -> dict[str, Any]:
