@@ -180,10 +180,6 @@ def test_revise_a_rejected_video_links_the_new_generation(sim, video, reviewer, 
         "watermark": False,
         "seed": None,
         "service_tier": "default",
-        "draft": False,
-        "frames": None,
-        "camera_fixed": False,
-        "expires_after_hours": None,
         "revised_from": str(video.pk),
     }
     revision = generation_revise(

@@ -19,8 +19,8 @@ The policy, for a task whose render is expected to take E upstream seconds
   from 0.5 E + I (§5: a 5 s 720p render takes 60-180 s, so none ends much before 0.5 E) until
   2 E; then growing by half up to SEEDANCE_POLL_MAX_INTERVAL. So a render that ends in the
   expected range is noticed within 12 s and stored within 15 s of the gateway finishing
-  (bench/polling.py: seedance2.ink at real time, docs/performance.md "Following renders"), for 6 requests
-  on the median render (E = 120 s: polls at 72, 84, 96, ... s).
+  (bench/polling.py: seedance2.ink at real time, docs/performance.md "Following renders"), for
+  6 requests on the median render (E = 120 s: polls at 72, 84, 96, ... s).
 Errors back off exponentially; a gateway's Retry-After (real seconds) is never undercut.
 """
 
