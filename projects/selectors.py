@@ -30,8 +30,7 @@ from projects.models import (
 )
 
 ReviewState = GenerationTask.ReviewState
-# Tiles per gallery page and videos per review-queue page: a screenful or two. Each review
-# item is a player whose metadata the browser loads, hence fewer.
+# Tiles per gallery page and videos per review-queue page (each loads a player: fewer).
 GALLERY_PAGE_SIZE = 24
 REVIEW_PAGE_SIZE = 10
 

@@ -17,7 +17,7 @@ from projects.api import callbacks as api_callbacks
 from projects.api import errors as api_errors
 from projects.api.endpoints import KeyAuth
 from projects.api.forms import ProjectChoice
-from projects.forms import GenerationForm
+from projects.generation_form import GenerationForm
 from projects.models.api_keys import ApiKeyManager
 from projects.providers import acedata, alltoken, byteplus, seedance2ink, tokenhub
 from seedance_web import admin

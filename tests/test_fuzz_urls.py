@@ -21,6 +21,7 @@ import pytest
 from django.test import Client
 
 from projects import forms as project_forms
+from projects import generation_form
 from tests.url_patterns import (  # noqa: F401 (world_fixture is the "world" fixture)
     KWARGS,
     PATTERNS,
@@ -64,7 +65,7 @@ NASTY_TEXT = [
 FIELD_NAMES = sorted(
     {
         name
-        for form in vars(project_forms).values()
+        for form in [*vars(project_forms).values(), *vars(generation_form).values()]
         if isinstance(form, type) and hasattr(form, "base_fields")
         for name in form.base_fields
     }

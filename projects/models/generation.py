@@ -150,7 +150,6 @@ class GenerationTask(models.Model):
         "projects.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
     )
 
-
     class Meta:
         ordering = ["-created_at"]
         indexes = [

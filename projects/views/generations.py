@@ -18,7 +18,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from projects.access import MEMBER, access_generation_task, access_project, may_change, min_role
 from projects.exceptions import ApplicationError, InvalidRequest
-from projects.forms import GenerationForm, ReviewForm
+from projects.forms import ReviewForm
+from projects.generation_form import GenerationForm
 from projects.models import GenerationTask, Project
 from projects.money import billing
 from projects.money.spend import task_money
