@@ -102,10 +102,13 @@ def test_ark_callbacks_finish_the_task_with_no_sweep(site, sim, project, member)
     assert sim.engine.counters["ark:create"] == 1
 
 
-def test_a_forged_ark_callback_gets_404_and_changes_nothing(site, sim, project, member):
+def test_a_forged_ark_callback_gets_404_and_changes_nothing(
+    site, sim, project, member, monkeypatch
+):
+    # Queued upstream from its create on (a 5-40 ms queue at 200x could end first).
+    monkeypatch.setattr(sim.engine, "queue_range", (1e9, 1e9))
     task = create_task(project=project, user=member, params=ark_params())
     task.refresh_from_db()
-    sim.engine.tasks[task.upstream_task_id].queue_s = 1e9  # stays queued upstream
     time.sleep(0.3)  # let the queued callback come and go
     task.refresh_from_db()
     before = (task.status, task.poll_count, sim.engine.counters["ark:get"])
