@@ -64,6 +64,7 @@ def test_the_estimate_is_the_hold_for_every_mix_on_every_gateway(
     live_server, sim, settings, library
 ):
     settings.SEEDANCE_JOBS_INLINE = False  # the hold is the point; nothing need be sent
+    settings.SEEDANCE_SUBMIT_RATE = "1000/m"  # thirty submits in well under a minute
     project, ids = library
     outcomes: dict[tuple[str, str], str] = {}
     with chromium_page() as page:
