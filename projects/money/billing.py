@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -33,9 +34,12 @@ from projects.money.pricing import Quote, quote, seconds_text
 logger = logging.getLogger("projects.money.ledger")
 
 
-def generation_task_quote(task: GenerationTask) -> Quote:
-    """The worst-case price of a stored task: its choices, its reference video seconds and
-    whether it has reference files, priced on the day it was created. Raises NoPrice."""
+def generation_task_quote(
+    task: GenerationTask, *, has_references: bool | None = None, at: datetime | None = None
+) -> Quote:
+    """The worst-case price of a task: its choices, its reference video seconds and whether
+    it has reference files, priced on the day it was created. For a task not yet saved, give
+    `has_references` and `at` (the moment it is being created). Raises NoPrice."""
     return quote(
         provider=task.provider,
         model=task.model,
@@ -45,9 +49,9 @@ def generation_task_quote(task: GenerationTask) -> Quote:
         ratio=task.ratio,
         service_tier=task.service_tier,
         input_video_seconds=task.input_video_seconds,
-        has_references=task.references.exists(),
+        has_references=task.references.exists() if has_references is None else has_references,
         frames=task.frames,
-        at=task.created_at,
+        at=at or task.created_at,
     )
 
 
@@ -111,13 +115,9 @@ def generation_estimate(
     return Estimate(quote=price, balance=balance, budgets=states, problem=problem)
 
 
-def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None) -> CreditEntry:
-    """Hold the task's worst-case cost (`generation_task_quote`) from its team's credit,
-    checking every budget under the account lock. Must run in the transaction that created
-    `task` (after its references), so a refusal (NoPrice, PriceChanged, InsufficientCredits,
-    BudgetExceeded) rolls the task back with it. `shown_micro` is the estimate the user saw:
-    a hold of any other amount is refused (PriceChanged), naming the new amount."""
-    price = generation_task_quote(task)
+def generation_price_check(price: Quote, *, shown_micro: int | None) -> None:
+    """Refuse with PriceChanged, naming the new amount, when `shown_micro` (the estimate the
+    user saw, micro-USD) is given and is not `price`'s amount."""
     if shown_micro is not None and shown_micro != price.amount_micro:
         raise PriceChanged(
             f"This request costs up to {usd(price.amount_micro)} ({price.quantity_text} x "
@@ -129,6 +129,21 @@ def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None
             )
             + ". Nothing was held; check the new estimate and submit again."
         )
+
+
+def generation_task_hold(
+    *, task: GenerationTask, shown_micro: int | None = None, price: Quote | None = None
+) -> CreditEntry:
+    """Hold the task's worst-case cost (`price`, else `generation_task_quote`) from its
+    team's credit, checking every budget under the account lock. Must run in the transaction
+    that created `task` (after its references), so a refusal (NoPrice, PriceChanged,
+    InsufficientCredits, BudgetExceeded) rolls the task back with it. `shown_micro` is the
+    estimate the user saw: a hold of any other amount is refused (PriceChanged), naming the
+    new amount. services/generation.py prices the request before its transaction (the price
+    rule is read outside the account lock and SQLite's write lock) and passes `price`."""
+    if price is None:
+        price = generation_task_quote(task)
+    generation_price_check(price, shown_micro=shown_micro)
     project = task.project
     return credit_hold(
         task=task,

@@ -27,7 +27,11 @@ from projects.generation import lifecycle
 from projects.media import MediaInvalid
 from projects.models import ApiKey, Asset, GenerationReference, GenerationTask, Project
 from projects.models.ledger import usd
-from projects.money.billing import generation_task_hold
+from projects.money.billing import (
+    generation_price_check,
+    generation_task_hold,
+    generation_task_quote,
+)
 from projects.money.pricing import input_video_seconds
 from projects.providers.base import GenerationRequest, MediaReference
 from projects.providers.capabilities import ROLES, frames_seconds
@@ -270,40 +274,45 @@ def _task_write(
 ) -> GenerationTask:
     now = timezone.now()
     assets = [new_assets.get(i) or ref.asset for i, ref in enumerate(params.references)]
+    task = GenerationTask(
+        project=project,
+        created_by=user,
+        provider=params.provider,
+        model=request.model,
+        prompt=request.prompt,
+        ratio=request.ratio,
+        resolution=request.resolution,
+        duration=request.duration,
+        generate_audio=request.generate_audio,
+        watermark=request.watermark,
+        seed=request.seed,
+        revised_from=revised_from,
+        api_key=api_key,
+        status=Status.PENDING,
+        next_poll_at=now + SUBMIT_WATCHDOG,
+        expected_render_s=expected_render_seconds(
+            duration=request.duration, resolution=request.resolution
+        ),
+        service_tier=request.service_tier,
+        draft=request.draft,
+        draft_source=draft_source,
+        frames=request.frames,
+        camera_fixed=request.camera_fixed,
+        execution_expires_after=request.execution_expires_after,
+        # Billed as input seconds beside the output's (TokenHub guide; Ark's tokens). The
+        # form's estimate sums the same way (pricing.input_video_seconds).
+        input_video_seconds=input_video_seconds(
+            [r.duration_s for r in request.references if r.kind == "video"]
+        ),
+    )
+    # Priced before the transaction: the price rule's read need not wait for, nor hold, the
+    # account lock (on SQLite the write lock). A refusal here writes nothing.
+    price = generation_task_quote(task, has_references=bool(params.references), at=now)
+    generation_price_check(price, shown_micro=params.shown_cost_micro)
     with transaction.atomic():
         for asset in new_assets.values():
             asset.save(force_insert=True)
-        task = GenerationTask.objects.create(
-            project=project,
-            created_by=user,
-            provider=params.provider,
-            model=request.model,
-            prompt=request.prompt,
-            ratio=request.ratio,
-            resolution=request.resolution,
-            duration=request.duration,
-            generate_audio=request.generate_audio,
-            watermark=request.watermark,
-            seed=request.seed,
-            revised_from=revised_from,
-            api_key=api_key,
-            status=Status.PENDING,
-            next_poll_at=now + SUBMIT_WATCHDOG,
-            expected_render_s=expected_render_seconds(
-                duration=request.duration, resolution=request.resolution
-            ),
-            service_tier=request.service_tier,
-            draft=request.draft,
-            draft_source=draft_source,
-            frames=request.frames,
-            camera_fixed=request.camera_fixed,
-            execution_expires_after=request.execution_expires_after,
-            # Billed as input seconds beside the output's (TokenHub guide; Ark's tokens). The
-            # form's estimate sums the same way (pricing.input_video_seconds).
-            input_video_seconds=input_video_seconds(
-                [r.duration_s for r in request.references if r.kind == "video"]
-            ),
-        )
+        task.save(force_insert=True)
         # Their pages list the revisions, and the finals, made from them.
         linked = [t.pk for t in (revised_from, draft_source) if t is not None]
         if linked:
@@ -313,7 +322,7 @@ def _task_write(
             GenerationReference(task=task, asset=asset, role=ref.role, position=position)
             for position, (ref, asset) in enumerate(pairs)
         )
-        hold = generation_task_hold(task=task, shown_micro=params.shown_cost_micro)
+        hold = generation_task_hold(task=task, price=price)
         if also_write is not None:
             also_write(task)
         lifecycle.event_add(
