@@ -492,7 +492,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
-    "style-src": ["'self'", "'unsafe-inline'"],  # style="" attributes in the templates
+    "style-src": ["'self'"],  # no inline styles: tests/test_browser_csp.py
     "img-src": ["'self'", "data:", "blob:", "https:"],
     "media-src": ["'self'", "blob:", "https:"],
     "connect-src": ["'self'"],

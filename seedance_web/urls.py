@@ -3,7 +3,9 @@ team API."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from projects.access import MEMBER, min_role
 from projects.views.auth import RateLimitedLoginView
@@ -16,6 +18,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("media/s/<str:token>", signed_media, name="signed_media"),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico on pages without our <link rel="icon"> (the admin's).
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
     # The team API, Ark-compatible (projects/api/): API keys, not sessions.
     path("api/v3/", include(("projects.api.urls", "arkapi"), namespace="arkapi")),
     path("", include("projects.urls")),
