@@ -60,8 +60,11 @@ class Stack:
     embedded SQLite + ORM broker to PostgreSQL / Redis."""
 
     speed: float = 1.0
-    render: tuple[float, float] = (60.0, 180.0)
-    queue: tuple[float, float] = (1.0, 8.0)
+    # Uniform draws of render and queue times (upstream seconds); None: the simulator's model
+    # (projects/upstream_sim/render_time.py), with `sim_args` such as ["--noise", "0.1"].
+    render: tuple[float, float] | None = (60.0, 180.0)
+    queue: tuple[float, float] | None = (1.0, 8.0)
+    sim_args: list[str] = field(default_factory=list)
     workers: int = 4
     clusters: int = 1
     fault_rate: float = 0.0
@@ -153,14 +156,9 @@ class Stack:
             str(self.sim_port),
             "--speed",
             repr(self.speed),
-            "--render-min",
-            repr(self.render[0]),
-            "--render-max",
-            repr(self.render[1]),
-            "--queue-min",
-            repr(self.queue[0]),
-            "--queue-max",
-            repr(self.queue[1]),
+            *_range_args("render", self.render),
+            *_range_args("queue", self.queue),
+            *self.sim_args,
             "--fault-rate",
             repr(self.fault_rate),
             "--seed",
@@ -222,3 +220,10 @@ def wait_http(url: str, process: subprocess.Popen, timeout: float = 60.0) -> Non
         except httpx.HTTPError:
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not answer within {timeout} s")
+
+
+def _range_args(name: str, bounds: tuple[float, float] | None) -> list[str]:
+    """simulate_upstream's --NAME-min/--NAME-max for a pinned range, [] for the model."""
+    if bounds is None:
+        return []
+    return [f"--{name}-min", repr(bounds[0]), f"--{name}-max", repr(bounds[1])]

@@ -23,6 +23,10 @@ printed in gateway seconds, i.e. real seconds x speed). Figures per completed ta
     .venv/bin/python bench/polling.py                       # 100 and 1000 tasks, real time
     .venv/bin/python bench/polling.py --tasks 200 --speed 4 --provider tokenhub
     .venv/bin/python bench/polling.py --database-url postgres://... --redis-url redis://...
+    .venv/bin/python bench/polling.py --spread --provider tokenhub --tasks 1000 --warm 200
+
+`--spread` (bench/spread.py): renders timed by the simulator's model over a realistic mix,
+today's fixed schedule beside the one that follows the render estimate, and the naive poller.
 """
 
 from __future__ import annotations
@@ -33,11 +37,13 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from harness import Stack, median, percentile  # noqa: E402
+from spread import WARM_ENV, mix, run_spread  # noqa: E402
 
 MODELS = {
     "ark": "doubao-seedance-2-0-260128",
@@ -59,8 +65,14 @@ def main() -> None:
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the scratch dirs (logs)")
+    parser.add_argument("--spread", action="store_true", help="the realistic mix (spread.py)")
+    parser.add_argument("--warm", type=int, default=200, help="--spread: history tasks first")
+    parser.add_argument("--noise", type=float, default=None, help="--spread: render sigma")
+    parser.add_argument("--seed", type=int, default=1, help="--spread: the mix's seed")
     parser.add_argument("--run", help=argparse.SUPPRESS)  # internal: one mode in this process
     args = parser.parse_args()
+    if args.spread and args.modes == parser.get_default("modes"):
+        args.modes = "today,learned,naive-5s"
     if args.run:
         mode, count = args.run.split(":")
         print(json.dumps(run_one(mode, int(count), args)))
@@ -89,14 +101,24 @@ def main() -> None:
 
 
 def passthrough(args: argparse.Namespace) -> list[str]:
-    out = [
-        "--provider",
-        args.provider,
-        "--speed",
-        repr(args.speed),
-        "--workers",
-        str(args.workers),
-    ] + (["--keep"] if args.keep else [])
+    out = (
+        [
+            "--provider",
+            args.provider,
+            "--speed",
+            repr(args.speed),
+            "--workers",
+            str(args.workers),
+            "--warm",
+            str(args.warm),
+            "--seed",
+            str(args.seed),
+        ]
+        + (["--keep"] if args.keep else [])
+        + (["--spread"] if args.spread else [])
+    )
+    if args.noise is not None:
+        out += ["--noise", repr(args.noise)]
     if args.database_url:
         out += ["--database-url", args.database_url]
     if args.redis_url:
@@ -106,23 +128,39 @@ def passthrough(args: argparse.Namespace) -> list[str]:
 
 def run_one(mode: str, count: int, args: argparse.Namespace) -> dict:
     ours = mode != "naive-5s"
+    modelled = {"render": None, "queue": None} if args.spread else {}
     stack = Stack(
+        **modelled,
+        sim_args=[] if args.noise is None else ["--noise", repr(args.noise)],
         speed=args.speed,
         database_url=args.database_url,
         redis_url=args.redis_url,
         workers=args.workers,
         clusters=1 if ours else 0,
-        web=mode in ("callbacks", "auto"),
+        web=mode in ("callbacks", "auto") or (args.spread and ours),
         keep=args.keep,
         env={
             "SEEDANCE_CALLBACKS": {"callbacks": "on", "auto": "auto"}.get(mode, "off"),
             "SEEDANCE_SWEEP_SECONDS": "55",
+            **WARM_ENV.get(mode, {}),
         },
     )
     with stack:
         stack.django_setup()
-        if ours:
+        if ours and args.spread:
+            upstream = run_spread(
+                stack,
+                provider=args.provider,
+                model=MODELS[args.provider],
+                warm=args.warm,
+                count=count,
+                seed=args.seed,
+                funder=_fund,
+            )
+        elif ours:
             upstream = submit_through_the_app(stack, count, args.provider)
+        elif args.spread:
+            upstream = naive_poll(stack, count, args.provider, shapes=_naive_shapes(count, args))
         else:
             upstream = naive_poll(stack, count, args.provider)
         stats = stack.sim("/_sim/stats")
@@ -161,7 +199,7 @@ def submit_through_the_app(stack: Stack, count: int, provider: str) -> dict[str,
     )
     for _ in range(count):
         generation_task_create(project=project, user=user, params=params)
-    deadline = time.monotonic() + (stack.render[1] + stack.queue[1]) / stack.speed * 2 + 180
+    deadline = time.monotonic() + _longest(stack) / stack.speed * 2 + 180
     while time.monotonic() < deadline:
         if not GenerationTask.objects.filter(status__in=GenerationTask.ACTIVE).exists():
             break
@@ -174,15 +212,37 @@ def submit_through_the_app(stack: Stack, count: int, provider: str) -> dict[str,
     }
 
 
+def _longest(stack: Stack) -> float:
+    """Upstream seconds the longest render and queue take (the model's: about 900)."""
+    if stack.render is None or stack.queue is None:
+        return 900.0
+    return stack.render[1] + stack.queue[1]
+
+
 def _fund(team, count: int) -> None:
     from projects.money.ledger import credit_grant
 
     credit_grant(team=team, amount_micro=count * 10_000_000, actor=None, memo="bench/polling.py")
 
 
-def naive_poll(stack: Stack, count: int, provider: str) -> dict[str, float | None]:
-    """The baseline: create `count` upstream tasks, then ask about each one every 5 s until
-    it ends; {upstream id: unix time it was seen finished}."""
+def _naive_shapes(count: int, args: argparse.Namespace) -> list[dict]:
+    """The measured part of the --spread mix (the naive poller needs no history)."""
+    from spread import resolutions_of
+
+    shapes = mix(
+        args.warm + count,
+        resolutions=resolutions_of(args.provider, MODELS[args.provider]),
+        seed=args.seed,
+    )
+    return shapes[args.warm :]
+
+
+def naive_poll(
+    stack: Stack, count: int, provider: str, shapes: list[dict] | None = None
+) -> dict[str, float | None]:
+    """The baseline: create `count` upstream tasks (of `shapes`' durations and resolutions,
+    without references: it has no library to send them from), then ask about each one every
+    5 s until it ends; {upstream id: unix time it was seen finished}."""
     from projects.providers.base import GenerationRequest
     from projects.providers.registry import get_provider
 
@@ -194,11 +254,15 @@ def naive_poll(stack: Stack, count: int, provider: str) -> dict[str, float | Non
         resolution="720p",
         duration=5,
     )
+    requests = [
+        replace(request, duration=s["duration"], resolution=s["resolution"])
+        for s in shapes or [{"duration": 5, "resolution": "720p"}] * count
+    ]
     with ThreadPoolExecutor(16) as pool:
-        ids = list(pool.map(lambda _: adapter.submit(request).upstream_id, range(count)))
+        ids = list(pool.map(lambda r: adapter.submit(r).upstream_id, requests))
         seen: dict[str, float | None] = dict.fromkeys(ids)
         pending = set(ids)
-        deadline = time.monotonic() + (stack.render[1] + stack.queue[1]) / stack.speed * 2 + 60
+        deadline = time.monotonic() + _longest(stack) / stack.speed * 2 + 60
         while pending and time.monotonic() < deadline:
             round_started = time.monotonic()
 
@@ -242,9 +306,16 @@ def figures(
 
 
 def print_table(rows: list[dict], args: argparse.Namespace) -> None:
+    renders = "renders 60-180 s + 1-8 s queue"
+    if args.spread:
+        sigma = "0.05" if args.noise is None else f"{args.noise:g}"
+        renders = (
+            f"renders by the model (render_time.py, noise sigma {sigma}), mix seed {args.seed}, "
+            f"{args.warm} tasks of history first"
+        )
     print(
         f"\nbench/polling.py  provider={args.provider}  speed=x{args.speed:g}  "
-        f"renders 60-180 s + 1-8 s queue  (delays in gateway seconds)"
+        f"{renders}  (delays in gateway seconds)"
     )
     header = (
         f"{'tasks':>5}  {'mode':<10} {'done':>5}  {'status req/task':>17}  "

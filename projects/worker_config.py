@@ -22,6 +22,9 @@ class WorkerConfig:
 
     - poll_min_interval_s / poll_max_interval_s: bounds of a task's own status polls
       (upstream s; services/poll_schedule.py).
+    - estimate_min_samples: finished tasks of a kind (gateway, model, resolution, duration
+      band) the render estimate needs before a polled task's schedule follows it
+      (services/render_estimate.py); fewer: the fixed schedule.
     - batch_poll_interval_s: how often a gateway that answers for many tasks is asked
       (upstream s).
     - upstream_time_scale: real seconds per upstream second (1; 1/speed against a fast
@@ -40,6 +43,7 @@ class WorkerConfig:
 
     poll_min_interval_s: float
     poll_max_interval_s: float
+    estimate_min_samples: int
     batch_poll_interval_s: float
     upstream_time_scale: float
     sweep_s: float
@@ -56,6 +60,7 @@ class WorkerConfig:
 SETTING_OF = {
     "poll_min_interval_s": "SEEDANCE_POLL_MIN_INTERVAL",
     "poll_max_interval_s": "SEEDANCE_POLL_MAX_INTERVAL",
+    "estimate_min_samples": "SEEDANCE_POLL_ESTIMATE_MIN_SAMPLES",
     "batch_poll_interval_s": "SEEDANCE_BATCH_POLL_INTERVAL",
     "upstream_time_scale": "SEEDANCE_UPSTREAM_TIME_SCALE",
     "sweep_s": "SEEDANCE_SWEEP_SECONDS",

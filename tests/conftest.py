@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from projects.models import GenerationTask, Membership
 from projects.services.generation import GenerationParams
+from projects.services.render_estimate import render_estimate_cache_clear
 from projects.services.sweep import generation_tasks_sweep
 from projects.upstream_sim.server import RunningSimulator, start_simulator
 from tests.factories import MembershipFactory, ProjectFactory, TeamFactory, UserFactory
@@ -77,6 +78,8 @@ def _fresh_page_cache():
     """Kept page fragments (projects/page_cache.py) start empty in each test: their keys hold
     task versions, which start again at 1 in every test's database."""
     caches["pages"].clear()
+    # Render estimates are kept per process for a while (services/render_estimate.py).
+    render_estimate_cache_clear()
 
 
 # The session simulator's render and queue times, upstream seconds (research §5).

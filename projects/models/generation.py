@@ -165,6 +165,12 @@ class GenerationTask(models.Model):
             ),
             models.Index(fields=["status", "next_poll_at"], name="task_status_due"),
             models.Index(fields=["review_state", "finished_at"], name="task_review_queue"),
+            # The render estimator's history (services/render_estimate.py): recent finished
+            # tasks of one gateway, model and resolution.
+            models.Index(
+                fields=["provider", "model", "resolution", "status", "finished_at"],
+                name="task_estimate_history",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta
 
 from projects.models import GenerationTask
 from projects.providers.registry import batch_size, uses_callbacks
+from projects.services.render_estimate import RenderEstimate, render_estimate
 from projects.worker_config import worker_config
 
 EARLIEST_FRACTION = 0.5  # no render ends sooner than about half its expected time (§5)
@@ -42,6 +43,12 @@ LAG_TARGET = 12.0
 CALLBACK_FIRST_FRACTION = 1.3
 CALLBACK_INTERVAL_FRACTION = 0.3
 MAX_ERROR_DELAY = 300.0  # upstream seconds
+# With a learned estimate (services/render_estimate.py): the first ask at this quantile, each
+# later ask covering ASK_MASS of the probability left, at most LEARNED_LAG_TARGET upstream
+# seconds apart (a render is noticed within it, stored about 2 s later).
+FIRST_QUANTILE = 0.1
+ASK_MASS = 0.5
+LEARNED_LAG_TARGET = 7.0
 
 
 def upstream_delay(*, task: GenerationTask, age: float, errors: int = 0) -> float:
@@ -59,6 +66,9 @@ def upstream_delay(*, task: GenerationTask, age: float, errors: int = 0) -> floa
     elif batch_size(task.provider):
         delay = config.batch_poll_interval_s
     else:
+        estimate = render_estimate(task)
+        if estimate.learned:
+            return _backed_off(learned_delay(estimate, age), errors)
         interval = max(config.poll_min_interval_s, min(LAG_TARGET, INTERVAL_FRACTION * expected))
         # The first poll comes one interval after the earliest a render ends.
         first = EARLIEST_FRACTION * expected + interval
@@ -69,6 +79,44 @@ def upstream_delay(*, task: GenerationTask, age: float, errors: int = 0) -> floa
             interval = min(longest, interval * 1.5 ** min(20.0, overdue / interval))
         delay = interval
     return _backed_off(delay, errors)
+
+
+def learned_delay(estimate: RenderEstimate, age: float) -> float:
+    """Upstream seconds to the next ask of a polled task whose render time is estimated from
+    history, `age` upstream seconds after it was sent: first at the low quantile, then each
+    ask ASK_MASS of the probability left later, LEARNED_LAG_TARGET apart at most (and
+    SEEDANCE_POLL_MIN_INTERVAL at least); past the last quantile, growing by half to
+    SEEDANCE_POLL_MAX_INTERVAL."""
+    config = worker_config()
+    first = estimate.quantile(FIRST_QUANTILE)
+    if age < first:
+        return first - age
+    last = estimate.quantile(1.0)
+    if age < last:
+        done = estimate.cdf(age)
+        step = estimate.quantile(done + ASK_MASS * (1.0 - done)) - age
+        return max(config.poll_min_interval_s, min(LEARNED_LAG_TARGET, step))
+    overdue = (age - last) / LEARNED_LAG_TARGET
+    grown = LEARNED_LAG_TARGET * 1.5 ** min(20.0, overdue)
+    return max(config.poll_min_interval_s, min(config.poll_max_interval_s, grown))
+
+
+def ask_gap(*, task: GenerationTask, age: float) -> float:
+    """Upstream seconds between the ask the schedule made just before `age` (or the send) and
+    `age`, for a task that is asked about by the schedule alone (0 for a gateway that calls
+    back: its answer comes as the render ends). Half of it is how late, on average, an ask
+    sees a render that ended since the one before (services/refresh.py)."""
+    if uses_callbacks(task.provider):
+        return 0.0
+    if batch_size(task.provider):
+        return min(age, worker_config().batch_poll_interval_s)
+    asked = 0.0
+    for _ in range(1000):
+        step = upstream_delay(task=task, age=asked)
+        if asked + step >= age - 0.5:  # the ask at `age` itself (a little late, as swept)
+            break
+        asked += step
+    return age - asked
 
 
 def _backed_off(delay: float, errors: int) -> float:

@@ -4,6 +4,8 @@ or the task's ending."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -22,8 +24,9 @@ from projects.providers.registry import get_provider
 from projects.queue import enqueue_on_commit
 from projects.services.gateway_status import gateway_call
 from projects.services.outputs import generation_task_store_outputs, store_pickup
-from projects.services.poll_schedule import next_poll_time
+from projects.services.poll_schedule import ask_gap, next_poll_time
 from projects.services.upstream_errors import failure_message
+from projects.worker_config import worker_config
 
 Status = GenerationTask.Status
 STORE_JOB = "projects.tasks.generation_task_store_outputs"
@@ -165,7 +168,7 @@ def generation_task_apply_snapshot(
                 usage=snapshot.usage,
                 upstream_duration_s=snapshot.duration_s,
                 vendor_cost=(snapshot.vendor_cost or task.vendor_cost)[:64],
-                upstream_finished_at=now,
+                upstream_finished_at=_finished_moment(task, now),
                 started_at=task.started_at or now,
                 next_poll_at=now + store_pickup(),
                 lease_until=None,  # a callback's claim; the store job takes its own
@@ -203,3 +206,13 @@ def generation_task_apply_snapshot(
         upstream_status=snapshot.raw_status[:40],
         upstream_finished_at=now,
     )
+
+
+def _finished_moment(task: GenerationTask, now: datetime) -> datetime:
+    """When the gateway most likely finished a render that an ask at `now` saw finished: half
+    way back to the ask before (poll_schedule.ask_gap; `now` itself for a gateway that calls
+    back). The render estimator learns from it (services/render_estimate.py)."""
+    scale = worker_config().upstream_time_scale
+    sent = task.submitted_at or task.created_at
+    age = max(0.0, (now - sent).total_seconds() / scale)
+    return now - timedelta(seconds=0.5 * ask_gap(task=task, age=age) * scale)

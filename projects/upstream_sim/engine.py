@@ -2,7 +2,9 @@
 injected faults, the requests it received, and the callbacks it owes.
 
 Time: each task has a queue time and a render time in *upstream seconds*; the clock runs
-`speed` upstream seconds per real second, so `speed=10` turns a 120 s render into 12 s.
+`speed` upstream seconds per real second, so `speed=10` turns a 120 s render into 12 s. The
+times follow a model of a real gateway's (render_time.py: model, resolution, output seconds,
+references, load, noise) unless `render_range` / `queue_range` pin a uniform draw.
 Everything here is thread-safe: the HTTP server handles each connection on its own thread.
 """
 
@@ -22,10 +24,12 @@ from typing import Any
 
 import httpx
 
+from projects.upstream_sim import render_time
 from projects.upstream_sim.callbacks import CallbackSender
 from projects.upstream_sim.faults import FAULT_KINDS, Fault
 from projects.upstream_sim.media_fetch import ReferenceFetcher
 from projects.upstream_sim.outputs import OutputFiles
+from projects.upstream_sim.render_time import TimeModel
 
 logger = logging.getLogger(__name__)
 
@@ -83,15 +87,16 @@ class SimTask:
         return self.created_at + self.queue_s + self.render_s
 
 
-class SimEngine(OutputFiles, CallbackSender, ReferenceFetcher):
+class SimEngine(OutputFiles, CallbackSender, ReferenceFetcher, TimeModel):
     """Tasks, faults, request log and callbacks of one simulator instance."""
 
     def __init__(
         self,
         *,
         speed: float = 10.0,
-        render_range: tuple[float, float] = (60.0, 180.0),
-        queue_range: tuple[float, float] = (1.0, 8.0),
+        render_range: tuple[float, float] | None = None,
+        queue_range: tuple[float, float] | None = None,
+        noise_sigma: float = render_time.NOISE_SIGMA,
         cache_dir: Path,
         seed: int | None = None,
         link_ttl: float = 3600.0,
@@ -101,6 +106,7 @@ class SimEngine(OutputFiles, CallbackSender, ReferenceFetcher):
         self.speed = speed
         self.render_range = render_range
         self.queue_range = queue_range
+        self.noise_sigma = noise_sigma
         self.cache_dir = cache_dir
         self.link_ttl = link_ttl
         self.fault_rate = fault_rate
@@ -279,8 +285,8 @@ class SimEngine(OutputFiles, CallbackSender, ReferenceFetcher):
                 body=body,
                 created_at=self.now(),
                 created_wall=time.time(),
-                queue_s=self._rng.uniform(*self.queue_range),
-                render_s=self._rng.uniform(*self.render_range),
+                queue_s=self._queue_draw(dialect),
+                render_s=self._render_draw(model, resolution, duration_s, body),
                 duration_s=duration_s,
                 resolution=resolution,
                 ratio=ratio,

@@ -26,17 +26,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--render-min",
             type=float,
-            default=60.0,
-            help="Shortest render, upstream seconds (default 60).",
+            default=None,
+            help="Shortest render, upstream seconds: with --render-max, a uniform draw in place "
+            "of the render-time model (projects/upstream_sim/render_time.py).",
         )
         parser.add_argument(
-            "--render-max",
-            type=float,
-            default=180.0,
-            help="Longest render, upstream seconds (default 180).",
+            "--render-max", type=float, default=None, help="Longest render, upstream seconds."
         )
-        parser.add_argument("--queue-min", type=float, default=1.0)
-        parser.add_argument("--queue-max", type=float, default=8.0)
+        parser.add_argument("--queue-min", type=float, default=None)
+        parser.add_argument("--queue-max", type=float, default=None)
+        parser.add_argument(
+            "--noise",
+            type=float,
+            default=None,
+            help="The render-time model's lognormal sigma (default 0.05).",
+        )
         parser.add_argument(
             "--fault-rate",
             type=float,
@@ -62,8 +66,9 @@ class Command(BaseCommand):
             options["host"],
             options["port"],
             speed=options["speed"],
-            render_range=(options["render_min"], options["render_max"]),
-            queue_range=(options["queue_min"], options["queue_max"]),
+            render_range=_pinned(options["render_min"], options["render_max"]),
+            queue_range=_pinned(options["queue_min"], options["queue_max"]),
+            **({} if options["noise"] is None else {"noise_sigma": options["noise"]}),
             cache_dir=Path(options["cache_dir"]),
             seed=options["seed"],
             link_ttl=options["link_ttl"],
@@ -83,3 +88,8 @@ class Command(BaseCommand):
         finally:
             server.server_close()
             server.engine.stop()
+
+
+def _pinned(low: float | None, high: float | None) -> tuple[float, float] | None:
+    """A uniform draw's range when both ends are given, else None (the model)."""
+    return None if low is None or high is None else (low, high)
