@@ -46,6 +46,7 @@ def test_all_answer_200_with_each_check_and_every_gateway(settings):
         "last_error_at": None,
         "last_error_kind": "",
         "last_error_status": None,
+        "render": {"p50_s": None, "p90_s": None, "samples": 0},
     }
     assert body["gateways"]["ark"]["configured"] is False
     for secret in (settings.SECRET_KEY, settings.SEEDANCE_PROVIDERS["tokenhub"]["api_key"]):

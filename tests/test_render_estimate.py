@@ -66,7 +66,8 @@ def history(
 
 def task(**fields):
     fields.setdefault("expected_render_s", 120.0)
-    return GenerationTaskFactory.build(submitted_at=SENT, **fields)
+    fields.setdefault("submitted_at", SENT)
+    return GenerationTaskFactory.build(**fields)
 
 
 def spread(n, low, high):

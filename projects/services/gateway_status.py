@@ -31,6 +31,7 @@ from projects.providers.base import (
     ProviderTransientError,
 )
 from projects.redaction import redact
+from projects.services.render_estimate import gateway_render_summary
 
 logger = logging.getLogger("projects.gateways")
 
@@ -140,7 +141,8 @@ def forget_throttle() -> None:
 def gateway_states() -> dict[str, dict]:
     """{provider: {...}} for every gateway in settings.SEEDANCE_PROVIDERS: `configured`,
     `state` (ok | key_refused | failing | unknown), the last success and error times
-    (ISO 8601 or None), the error's kind and HTTP status. Nothing secret: no messages."""
+    (ISO 8601 or None), the error's kind and HTTP status, and `render`: its recent render
+    times (services/render_estimate.py::gateway_render_summary). Nothing secret: no messages."""
     from django.conf import settings
 
     rows = {row.provider: row for row in GatewayStatus.objects.all()}
@@ -154,6 +156,7 @@ def gateway_states() -> dict[str, dict]:
             "last_error_at": _iso(row.last_error_at if row else None),
             "last_error_kind": row.last_error_kind if row else "",
             "last_error_status": row.last_error_status if row else None,
+            "render": gateway_render_summary(name),
         }
     return states
 

@@ -32,6 +32,7 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from projects.models import GenerationTask
 from projects.worker_config import worker_config
@@ -209,3 +210,54 @@ def quantiles(values: list[float], levels: tuple[float, ...]) -> list[float]:
         above = min(below + 1, last)
         out.append(ordered[below] + (ordered[above] - ordered[below]) * (position - below))
     return out
+
+
+def render_time_left(task: GenerationTask, *, now: datetime) -> float | None:
+    """Real seconds a queued or running task will likely still take (the median of what is
+    left, given it has not ended yet; 0 when it is due any moment), or None once it has run
+    past the high quantile (longer than usual). For the page (templatetags/studio.py)."""
+    estimate = render_estimate(task)
+    scale = worker_config().upstream_time_scale
+    sent = task.submitted_at or task.created_at
+    age = max(0.0, (now - sent).total_seconds() / scale)
+    if age >= estimate.high_s:
+        return None
+    if estimate.learned:
+        done = estimate.cdf(age)
+        left = estimate.quantile(done + 0.5 * (1.0 - done)) - age
+    else:
+        left = estimate.expected_s - age
+    return max(0.0, left) * scale
+
+
+def gateway_render_summary(provider: str) -> dict:
+    """/healthz's render times of a gateway's last HISTORY_ROWS succeeded tasks, any kind:
+    {"p50_s", "p90_s": upstream seconds from send to finish (None without history),
+    "samples"}; cached like the estimates."""
+    key = (provider,)
+    now = time.monotonic()
+    with _lock:
+        hit = _cache.get(key)
+    if hit is None or now - hit[0] >= CACHE_SECONDS:
+        seconds = without_outliers(_history_seconds(provider))
+        hit = (now, (len(seconds), tuple(quantiles(seconds, (0.5, 0.9))) if seconds else ()))
+        with _lock:
+            _cache[key] = hit
+    samples, found = hit[1]
+    p50, p90 = (round(v, 1) for v in found) if found else (None, None)
+    return {"p50_s": p50, "p90_s": p90, "samples": samples}
+
+
+def _history_seconds(provider: str) -> list[float]:
+    rows = (
+        GenerationTask.objects.filter(
+            provider=provider,
+            status=GenerationTask.Status.SUCCEEDED,
+            upstream_finished_at__isnull=False,
+            submitted_at__isnull=False,
+        )
+        .order_by("-finished_at")
+        .values_list("submitted_at", "upstream_finished_at")[:HISTORY_ROWS]
+    )
+    scale = worker_config().upstream_time_scale
+    return [(done - sent).total_seconds() / scale for sent, done in rows if done > sent]

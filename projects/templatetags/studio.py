@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from projects.badges import REVIEW_TONES, TONES
 from projects.models import Asset, GenerationTask
 from projects.services.asset_fit import asset_fit_problem
+from projects.services.render_estimate import render_time_left
 from projects.storage import signed_url
 
 register = template.Library()
@@ -49,6 +50,20 @@ def progress_percent(task: GenerationTask) -> int:
     estimate = 5 + 80 * ratio if ratio <= 1 else 85 + 7 * (1 - 1 / ratio)
     floor = 15 if task.status == Status.RUNNING else 5
     return int(max(floor, estimate))
+
+
+@register.filter
+def time_left(task: GenerationTask) -> str:
+    """What a member is told of a sent task's end, from the render estimate (projects/services/
+    render_estimate.py): "about 1 min 40 s left", "any moment now", or, honestly, "longer than
+    usual" once past the estimate's high quantile."""
+    left = render_time_left(task, now=timezone.now())
+    if left is None:
+        return "longer than usual"
+    if left < 5:
+        return "any moment now"
+    step = 5 if left < 60 else 10  # no false precision
+    return f"about {seconds(step * round(left / step))} left"
 
 
 @register.filter
