@@ -147,8 +147,9 @@ def run_one(mode: str, count: int, args: argparse.Namespace) -> dict:
     )
     with stack:
         stack.django_setup()
+        seen: dict[str, float] | None = None
         if ours and args.spread:
-            upstream = run_spread(
+            upstream, seen = run_spread(
                 stack,
                 provider=args.provider,
                 model=MODELS[args.provider],
@@ -166,6 +167,12 @@ def run_one(mode: str, count: int, args: argparse.Namespace) -> dict:
         stats = stack.sim("/_sim/stats")
         creates = [r for r in stack.sim("/_sim/requests")["requests"] if r["op"] == "create"]
     row = figures(mode, count, upstream, stats, args)
+    notice = [
+        (t - stats["finished_wall"][u]) * args.speed
+        for u, t in (seen if seen is not None else upstream).items()
+        if t is not None and u in stats["finished_wall"]
+    ]
+    row["notice_median"], row["notice_p95"] = median(notice), percentile(notice, 0.95)
     # Which creates carried a callback (Ark/AceData `callback_url`, seedance2.ink `webhookUrl`).
     row["creates_with_callback"] = sum(
         1
@@ -333,7 +340,11 @@ def print_table(rows: list[dict], args: argparse.Namespace) -> None:
             f"{r['asks_median']:>5.0f} {r['asks_p95']:>5.0f}  "
             f"{r['delay_median']:>7.1f} {r['delay_p95']:>7.1f} {r['delay_max']:>7.1f}  "
             f"{r['status_requests_total']:>8}  {r['bench_s']:>6.0f}s"
-            f"  ({r['creates_with_callback']} creates with a callback URL)"
+            + (
+                f"  noticed {r['notice_median']:.1f} / {r['notice_p95']:.1f}"
+                if args.spread
+                else f"  ({r['creates_with_callback']} creates with a callback URL)"
+            )
         )
 
 

@@ -104,8 +104,22 @@ def outcomes(ids: set[int]) -> dict[str, float | None]:
     }
 
 
+def noticed(ids: set[int]) -> dict[str, float]:
+    """{upstream id: unix time a status request first saw the render finished} ("rendered" in
+    the task's history), to tell the schedule's share of the delay from the store's."""
+    from projects.models import TaskEvent
+
+    return {
+        event.task.upstream_task_id: event.created_at.timestamp()
+        for event in TaskEvent.objects.filter(task_id__in=ids, kind="rendered").select_related(
+            "task"
+        )
+    }
+
+
 def run_spread(stack, *, provider: str, model: str, warm: int, count: int, seed: int, funder):
-    """Warm the estimator with `warm` tasks, then send `count` and wait for them."""
+    """Warm the estimator with `warm` tasks, then send `count` and wait for them; (stored,
+    noticed) times of the measured tasks (outcomes, noticed)."""
     from django.core.management import call_command
 
     call_command("seed_demo", verbosity=0, stdout=open("/dev/null", "w"))  # noqa: SIM115
@@ -116,7 +130,7 @@ def run_spread(stack, *, provider: str, model: str, warm: int, count: int, seed:
         wait_ended(submit_mix(stack, provider, model, shapes[:warm], funder), limit_s=limit)
     measured = submit_mix(stack, provider, model, shapes[warm:], funder)
     wait_ended(measured, limit_s=limit)
-    return outcomes(measured)
+    return outcomes(measured), noticed(measured)
 
 
 _asset = {}

@@ -21,6 +21,13 @@ The policy, for a task whose render is expected to take E upstream seconds
   expected range is noticed within 12 s and stored within 15 s of the gateway finishing
   (bench/polling.py: seedance2.ink at real time, docs/performance.md "Following renders"), for
   6 requests on the median render (E = 120 s: polls at 72, 84, 96, ... s).
+  Once the render estimate (services/render_estimate.py) has history for the task's kind
+  (gateway, model, resolution, duration band; SEEDANCE_POLL_ESTIMATE_MIN_SAMPLES tasks), the
+  fixed steps above give way to it: the first ask at the estimate's low quantile
+  (FIRST_QUANTILE, 10 %), then each ask where half the remaining probability has passed
+  (ASK_MASS), at least SEEDANCE_POLL_MIN_INTERVAL and at most LEARNED_LAG_TARGET (7 s)
+  apart, so asks crowd where the end is likely; past the last quantile (98 %), growing by
+  half up to SEEDANCE_POLL_MAX_INTERVAL. Callback and batch gateways are not affected.
 Errors back off exponentially; a gateway's Retry-After (real seconds) is never undercut.
 """
 
