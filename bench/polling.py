@@ -7,6 +7,8 @@ For each task count (default 100 and 1,000) it runs, each in a fresh private dep
   auto       our worker with SEEDANCE_CALLBACKS=auto and SITE_URL on 127.0.0.1 (the default
              on a laptop): no callback URL is sent, so this is polling alone as well
   callbacks  our worker with callbacks on: the gateway calls back, polling is the fallback
+  today      (--spread) our worker, callbacks off, the fixed schedule alone
+  learned    (--spread) our worker, callbacks off, following the render estimate
   naive-5s   the baseline users complain about: every task asked about every 5 s, one request
              each (no worker, no download; detection time only)
 
