@@ -11,6 +11,7 @@ from projects.models.prices import PriceRule
 from projects.models.project_members import ProjectMember
 from projects.models.reviews import Review
 from projects.models.teams import Membership, Project, Team
+from projects.models.variations import VariationBatch
 
 __all__ = [
     "ApiKey",
@@ -30,5 +31,6 @@ __all__ = [
     "Review",
     "TaskEvent",
     "Team",
+    "VariationBatch",
     "WorkerLease",
 ]
