@@ -10,6 +10,7 @@ money/budgets.py.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from projects.money.ledger import (
     Balance,
     credit_balance,
     credit_hold,
+    credit_hold_batch,
     credit_release,
     credit_settle,
     insufficient_credit_message,
@@ -61,6 +63,12 @@ class Estimate:
     balance: Balance
     budgets: list[BudgetState]
     problem: str
+    count: int = 1
+
+    @property
+    def total_micro(self) -> int:
+        """The worst case of all `count` takes (a variation batch), micro-USD; 0 unpriced."""
+        return self.quote.amount_micro * self.count if self.quote is not None else 0
 
 
 def generation_estimate(
@@ -77,11 +85,13 @@ def generation_estimate(
     input_video_seconds: float = 0.0,
     has_references: bool = False,
     frames: int | None = None,
+    count: int = 1,
 ) -> Estimate:
     """The live cost estimate and remaining budgets for the generation form (no lock, no
     write: the submit checks again under the lock). The price is `quote`'s, the function the
     hold uses, with the same inputs the task will have (`input_video_seconds` summed by
-    pricing.input_video_seconds), so what the form shows is what a submit holds."""
+    pricing.input_video_seconds), so what the form shows is what a submit holds. `count`
+    takes (a variation batch) are checked against credit and budgets as one total."""
     balance = credit_balance(team=project.team)
     states = budget_states(team=project.team, project=project, user=user)
     try:
@@ -98,25 +108,23 @@ def generation_estimate(
             frames=frames,
         )
     except NoPrice as exc:
-        return Estimate(quote=None, balance=balance, budgets=states, problem=exc.message)
+        return Estimate(
+            quote=None, balance=balance, budgets=states, problem=exc.message, count=count
+        )
+    total = price.amount_micro * count
     problem = ""
-    if price.amount_micro > balance.balance_micro:
+    if total > balance.balance_micro:
         problem = insufficient_credit_message(
-            team_name=project.team.name,
-            balance_micro=balance.balance_micro,
-            amount_micro=price.amount_micro,
+            team_name=project.team.name, balance_micro=balance.balance_micro, amount_micro=total
         )
     else:
-        problem = budget_refusal(states, amount_micro=price.amount_micro)
-    return Estimate(quote=price, balance=balance, budgets=states, problem=problem)
+        problem = budget_refusal(states, amount_micro=total)
+    return Estimate(quote=price, balance=balance, budgets=states, problem=problem, count=count)
 
 
-def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None) -> CreditEntry:
-    """Hold the task's worst-case cost (`generation_task_quote`) from its team's credit,
-    checking every budget under the account lock. Must run in the transaction that created
-    `task` (after its references), so a refusal (NoPrice, PriceChanged, InsufficientCredits,
-    BudgetExceeded) rolls the task back with it. `shown_micro` is the estimate the user saw:
-    a hold of any other amount is refused (PriceChanged), naming the new amount."""
+def _checked_price(task: GenerationTask, shown_micro: int | None) -> Quote:
+    """`generation_task_quote(task)`, refused with PriceChanged unless it is `shown_micro`
+    (when given), naming the new amount. Raises NoPrice too."""
     price = generation_task_quote(task)
     if shown_micro is not None and shown_micro != price.amount_micro:
         raise PriceChanged(
@@ -129,6 +137,23 @@ def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None
             )
             + ". Nothing was held; check the new estimate and submit again."
         )
+    return price
+
+
+def _memo(price: Quote, task: GenerationTask) -> str:
+    return (
+        f"Up to {price.quantity_text} x {price.rate_text} ({price.basis}; {task.model}, "
+        f"{task.resolution})."
+    )
+
+
+def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None) -> CreditEntry:
+    """Hold the task's worst-case cost (`generation_task_quote`) from its team's credit,
+    checking every budget under the account lock. Must run in the transaction that created
+    `task` (after its references), so a refusal (NoPrice, PriceChanged, InsufficientCredits,
+    BudgetExceeded) rolls the task back with it. `shown_micro` is the estimate the user saw:
+    a hold of any other amount is refused (PriceChanged), naming the new amount."""
+    price = _checked_price(task, shown_micro)
     project = task.project
     return credit_hold(
         task=task,
@@ -138,10 +163,7 @@ def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None
         unit=price.unit,
         quantity=price.quantity,
         rate_micro=price.rate_micro,
-        memo=(
-            f"Up to {price.quantity_text} x {price.rate_text} ({price.basis}; {task.model}, "
-            f"{task.resolution})."
-        ),
+        memo=_memo(price, task),
         guard=lambda account: budgets_check(
             team=project.team,
             project=project,
@@ -149,6 +171,40 @@ def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None
             amount_micro=price.amount_micro,
             at=task.created_at,
             api_key=task.api_key,
+        ),
+    )
+
+
+def generation_batch_hold(
+    *, tasks: Sequence[GenerationTask], shown_micro: int | None = None
+) -> list[CreditEntry]:
+    """Hold the worst-case cost of every take of a variation batch, all or nothing: ONE
+    budget check of the total (len(tasks) x one take's quote, in micro-USD) under the team
+    account's lock, then one hold per take (so each is settled or released on its own by
+    `generation_task_settle`). `tasks` are the same request with different seeds, created in
+    the caller's transaction (after their references); `shown_micro` is ONE take's estimate
+    as the form showed it. Raises NoPrice, PriceChanged, InsufficientCredits or
+    BudgetExceeded (naming the budget, what is left and the batch total): nothing held, and
+    the caller's transaction rolls the tasks back."""
+    first = tasks[0]
+    price = _checked_price(first, shown_micro)
+    project = first.project
+    return credit_hold_batch(
+        tasks=tasks,
+        team_id=project.team_id,
+        amount_micro=price.amount_micro,
+        seconds=price.billed_seconds,
+        unit=price.unit,
+        quantity=price.quantity,
+        rate_micro=price.rate_micro,
+        memo=_memo(price, first) + f" One of {len(tasks)} takes.",
+        guard=lambda account: budgets_check(
+            team=project.team,
+            project=project,
+            user=first.created_by,
+            amount_micro=price.amount_micro * len(tasks),
+            at=first.created_at,
+            api_key=first.api_key,
         ),
     )
 

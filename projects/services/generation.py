@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +25,14 @@ from projects.audit import audit_record
 from projects.exceptions import InvalidRequest
 from projects.generation import lifecycle
 from projects.media import MediaInvalid
-from projects.models import ApiKey, Asset, GenerationReference, GenerationTask, Project
+from projects.models import (
+    ApiKey,
+    Asset,
+    GenerationReference,
+    GenerationTask,
+    Project,
+    VariationBatch,
+)
 from projects.models.ledger import usd
 from projects.money.billing import generation_task_hold
 from projects.money.pricing import input_video_seconds
@@ -217,33 +224,53 @@ def generation_task_create(
     video it redoes (services/reviews.py::generation_revise); `draft_source` is the succeeded
     draft a final is rendered from (services/drafts.py::generation_final_from_draft).
     """
+    draft_task_id = draft_source.upstream_task_id if draft_source is not None else ""
+    with generation_request_prepared(
+        project=project, user=user, params=params, draft_task_id=draft_task_id
+    ) as (request, new_assets):
+        with transaction.atomic():
+            for asset in new_assets.values():
+                asset.save(force_insert=True)
+            task = task_rows_insert(
+                project=project,
+                user=user,
+                params=params,
+                request=request,
+                new_assets=new_assets,
+                revised_from=revised_from,
+                draft_source=draft_source,
+                api_key=api_key,
+            )
+            hold = generation_task_hold(task=task, shown_micro=params.shown_cost_micro)
+            if also_write is not None:
+                also_write(task)
+            task_created_record(task=task, user=user, params=params, held_micro=-hold.amount_micro)
+        return task
+
+
+@contextmanager
+def generation_request_prepared(
+    *, project: Project, user: AbstractBaseUser, params: GenerationParams, draft_task_id: str = ""
+) -> Iterator[tuple[GenerationRequest, dict[int, Asset]]]:
+    """Probe `params`' uploads, check the whole request (`generation_params_check`) and store
+    the uploads' files as new, unsaved library assets; yields (the GenerationRequest, {index
+    in params.references: new Asset}). The caller saves those assets in the transaction that
+    writes the task(s); if its block raises, the stored files are deleted again. Scratch files
+    are gone on exit. Raises InvalidRequest before anything is stored."""
     with ExitStack() as scratch:
         uploads = [
             _probe_reference(scratch, ref) if ref.upload is not None else None
             for ref in params.references
         ]
         request = generation_params_check(
-            params,
-            project=project,
-            uploads=uploads,
-            draft_task_id=draft_source.upstream_task_id if draft_source is not None else "",
+            params, project=project, uploads=uploads, draft_task_id=draft_task_id
         )
         new_assets: dict[int, Asset] = {}
         try:
             for index, probed in enumerate(uploads):
                 if probed is not None:
                     new_assets[index] = asset_store_files(project=project, user=user, probed=probed)
-            return _task_write(
-                project,
-                user,
-                params,
-                request,
-                new_assets,
-                revised_from,
-                draft_source,
-                api_key,
-                also_write,
-            )
+            yield request, new_assets
         except BaseException:
             for asset in new_assets.values():
                 asset_files_delete(asset)
@@ -257,92 +284,104 @@ def _probe_reference(scratch: ExitStack, ref: ReferenceInput) -> ProbedUpload:
         raise InvalidRequest({ref.role: exc.message}) from exc
 
 
-def _task_write(
+def task_rows_insert(
+    *,
     project: Project,
     user: AbstractBaseUser,
     params: GenerationParams,
     request: GenerationRequest,
     new_assets: dict[int, Asset],
-    revised_from: GenerationTask | None,
-    draft_source: GenerationTask | None,
+    revised_from: GenerationTask | None = None,
+    draft_source: GenerationTask | None = None,
     api_key: ApiKey | None = None,
-    also_write: Callable[[GenerationTask], object] | None = None,
+    variation_batch: VariationBatch | None = None,
 ) -> GenerationTask:
+    """Insert a pending task for `request` and its reference rows (`new_assets` already
+    saved, see `generation_request_prepared`). Must run inside the caller's transaction,
+    which then holds its credit (money/billing.py) and calls `task_created_record`."""
     now = timezone.now()
+    task = GenerationTask.objects.create(
+        project=project,
+        created_by=user,
+        provider=params.provider,
+        model=request.model,
+        prompt=request.prompt,
+        ratio=request.ratio,
+        resolution=request.resolution,
+        duration=request.duration,
+        generate_audio=request.generate_audio,
+        watermark=request.watermark,
+        seed=request.seed,
+        revised_from=revised_from,
+        api_key=api_key,
+        variation_batch=variation_batch,
+        status=Status.PENDING,
+        next_poll_at=now + SUBMIT_WATCHDOG,
+        expected_render_s=expected_render_seconds(
+            duration=request.duration, resolution=request.resolution
+        ),
+        service_tier=request.service_tier,
+        draft=request.draft,
+        draft_source=draft_source,
+        frames=request.frames,
+        camera_fixed=request.camera_fixed,
+        execution_expires_after=request.execution_expires_after,
+        # Billed as input seconds beside the output's (TokenHub guide; Ark's tokens). The
+        # form's estimate sums the same way (pricing.input_video_seconds).
+        input_video_seconds=input_video_seconds(
+            [r.duration_s for r in request.references if r.kind == "video"]
+        ),
+    )
+    # Their pages list the revisions, and the finals, made from them.
+    linked = [t.pk for t in (revised_from, draft_source) if t is not None]
+    if linked:
+        lifecycle.touch(task_ids=linked)
     assets = [new_assets.get(i) or ref.asset for i, ref in enumerate(params.references)]
-    with transaction.atomic():
-        for asset in new_assets.values():
-            asset.save(force_insert=True)
-        task = GenerationTask.objects.create(
-            project=project,
-            created_by=user,
-            provider=params.provider,
-            model=request.model,
-            prompt=request.prompt,
-            ratio=request.ratio,
-            resolution=request.resolution,
-            duration=request.duration,
-            generate_audio=request.generate_audio,
-            watermark=request.watermark,
-            seed=request.seed,
-            revised_from=revised_from,
-            api_key=api_key,
-            status=Status.PENDING,
-            next_poll_at=now + SUBMIT_WATCHDOG,
-            expected_render_s=expected_render_seconds(
-                duration=request.duration, resolution=request.resolution
-            ),
-            service_tier=request.service_tier,
-            draft=request.draft,
-            draft_source=draft_source,
-            frames=request.frames,
-            camera_fixed=request.camera_fixed,
-            execution_expires_after=request.execution_expires_after,
-            # Billed as input seconds beside the output's (TokenHub guide; Ark's tokens). The
-            # form's estimate sums the same way (pricing.input_video_seconds).
-            input_video_seconds=input_video_seconds(
-                [r.duration_s for r in request.references if r.kind == "video"]
-            ),
-        )
-        # Their pages list the revisions, and the finals, made from them.
-        linked = [t.pk for t in (revised_from, draft_source) if t is not None]
-        if linked:
-            lifecycle.touch(task_ids=linked)
-        pairs = list(zip(params.references, assets, strict=True))
-        GenerationReference.objects.bulk_create(
-            GenerationReference(task=task, asset=asset, role=ref.role, position=position)
-            for position, (ref, asset) in enumerate(pairs)
-        )
-        hold = generation_task_hold(task=task, shown_micro=params.shown_cost_micro)
-        if also_write is not None:
-            also_write(task)
-        lifecycle.event_add(
-            task_id=task.pk,
-            kind="created",
-            message=f"Created by {user.get_username()}"
-            + (" as a 480p draft" if request.draft else "")
-            + (f" as the final of draft {draft_source.pk}" if draft_source else "")
-            + f"; held {usd(-hold.amount_micro)}.",
-            provider=params.provider,
-            model=request.model,
-            held_micro=-hold.amount_micro,
-            references=[f"{ref.role}:{asset.pk}" for ref, asset in pairs],
-        )
-        audit_record(
-            actor=user,
-            action="generation.submitted",
-            team=project.team,
-            target=task,
-            details={
-                "project": project.name,
-                "provider": params.provider,
-                "model": request.model,
-                "duration": request.duration,
-                "resolution": request.resolution,
-                "revised_from": str(revised_from.pk) if revised_from else None,
-                "draft": request.draft,
-                "draft_source": str(draft_source.pk) if draft_source else None,
-            },
-        )
-        enqueue_on_commit(SUBMIT_JOB, str(task.pk))
+    GenerationReference.objects.bulk_create(
+        GenerationReference(task=task, asset=asset, role=ref.role, position=position)
+        for position, (ref, asset) in enumerate(zip(params.references, assets, strict=True))
+    )
     return task
+
+
+def task_created_record(
+    *, task: GenerationTask, user: AbstractBaseUser, params: GenerationParams, held_micro: int
+) -> None:
+    """The created task's history line ("held $X"), its submit audit row, and its submit job
+    enqueued on commit. Call in the transaction that inserted and held it."""
+    draft_source = task.draft_source
+    revised_from = task.revised_from
+    where = ""
+    if task.draft:
+        where = " as a 480p draft"
+    elif draft_source is not None:
+        where = f" as the final of draft {draft_source.pk}"
+    elif task.variation_batch_id is not None:
+        where = f" as a take of variation batch {task.variation_batch_id} (seed {task.seed})"
+    lifecycle.event_add(
+        task_id=task.pk,
+        kind="created",
+        message=f"Created by {user.get_username()}{where}; held {usd(held_micro)}.",
+        provider=params.provider,
+        model=task.model,
+        held_micro=held_micro,
+        references=[f"{r.role}:{r.asset_id}" for r in task.references.order_by("position")],
+    )
+    audit_record(
+        actor=user,
+        action="generation.submitted",
+        team=task.project.team,
+        target=task,
+        details={
+            "project": task.project.name,
+            "provider": params.provider,
+            "model": task.model,
+            "duration": task.duration,
+            "resolution": task.resolution,
+            "revised_from": str(revised_from.pk) if revised_from else None,
+            "draft": task.draft,
+            "draft_source": str(draft_source.pk) if draft_source else None,
+            "variation_batch": task.variation_batch_id,
+        },
+    )
+    enqueue_on_commit(SUBMIT_JOB, str(task.pk))
