@@ -24,7 +24,15 @@ from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 
 from projects.exceptions import ApplicationError
-from projects.models import Asset, GenerationTask, Membership, Project, ProjectMember, Team
+from projects.models import (
+    Asset,
+    GenerationTask,
+    Membership,
+    Project,
+    ProjectMember,
+    Team,
+    VariationBatch,
+)
 
 MEMBER = Membership.Role.MEMBER
 REVIEWER = Membership.Role.REVIEWER
@@ -229,6 +237,23 @@ def access_generation_task(
     _check_project_visible(user, task.project, role)
     _check_role(user, task.project.team, min_role, role=role)
     return task
+
+
+def access_variation_batch(
+    user: User, batch_id: object, *, min_role: str = MEMBER
+) -> VariationBatch:
+    """The variation batch with `batch_id` (with its project and team) on access_project's
+    rules: Http404 outside its team or restricted project, PermissionDenied below
+    `min_role`; its `viewer_role` is the user's role in the team."""
+    batches = VariationBatch.objects.select_related("project__team")
+    batch = _one(_with_viewer_role(batches, user, "project__team"), batch_id)
+    role = _viewer_role(user, batch) if batch is not None else None
+    if role is None:
+        raise Http404("No such variation batch.")
+    batch.viewer_role = role
+    _check_project_visible(user, batch.project, role)
+    _check_role(user, batch.project.team, min_role, role=role)
+    return batch
 
 
 def access_team_spend(user: User, team_id: object) -> Team:

@@ -8,7 +8,16 @@ role. A new URL keyword argument must be added to that test's KWARGS.
 from django.urls import path
 
 from projects.api import views as api_keys
-from projects.views import assets, drafts, generations, projects, reviews, spend, teams
+from projects.views import (
+    assets,
+    drafts,
+    generations,
+    projects,
+    reviews,
+    spend,
+    teams,
+    variations,
+)
 
 app_name = "projects"
 
@@ -37,6 +46,12 @@ urlpatterns = [
     path("g/<uuid:task_id>/review/", reviews.generation_review, name="generation_review"),
     path("g/<uuid:task_id>/final/", drafts.generation_render_final, name="generation_final"),
     path("review/", reviews.review_queue, name="review_queue"),
+    path("v/<uuid:batch_id>/", variations.variation_compare, name="variation_compare"),
+    path(
+        "v/<uuid:batch_id>/pick/<uuid:task_id>/",
+        variations.variation_pick_take,
+        name="variation_pick",
+    ),
     path("t/<uuid:team_id>/", teams.team_detail, name="team_detail"),
     path("t/<uuid:team_id>/members/", teams.team_member_save, name="team_member_save"),
     path("t/<uuid:team_id>/members/remove/", teams.team_member_delete, name="team_member_delete"),

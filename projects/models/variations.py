@@ -1,6 +1,8 @@
 """Variation batches: one request generated N times with different seeds, and the take the
 team picked (services/variations.py)."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -15,6 +17,7 @@ class VariationBatch(models.Model):
     the take a member chose on the compare page (None until then). Review shows the pick
     first. `count` is the number of takes asked for (2-8)."""
 
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey(
         "projects.Project", on_delete=models.CASCADE, related_name="variation_batches"
     )
