@@ -89,6 +89,19 @@ def _admin_object_id(world: World, pattern_id: str) -> str:
     return str(obj.pk) if obj is not None else "1"
 
 
+def _batch_id(world: World, _pattern_id: str) -> object:
+    """A variation batch of our member's, with our finished task as a take (made on first use)."""
+    from projects.models import VariationBatch
+
+    batch = VariationBatch.objects.filter(project=world.project).first()
+    if batch is None:
+        batch = VariationBatch.objects.create(
+            project=world.project, created_by=world.member, count=2
+        )
+        GenerationTask.objects.filter(pk=world.task.pk).update(variation_batch=batch)
+    return batch.pk
+
+
 def _api_key_id(world: World, _pattern_id: str) -> object:
     """Our member's API key (made on first use)."""
     from datetime import timedelta
@@ -123,6 +136,7 @@ KWARGS: dict[str, Callable[[World, str], object]] = {
     "task_id": lambda world, _: world.task.pk,
     "team_id": lambda world, _: world.team.pk,
     "asset_id": lambda world, _: world.asset.pk,
+    "batch_id": _batch_id,
     "token": _token,
     "key_id": _api_key_id,
     "rest": lambda world, _: "contents/nothing-here",  # the team API's catch-all 404
@@ -134,7 +148,7 @@ KWARGS: dict[str, Callable[[World, str], object]] = {
     "url": lambda world, _: "projects/nothing-here/",
 }
 # Keywords naming one of a team's objects: an outsider must get 404 for these.
-OBJECT_KWARGS = {"project_id", "task_id", "team_id", "asset_id", "key_id"}
+OBJECT_KWARGS = {"project_id", "task_id", "team_id", "asset_id", "key_id", "batch_id"}
 
 # Views marked login_not_required, and how each refuses a stranger without its secret.
 PUBLIC: dict[str, dict[str, int]] = {

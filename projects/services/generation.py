@@ -381,7 +381,7 @@ def task_created_record(
             "revised_from": str(revised_from.pk) if revised_from else None,
             "draft": task.draft,
             "draft_source": str(draft_source.pk) if draft_source else None,
-            "variation_batch": task.variation_batch_id,
+            "variation_batch": (str(task.variation_batch_id) if task.variation_batch_id else None),
         },
     )
     enqueue_on_commit(SUBMIT_JOB, str(task.pk))

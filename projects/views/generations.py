@@ -240,6 +240,7 @@ def _live(request: HttpRequest, task: GenerationTask) -> dict:
         "reject_refusal": refusals["rejected"],
         "review_form": ReviewForm(),
         "references": reference_list(task=task),
+        "variation_picked": task.variation_batch_id is not None and task.picked_in.exists(),
         **_draft_context(task),
     }
 

@@ -16,6 +16,7 @@ from projects.models import GenerationTask
 from projects.page_cache import fragment
 from projects.selectors import REVIEW_PAGE_SIZE, page_of, review_queue_list, tasks_version
 from projects.services.reviews import review_refusals, video_approve, video_reject
+from projects.variation_selectors import picked_first
 from projects.views.tiles import review_items
 
 
@@ -40,7 +41,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 def _queue(request: HttpRequest, project_ids: list) -> dict:
     page = page_of(
-        review_queue_list(project_ids=project_ids),
+        picked_first(review_queue_list(project_ids=project_ids)),
         number=request.GET.get("page"),
         per_page=REVIEW_PAGE_SIZE,
     )
