@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from django.core.management import CommandError
 from django.test import TestCase
 
 from projects.exceptions import (
@@ -34,7 +35,7 @@ from projects.services.generation import ReferenceInput
 from projects.services.variations import variation_batch_create, variation_pick, variation_seeds
 from projects.upstream_sim.faults import Fault
 from projects.variation_selectors import picked_first
-from tests.conftest import drive, funded_team, tokenhub_params
+from tests.conftest import drive, funded_team, generate_json, tokenhub_params
 from tests.factories import MembershipFactory, ProjectFactory, UserFactory
 from tests.media_files import image
 
@@ -237,3 +238,24 @@ def test_only_members_who_may_change_the_project_pick(project, member):
     MembershipFactory(team=project.team, user=admin, role=Membership.Role.ADMIN)
     variation_pick(batch=batch, task=take, user=admin, role="admin")
     assert VariationBatch.objects.get(pk=batch.pk).pick_id == take.pk
+
+
+def test_generate_variations_from_the_cli(sim):
+    out = generate_json(
+        "--prompt=A lighthouse at dusk", "--provider=ark", "--resolution=480p", "--variations=3"
+    )
+    batch = VariationBatch.objects.get(pk=out["batch"])
+    assert out["compare"] == f"/v/{batch.pk}/"
+    takes = out["takes"]
+    assert [t["status"] for t in takes] == ["succeeded"] * 3
+    assert len({t["id"] for t in takes}) == 3
+    seeds = list(batch.takes.order_by("created_at", "id").values_list("seed", flat=True))
+    assert len(set(seeds)) == 3 and None not in seeds
+    assert all(t["held_usd"] == takes[0]["held_usd"] for t in takes)
+    assert ledger_problems()[0] == []
+
+
+def test_the_cli_refuses_a_bad_count_with_nothing_written(sim):
+    with pytest.raises(CommandError, match="from 2 to 8"):
+        generate_json("--prompt=A kite", "--variations=9")
+    nothing_written(0)
