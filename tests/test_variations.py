@@ -240,6 +240,7 @@ def test_only_members_who_may_change_the_project_pick(project, member):
     assert VariationBatch.objects.get(pk=batch.pk).pick_id == take.pk
 
 
+@pytest.mark.django_db(transaction=True)  # the takes' submit jobs run on commit
 def test_generate_variations_from_the_cli(sim):
     out = generate_json(
         "--prompt=A lighthouse at dusk", "--provider=ark", "--resolution=480p", "--variations=3"
