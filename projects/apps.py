@@ -6,3 +6,6 @@ class ProjectsConfig(AppConfig):
 
     name = "projects"
     verbose_name = "Seedance studio"
+
+    def ready(self) -> None:
+        from projects import checks  # noqa: F401  (registers the system checks)

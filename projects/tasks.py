@@ -4,10 +4,9 @@ name the task in its log lines: projects/logs.py).
 Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup_schedules`.
 """
 
-from django.conf import settings
-
 from projects.logs import log_context
 from projects.services import outputs, submit, sweep, sweeper
+from projects.worker_config import worker_config
 
 
 def generation_task_submit(task_id: str) -> None:
@@ -25,7 +24,7 @@ def generation_task_store_outputs(task_id: str) -> None:
 def generation_tasks_sweep() -> int:
     """One sweep turn of SEEDANCE_SWEEP_SECONDS, chained to the next (services/sweeper.py);
     the minutely schedule restarts a chain whose worker died."""
-    return sweeper.generation_tasks_sweep_turn(max_seconds=settings.SEEDANCE_SWEEP_SECONDS)
+    return sweeper.generation_tasks_sweep_turn(max_seconds=worker_config().sweep_s)
 
 
 def generation_task_poll(task_id: str) -> None:

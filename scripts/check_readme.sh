@@ -43,8 +43,13 @@ print("README generate:", task["status"], task["duration_s"], "s, held $" + task
 
 pkill -TERM -f "manage.py rundemo --port $port"
 wait "$run_pid" 2>/dev/null || true
-sleep 1
-if pgrep -f "manage.py (qcluster|simulate_upstream --port $sim_port|runserver 127.0.0.1:$port)" >/dev/null; then
+# rundemo gives its children up to 10 s to stop before it kills them: wait for it to end.
+for _ in $(seq 1 30); do
+  pgrep -f "python manage.py rundemo --port $port" >/dev/null || break
+  sleep 1
+done
+# This checkout's children only (rundemo starts them with its own interpreter's full path).
+if pgrep -f "$PWD/.venv/bin/python manage.py (qcluster|simulate_upstream --port $sim_port|runserver 127.0.0.1:$port)" >/dev/null; then
   echo "processes outlived the demo:"; pgrep -af "manage.py"; exit 1
 fi
 echo "README check: OK"

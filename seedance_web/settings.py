@@ -282,7 +282,8 @@ SEEDANCE_FETCH_ALLOW_HOSTS = env.list("SEEDANCE_FETCH_ALLOW_HOSTS", default=[])
 SEEDANCE_CALLBACKS = env.str("SEEDANCE_CALLBACKS", default="auto").strip().lower()
 if SEEDANCE_CALLBACKS not in ("auto", "on", "off", "1", "0", "true", "false", "yes", "no"):
     raise ImproperlyConfigured("SEEDANCE_CALLBACKS must be auto, on or off.")
-# Polling policy: see projects/services/poll_schedule.py. Seconds of upstream time.
+# The worker's knobs, read as one typed object (projects/worker_config.py) and checked at startup
+# (`manage.py check`, projects.E001). Polling policy: projects/services/poll_schedule.py.
 SEEDANCE_POLL_MIN_INTERVAL = env.float("SEEDANCE_POLL_MIN_INTERVAL", default=5.0)
 SEEDANCE_POLL_MAX_INTERVAL = env.float("SEEDANCE_POLL_MAX_INTERVAL", default=60.0)
 # Gateways that answer for many tasks at once (Ark, AceData) are asked this often.
@@ -492,7 +493,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
-    "style-src": ["'self'", "'unsafe-inline'"],  # style="" attributes in the templates
+    "style-src": ["'self'"],  # no inline styles: tests/test_browser_csp.py
     "img-src": ["'self'", "data:", "blob:", "https:"],
     "media-src": ["'self'", "blob:", "https:"],
     "connect-src": ["'self'"],

@@ -31,8 +31,9 @@ requires_chromium = pytest.mark.skipif(
 
 
 @contextmanager
-def chromium_page():
-    """A fresh Playwright page in headless Chromium."""
+def chromium_page(*, enforce_csp: bool = False):
+    """A fresh Playwright page in headless Chromium; the site's Content Security Policy is
+    bypassed unless `enforce_csp` (tests/test_browser_csp.py)."""
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop on this thread; Django must still allow the
@@ -43,7 +44,9 @@ def chromium_page():
         try:
             # bypass_csp: Playwright's wait_for_function evaluates strings, which the site's
             # Content Security Policy (rightly) forbids to page scripts.
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, bypass_csp=True)
+            page = browser.new_page(
+                viewport={"width": 1280, "height": 900}, bypass_csp=not enforce_csp
+            )
             page.set_default_timeout(20_000)
             yield page
         finally:

@@ -21,7 +21,13 @@ SERIOUS = ("serious", "critical")
 
 
 @pytest.fixture
-def studio(tmp_path):
+def studio():
+    return studio_make()
+
+
+def studio_make() -> dict:
+    """A team with a member, a reviewer and an admin, a project, a failed and a running task
+    (also tests/test_browser_csp.py)."""
     team = TeamFactory(name="Studio")
     project = ProjectFactory(team=team, name="Launch film", slug="launch")
     users = {}

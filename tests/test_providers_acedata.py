@@ -11,13 +11,13 @@ from projects.providers.base import (
     CancelNotSupported,
     GenerationRequest,
     MediaReference,
-    ProviderError,
     ProviderOutcomeUnknown,
     ProviderRejectedError,
     ProviderTransientError,
     UpstreamStatus,
 )
 from projects.providers.request_check import check_request
+from tests.adapter_contract import CallbackContract
 
 FIXTURES = Path(__file__).parent / "fixtures" / "providers" / "acedata"
 BASE = "https://acedata.example"
@@ -182,23 +182,6 @@ def test_a_failed_result_carries_its_error():
     assert snap.error_code == "OutputVideoSensitiveContentDetected"
 
 
-def test_unknown_status_word_is_kept_unknown(caplog):
-    result = {"success": True, "task_id": "x", "data": {"status": "rendering-ish"}}
-    snap = make_provider(lambda r: httpx.Response(200, json={"id": "x", "response": result})).fetch(
-        "x"
-    )
-    assert snap.status == UpstreamStatus.UNKNOWN and snap.raw_status == "rendering-ish"
-    assert "unknown upstream status word" in caplog.text
-
-
-def test_a_result_stating_no_outcome_is_unreadable():
-    result = {"success": True, "task_id": "x", "data": {}}
-    with pytest.raises(ProviderOutcomeUnknown):
-        make_provider(lambda r: httpx.Response(200, json={"id": "x", "response": result})).fetch(
-            "x"
-        )
-
-
 def envelope(code: str, message: str = "x") -> dict:
     return {"success": False, "error": {"code": code, "message": message}, "trace_id": "t"}
 
@@ -268,15 +251,10 @@ def test_errors_become_provider_exceptions(response, error, check):
     assert "ace-secret" not in info.value.message
 
 
-def test_parse_callback_reads_the_final_result_task_id():
+def test_a_callback_body_reads_as_the_final_result():
     provider = AceDataProvider(api_key="k", base_url=BASE, timeout=1)
-    body = (FIXTURES / "callback_body.json").read_bytes()
-    assert provider.parse_callback(body) == "f7096c6c-9430-4392-8201-d259632d7afd"
     snap = provider.parse_result(load("callback_body.json"), upstream_id="f7096c6c")
     assert snap.status == UpstreamStatus.SUCCEEDED and snap.video_url.endswith(".mp4")
-    for bad in (b"{", b"[1]", b'{"success": true}'):
-        with pytest.raises(ProviderError):
-            provider.parse_callback(bad)
 
 
 def test_no_cancel_and_no_reconcile():
@@ -303,3 +281,27 @@ def test_capabilities_offer_the_five_documented_models():
     assert "AceData Seedance Videos API" in pro.source
     errors = check_request(CAPABILITIES, request(model="doubao-seedance-2-0-260128"))
     assert "offers" in errors["model"]
+
+
+class TestContract(CallbackContract):
+    """The shared adapter contract (tests/adapter_contract.py) with the reference's JSON."""
+
+    SECRET = "ace-secret"
+    CREATE_REPLY = load("callback_create_response.json")
+    CREATED_ID = load("callback_create_response.json")["task_id"]
+    STATUS_WORDS = {
+        word: UpstreamStatus(word) for word in ("queued", "running", "succeeded", "failed")
+    }
+    TASK_ID = "f7096c6c-9430-4392-8201-d259632d7afd"
+    CALLBACK = ((FIXTURES / "callback_body.json").read_bytes(), TASK_ID)
+
+    def provider(self, handler):
+        return make_provider(handler)
+
+    def request(self):
+        return request()
+
+    def status_reply(self, word):
+        data = {} if word is None else {"status": word}
+        result = {"success": True, "task_id": self.TASK_ID, "data": data}
+        return {"id": self.TASK_ID, "response": result}

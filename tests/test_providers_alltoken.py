@@ -17,6 +17,7 @@ from projects.providers.base import (
     UpstreamStatus,
 )
 from projects.providers.request_check import check_request
+from tests.adapter_contract import AdapterContract
 
 FIXTURES = Path(__file__).parent / "fixtures" / "providers" / "alltoken"
 # The guide's parameter list: model, prompt, ratio, duration, resolution, content.
@@ -110,32 +111,6 @@ def test_fetch_reads_the_completed_task():
     assert snap.video_url == load("status_completed.json")["video_url"]
     assert snap.upstream_id == "vgen_01abc"
     assert snap.error_message == "" and snap.cover_url == ""
-
-
-@pytest.mark.parametrize(
-    ("word", "status"),
-    [
-        ("queued", UpstreamStatus.QUEUED),
-        ("processing", UpstreamStatus.RUNNING),
-        ("completed", UpstreamStatus.SUCCEEDED),
-        ("failed", UpstreamStatus.FAILED),
-        ("expired", UpstreamStatus.EXPIRED),
-        ("cancelled", UpstreamStatus.CANCELLED),
-    ],
-)
-def test_every_status_word_of_the_guide_is_mapped(word, status):
-    snap = make_provider(
-        lambda r: httpx.Response(200, json={"id": "vgen_01abc", "status": word})
-    ).fetch("vgen_01abc")
-    assert snap.status == status and snap.raw_status == word
-
-
-def test_unknown_status_word_is_kept_unknown_not_guessed(caplog):
-    snap = make_provider(
-        lambda r: httpx.Response(200, json={"id": "vgen_01abc", "status": "rendering"})
-    ).fetch("vgen_01abc")
-    assert snap.status == UpstreamStatus.UNKNOWN and snap.raw_status == "rendering"
-    assert "unknown upstream status word" in caplog.text
 
 
 def test_failed_task_carries_code_and_message_without_the_request_id():
@@ -257,11 +232,6 @@ def test_unreadable_create_answers_are_an_unknown_outcome(response):
         make_provider(lambda r: response).submit(doc_request())
 
 
-def test_fetch_without_status_is_an_unreadable_reply():
-    with pytest.raises(ProviderOutcomeUnknown):
-        make_provider(lambda r: httpx.Response(200, json={"id": "vgen_01abc"})).fetch("x")
-
-
 def test_cancel_posts_to_the_cancel_path_and_reads_the_task():
     seen = []
 
@@ -355,3 +325,29 @@ def test_portraits_are_refused_for_seedance_1_5_pro_before_anything_is_sent():
     assert "does not take a reference_image" in check_request(
         CAPABILITIES, doc_request(model="seedance-1.5-pro", references=reference)
     ).get("references", "")
+
+
+class TestContract(AdapterContract):
+    """The shared adapter contract (tests/adapter_contract.py) with the guide's JSON."""
+
+    SECRET = "at-secret"
+    CREATE_REPLY = load("create_response.json")
+    CREATED_ID = "vgen_01abc"
+    STATUS_WORDS = {
+        "queued": UpstreamStatus.QUEUED,
+        "processing": UpstreamStatus.RUNNING,
+        "completed": UpstreamStatus.SUCCEEDED,
+        "failed": UpstreamStatus.FAILED,
+        "expired": UpstreamStatus.EXPIRED,
+        "cancelled": UpstreamStatus.CANCELLED,
+    }
+    TASK_ID = "vgen_01abc"
+
+    def provider(self, handler):
+        return make_provider(handler)
+
+    def request(self):
+        return doc_request()
+
+    def status_reply(self, word):
+        return {"id": self.TASK_ID} if word is None else {"id": self.TASK_ID, "status": word}

@@ -12,13 +12,13 @@ from projects.providers.base import (
     CancelNotSupported,
     GenerationRequest,
     MediaReference,
-    ProviderError,
     ProviderOutcomeUnknown,
     ProviderRejectedError,
     ProviderTransientError,
     UpstreamStatus,
 )
 from projects.providers.request_check import check_request
+from tests.adapter_contract import CallbackContract
 
 FIXTURES = Path(__file__).parent / "fixtures" / "providers" / "ark"
 # The create fields of the SDK signature (upstream-research §1.3).
@@ -175,20 +175,6 @@ def test_last_frame_and_frames_are_read():
     assert snap.duration_s == 5.0
 
 
-@pytest.mark.parametrize("word", ["expired", "cancelled", "queued"])
-def test_every_documented_status_word_is_mapped(word):
-    snap = make_provider(lambda r: httpx.Response(200, json={"id": "t", "status": word})).fetch("t")
-    assert snap.status == UpstreamStatus(word) and snap.raw_status == word
-
-
-def test_unknown_status_word_is_kept_unknown_not_guessed(caplog):
-    snap = make_provider(lambda r: httpx.Response(200, json={"id": "t", "status": "paused"})).fetch(
-        "t"
-    )
-    assert snap.status == UpstreamStatus.UNKNOWN and snap.raw_status == "paused"
-    assert "unknown upstream status word" in caplog.text
-
-
 @pytest.mark.parametrize(
     ("response", "error", "check"),
     [
@@ -259,11 +245,6 @@ def test_submit_errors_become_provider_exceptions(response, error, check):
     assert "ark-secret" not in info.value.message
 
 
-def test_fetch_without_status_is_an_unreadable_reply():
-    with pytest.raises(ProviderOutcomeUnknown):
-        make_provider(lambda r: httpx.Response(200, json={"id": "t"})).fetch("t")
-
-
 # --- cancel (§1.9) -----------------------------------------------------------------------------
 def cancel_with(get_body: dict, delete_response: httpx.Response | None = None):
     calls = []
@@ -320,15 +301,6 @@ def test_cancel_racing_the_start_of_rendering_is_refused_with_the_reason():
 
 
 # --- callbacks (§1.10) -------------------------------------------------------------------------
-def test_parse_callback_reads_the_get_body_id():
-    provider = ArkProvider(api_key="k", base_url=BASE, timeout=1)
-    body = (FIXTURES / "get_succeeded.json").read_bytes()
-    assert provider.parse_callback(body) == "cgt-2026****-****"
-    for bad in (b"not json", b"[]", b'{"status": "running"}'):
-        with pytest.raises(ProviderError):
-            provider.parse_callback(bad)
-
-
 # --- reconcile through the list endpoint (§1.8) -----------------------------------------------
 SENT_AT = 1760027413.4  # just before list_response.json's first task was created
 
@@ -518,3 +490,30 @@ def test_reconcile_skips_the_tasks_a_twin_of_ours_already_follows():
     assert found == "cgt-20251009163014-wfnnx"
     found, _ = reconcile_with([page], known=frozenset({twin["id"], "cgt-20251009163014-wfnnx"}))
     assert found == ""  # both are someone else's: this create made nothing (yet)
+
+
+class TestContract(CallbackContract):
+    """The shared adapter contract (tests/adapter_contract.py) with the Ark docs' JSON."""
+
+    SECRET = "ark-secret"
+    CREATE_REPLY = load("create_response.json")
+    CREATED_ID = "cgt-20251009163014-wfnnx"
+    STATUS_WORDS = {
+        word: UpstreamStatus(word)
+        for word in ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+    }
+    TASK_ID = "cgt-2026****-****"
+    CALLBACK = ((FIXTURES / "get_succeeded.json").read_bytes(), "cgt-2026****-****")
+
+    def provider(self, handler):
+        return make_provider(handler)
+
+    def request(self):
+        return doc_request()
+
+    def status_reply(self, word):
+        body = {**load("get_running.json"), "id": self.TASK_ID}
+        if word is None:
+            del body["status"]
+            return body
+        return {**body, "status": word}

@@ -9,10 +9,11 @@ from django.conf import settings as django_settings
 from django.urls import reverse
 
 from projects.providers import ark, byteplus
-from projects.providers.base import GenerationRequest, ProviderRejectedError
+from projects.providers.base import GenerationRequest, ProviderRejectedError, UpstreamStatus
 from projects.providers.byteplus import CAPABILITIES, BytePlusProvider
 from projects.providers.registry import configured_provider_names
 from projects.providers.request_check import check_request
+from tests.adapter_contract import CallbackContract
 
 
 def request(**overrides) -> GenerationRequest:
@@ -118,3 +119,35 @@ def test_settings_and_the_form_offer_byteplus_when_its_key_is_set(
     }
     page = client.get(url, {"provider": "byteplus"}).content.decode()
     assert 'value="byteplus"' in page and "dreamina-seedance-2-0-260128" in page
+
+
+class TestContract(CallbackContract):
+    """The shared adapter contract (tests/adapter_contract.py): Ark's JSON at BytePlus."""
+
+    SECRET = "bp-secret"
+    CREATE_REPLY = {"id": "cgt-20261207-abcde"}
+    CREATED_ID = "cgt-20261207-abcde"
+    STATUS_WORDS = {
+        word: UpstreamStatus(word)
+        for word in ("queued", "running", "succeeded", "failed", "expired", "cancelled")
+    }
+    TASK_ID = "cgt-20261207-abcde"
+    CALLBACK = (
+        json.dumps({"id": "cgt-20261207-abcde", "status": "succeeded"}).encode(),
+        "cgt-20261207-abcde",
+    )
+
+    def provider(self, handler):
+        return BytePlusProvider(
+            api_key=self.SECRET,
+            base_url="https://ark.ap-southeast.bytepluses.com/api/v3",
+            timeout=5,
+            transport=httpx.MockTransport(handler),
+        )
+
+    def request(self):
+        return request()
+
+    def status_reply(self, word):
+        body = {"id": self.TASK_ID, "model": "dreamina-seedance-2-0-260128"}
+        return body if word is None else {**body, "status": word}

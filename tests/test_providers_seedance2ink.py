@@ -10,7 +10,6 @@ from projects.providers.base import (
     CancelNotSupported,
     GenerationRequest,
     MediaReference,
-    ProviderError,
     ProviderOutcomeUnknown,
     ProviderRejectedError,
     ProviderTransientError,
@@ -18,6 +17,7 @@ from projects.providers.base import (
 )
 from projects.providers.request_check import check_request
 from projects.providers.seedance2ink import CAPABILITIES, Seedance2InkProvider
+from tests.adapter_contract import CallbackContract
 
 FIXTURES = Path(__file__).parent / "fixtures" / "providers" / "seedance2ink"
 # The reference's request fields.
@@ -147,29 +147,6 @@ def test_fetch_reads_the_reference_example():
 
 
 @pytest.mark.parametrize(
-    ("word", "status"),
-    [
-        ("queued", UpstreamStatus.QUEUED),
-        ("processing", UpstreamStatus.RUNNING),
-        ("succeeded", UpstreamStatus.SUCCEEDED),
-        ("failed", UpstreamStatus.FAILED),
-        ("cancelled", UpstreamStatus.CANCELLED),
-    ],
-)
-def test_every_status_word_of_the_reference_is_mapped(word, status):
-    body = {**load("status_succeeded.json"), "status": word, "output": None}
-    snap = make_provider(lambda r: httpx.Response(200, json=body)).fetch("req_1234567890")
-    assert snap.status == status and snap.raw_status == word and snap.video_url == ""
-
-
-def test_unknown_status_word_is_kept_unknown_not_guessed(caplog):
-    body = {**load("status_succeeded.json"), "status": "uploading", "output": None}
-    snap = make_provider(lambda r: httpx.Response(200, json=body)).fetch("req_1234567890")
-    assert snap.status == UpstreamStatus.UNKNOWN and snap.raw_status == "uploading"
-    assert "unknown upstream status word" in caplog.text
-
-
-@pytest.mark.parametrize(
     ("error", "code", "message"),
     [
         (
@@ -284,15 +261,6 @@ def test_cancel_of_an_ended_generation_is_refused_with_the_reason(http_status):
     assert info.value.message == body["error"]["message"]
 
 
-def test_parse_callback_reads_the_request_id_of_a_get_body():
-    provider = make_provider(lambda r: httpx.Response(500))
-    body = json.dumps(load("status_succeeded.json")).encode()
-    assert provider.parse_callback(body) == "req_1234567890"
-    for junk in (b"not json", b"[1, 2]", b'{"status": "succeeded"}', b"\xff\xfe"):
-        with pytest.raises(ProviderError):
-            provider.parse_callback(junk)
-
-
 def test_a_lost_create_cannot_be_reconciled():
     calls = []
     provider = make_provider(lambda r: calls.append(r) or httpx.Response(500))
@@ -364,3 +332,33 @@ def test_seedance_1_5_pro_takes_frames_only():
     video = (MediaReference(kind="video", role="reference_video", url="https://a/v.mp4"),)
     errors = check_request(CAPABILITIES, doc_request(model="seedance-1.5-pro", references=video))
     assert "does not take a reference_video" in errors["references"]
+
+
+class TestContract(CallbackContract):
+    """The shared adapter contract (tests/adapter_contract.py) with the reference's JSON."""
+
+    SECRET = "sd2_live_secret"
+    CREATE_REPLY = load("create_response.json")
+    CREATED_ID = "req_1234567890"
+    STATUS_WORDS = {
+        "queued": UpstreamStatus.QUEUED,
+        "processing": UpstreamStatus.RUNNING,
+        "succeeded": UpstreamStatus.SUCCEEDED,
+        "failed": UpstreamStatus.FAILED,
+        "cancelled": UpstreamStatus.CANCELLED,
+    }
+    TASK_ID = "req_1234567890"
+    CALLBACK = (json.dumps(load("status_succeeded.json")).encode(), "req_1234567890")
+
+    def provider(self, handler):
+        return make_provider(handler)
+
+    def request(self):
+        return doc_request()
+
+    def status_reply(self, word):
+        body = {**load("status_succeeded.json"), "output": None}
+        if word is None:
+            del body["status"]
+            return body
+        return {**body, "status": word}

@@ -156,6 +156,7 @@ PUBLIC: dict[str, dict[str, int]] = {
     "admin:login": {"GET": 200},
     "signed_media": {"GET": 403},
     "projects:generation_callback": {"GET": 405, "POST": 404},
+    "favicon": {"GET": 301},  # a redirect to the static icon
     "healthz": {"GET": 200},  # public by design: dependency states, nothing of any team
     # The team API authenticates each request by its API key (projects/api/), not a session.
     "arkapi:tasks": {"GET": 401, "POST": 401},

@@ -7,6 +7,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from projects.worker_config import worker_config
+
 
 def new_callback_token() -> str:
     """A per-task secret carried in the callback URL (43 url-safe characters, 256 bits)."""
@@ -238,7 +240,7 @@ class GenerationTask(models.Model):
     def expected_wait_s(self) -> float:
         """The expected render time in real seconds: `expected_render_s` is in the gateway's
         seconds, which a fast simulator shortens (SEEDANCE_UPSTREAM_TIME_SCALE)."""
-        return self.expected_render_s * settings.SEEDANCE_UPSTREAM_TIME_SCALE
+        return self.expected_render_s * worker_config().upstream_time_scale
 
 
 class TaskEvent(models.Model):

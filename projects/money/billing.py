@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -35,9 +36,12 @@ from projects.money.pricing import Quote, quote, seconds_text
 logger = logging.getLogger("projects.money.ledger")
 
 
-def generation_task_quote(task: GenerationTask) -> Quote:
-    """The worst-case price of a stored task: its choices, its reference video seconds and
-    whether it has reference files, priced on the day it was created. Raises NoPrice."""
+def generation_task_quote(
+    task: GenerationTask, *, has_references: bool | None = None, at: datetime | None = None
+) -> Quote:
+    """The worst-case price of a task: its choices, its reference video seconds and whether
+    it has reference files, priced on the day it was created. For a task not yet saved, give
+    `has_references` and `at` (the moment it is being created). Raises NoPrice."""
     return quote(
         provider=task.provider,
         model=task.model,
@@ -47,9 +51,9 @@ def generation_task_quote(task: GenerationTask) -> Quote:
         ratio=task.ratio,
         service_tier=task.service_tier,
         input_video_seconds=task.input_video_seconds,
-        has_references=task.references.exists(),
+        has_references=task.references.exists() if has_references is None else has_references,
         frames=task.frames,
-        at=task.created_at,
+        at=at or task.created_at,
     )
 
 
@@ -122,10 +126,9 @@ def generation_estimate(
     return Estimate(quote=price, balance=balance, budgets=states, problem=problem, count=count)
 
 
-def _checked_price(task: GenerationTask, shown_micro: int | None) -> Quote:
-    """`generation_task_quote(task)`, refused with PriceChanged unless it is `shown_micro`
-    (when given), naming the new amount. Raises NoPrice too."""
-    price = generation_task_quote(task)
+def generation_price_check(price: Quote, *, shown_micro: int | None) -> None:
+    """Refuse with PriceChanged, naming the new amount, when `shown_micro` (the estimate the
+    user saw, micro-USD) is given and is not `price`'s amount."""
     if shown_micro is not None and shown_micro != price.amount_micro:
         raise PriceChanged(
             f"This request costs up to {usd(price.amount_micro)} ({price.quantity_text} x "
@@ -137,23 +140,21 @@ def _checked_price(task: GenerationTask, shown_micro: int | None) -> Quote:
             )
             + ". Nothing was held; check the new estimate and submit again."
         )
-    return price
 
 
-def _memo(price: Quote, task: GenerationTask) -> str:
-    return (
-        f"Up to {price.quantity_text} x {price.rate_text} ({price.basis}; {task.model}, "
-        f"{task.resolution})."
-    )
-
-
-def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None) -> CreditEntry:
-    """Hold the task's worst-case cost (`generation_task_quote`) from its team's credit,
-    checking every budget under the account lock. Must run in the transaction that created
-    `task` (after its references), so a refusal (NoPrice, PriceChanged, InsufficientCredits,
-    BudgetExceeded) rolls the task back with it. `shown_micro` is the estimate the user saw:
-    a hold of any other amount is refused (PriceChanged), naming the new amount."""
-    price = _checked_price(task, shown_micro)
+def generation_task_hold(
+    *, task: GenerationTask, shown_micro: int | None = None, price: Quote | None = None
+) -> CreditEntry:
+    """Hold the task's worst-case cost (`price`, else `generation_task_quote`) from its
+    team's credit, checking every budget under the account lock. Must run in the transaction
+    that created `task` (after its references), so a refusal (NoPrice, PriceChanged,
+    InsufficientCredits, BudgetExceeded) rolls the task back with it. `shown_micro` is the
+    estimate the user saw: a hold of any other amount is refused (PriceChanged), naming the
+    new amount. services/generation.py prices the request before its transaction (the price
+    rule is read outside the account lock and SQLite's write lock) and passes `price`."""
+    if price is None:
+        price = generation_task_quote(task)
+    generation_price_check(price, shown_micro=shown_micro)
     project = task.project
     return credit_hold(
         task=task,
@@ -175,19 +176,28 @@ def generation_task_hold(*, task: GenerationTask, shown_micro: int | None = None
     )
 
 
+def _memo(price: Quote, task: GenerationTask) -> str:
+    return (
+        f"Up to {price.quantity_text} x {price.rate_text} ({price.basis}; {task.model}, "
+        f"{task.resolution})."
+    )
+
+
 def generation_batch_hold(
-    *, tasks: Sequence[GenerationTask], shown_micro: int | None = None
+    *, tasks: Sequence[GenerationTask], shown_micro: int | None = None, price: Quote | None = None
 ) -> list[CreditEntry]:
     """Hold the worst-case cost of every take of a variation batch, all or nothing: ONE
-    budget check of the total (len(tasks) x one take's quote, in micro-USD) under the team
-    account's lock, then one hold per take (so each is settled or released on its own by
-    `generation_task_settle`). `tasks` are the same request with different seeds, created in
-    the caller's transaction (after their references); `shown_micro` is ONE take's estimate
-    as the form showed it. Raises NoPrice, PriceChanged, InsufficientCredits or
-    BudgetExceeded (naming the budget, what is left and the batch total): nothing held, and
-    the caller's transaction rolls the tasks back."""
+    budget check of the total (len(tasks) x one take's `price`, else its
+    `generation_task_quote`, in micro-USD) under the team account's lock, then one hold per
+    take (so each is settled or released on its own by `generation_task_settle`). `tasks` are
+    the same request with different seeds, created in the caller's transaction (after their
+    references); `shown_micro` is ONE take's estimate as the form showed it. Raises NoPrice,
+    PriceChanged, InsufficientCredits or BudgetExceeded (naming the budget, what is left and
+    the batch total): nothing held, and the caller's transaction rolls the tasks back."""
     first = tasks[0]
-    price = _checked_price(first, shown_micro)
+    if price is None:
+        price = generation_task_quote(first)
+    generation_price_check(price, shown_micro=shown_micro)
     project = first.project
     return credit_hold_batch(
         tasks=tasks,

@@ -29,6 +29,7 @@ USER_AGENT = "seedance-web/0.1 (+https://github.com/seedance-web)"
 MODERATION_MARKERS = ("SensitiveContent", "RiskDetection", "ContentSecurity", "moderation")
 # "… Request id: 0217787249219670…": vendor request ids are noise to users and leak internals.
 _REQUEST_ID = re.compile(r"\s*\(?\s*request[ _-]?id\s*[:=]\s*[\w\-]+\)?\.?", re.IGNORECASE)
+_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 
 def load_json(body: bytes | str) -> Any:
@@ -90,10 +91,23 @@ def default_error_parser(body: Any) -> tuple[str, str]:
     return str(body.get("code") or ""), str(body.get("message") or body.get("msg") or "")
 
 
-def clean_message(message: str) -> str:
-    """A vendor message fit for a user: request ids removed, whitespace collapsed, capped."""
-    text = _REQUEST_ID.sub("", message or "").strip()
+def clean_message(message: str, secrets: tuple[str, ...] = ()) -> str:
+    """A vendor message fit for a user: request ids removed, `secrets` (the API key the
+    request was sent with: a gateway may echo it) and any Bearer token replaced by
+    [redacted], whitespace collapsed, capped at 500 characters."""
+    text = _REQUEST_ID.sub("", message or "")
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    text = _BEARER.sub(r"\1[redacted]", text).strip()
     return " ".join(text.split())[:500]
+
+
+def _client_secrets(client: httpx.Client) -> tuple[str, ...]:
+    # The key travels as `Authorization: Bearer <key>` (build_http_client) or as an adapter's
+    # own header; either way it must not come back to a user inside an echoed message.
+    values = (client.headers.get("authorization", ""), client.headers.get("x-api-key", ""))
+    return tuple(v.removeprefix("Bearer ").strip() for v in values if v.strip())
 
 
 def request_json(
@@ -128,13 +142,20 @@ def request_json(
         raise ProviderOutcomeUnknown(
             f"{label} dropped the connection before answering ({type(exc).__name__})."
         ) from exc
-    return parse_response(response, label=label, error_parser=error_parser)
+    return parse_response(
+        response, label=label, error_parser=error_parser, secrets=_client_secrets(client)
+    )
 
 
 def parse_response(
-    response: httpx.Response, *, label: str, error_parser: ErrorParser = default_error_parser
+    response: httpx.Response,
+    *,
+    label: str,
+    error_parser: ErrorParser = default_error_parser,
+    secrets: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """Map one httpx.Response onto a JSON dict or a provider exception (see request_json)."""
+    """Map one httpx.Response onto a JSON dict or a provider exception (see request_json);
+    `secrets` never appear in a message (clean_message)."""
     status = response.status_code
     try:
         body: Any = load_json(response.content)
@@ -148,7 +169,7 @@ def parse_response(
             )
         return body
     code, raw_message = error_parser(body)
-    message = clean_message(raw_message) or f"HTTP {status}"
+    message = clean_message(raw_message, secrets) or f"HTTP {status}"
     if status == 429:
         raise ProviderTransientError(
             f"{label} is rate limiting requests: {message}",

@@ -1,19 +1,18 @@
 """Creating generation tasks: the one entry for the form, the CLI and anything else.
 
 `generation_task_create` validates against the gateway's capability table, writes the task in
-one transaction and enqueues the submit job (services/submit.py) on commit. What is sent
+one transaction (with the steps of services/task_rows.py) and enqueues the submit job
+(services/submit.py) on commit. What is sent
 upstream for a stored task is built by services/upstream_request.py; finals rendered from a
 draft come through services/drafts.py.
 """
 
 from __future__ import annotations
 
-import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,39 +20,27 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from projects.audit import audit_record
 from projects.exceptions import InvalidRequest
-from projects.generation import lifecycle
 from projects.media import MediaInvalid
-from projects.models import (
-    ApiKey,
-    Asset,
-    GenerationReference,
-    GenerationTask,
-    Project,
-    VariationBatch,
-)
-from projects.models.ledger import usd
+from projects.models import ApiKey, Asset, GenerationTask, Project
 from projects.money.billing import generation_task_hold
-from projects.money.pricing import input_video_seconds
 from projects.providers.base import GenerationRequest, MediaReference
 from projects.providers.capabilities import ROLES, frames_seconds
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.providers.request_check import check_request
-from projects.queue import enqueue_on_commit
 from projects.services.assets import (
     ProbedUpload,
     asset_files_delete,
     asset_store_files,
     upload_probed,
 )
-from projects.services.submit import SUBMIT_JOB
+from projects.services.task_rows import (
+    task_build,
+    task_created_record,
+    task_price_checked,
+    task_rows_insert,
+)
 from projects.services.upstream_request import media_reference
-
-logger = logging.getLogger("projects.tasks")
-Status = GenerationTask.Status
-
-SUBMIT_WATCHDOG = timedelta(seconds=60)  # a pending task not claimed by then is re-enqueued
 
 
 @dataclass(frozen=True)
@@ -189,14 +176,6 @@ def _check_library_asset(asset: Asset, project: Project | None) -> None:
         raise InvalidRequest({"references": f"“{asset.name}” was deleted from the library."})
 
 
-def expected_render_seconds(*, duration: int, resolution: str) -> float:
-    """A rough render time in seconds, for progress bars and the first poll: about 120 s for
-    a 5 s 720p clip (upstream-research.md §5), scaling with length and pixel count."""
-    seconds = 10 if duration == -1 else duration
-    factor = {"480p": 0.7, "720p": 1.0, "1080p": 1.5}.get(resolution, 1.0)
-    return round(30 + 18 * seconds * factor, 1)
-
-
 def generation_task_create(
     *,
     project: Project,
@@ -228,20 +207,23 @@ def generation_task_create(
     with generation_request_prepared(
         project=project, user=user, params=params, draft_task_id=draft_task_id
     ) as (request, new_assets):
+        now = timezone.now()
+        task = task_build(
+            project=project,
+            user=user,
+            params=params,
+            request=request,
+            now=now,
+            revised_from=revised_from,
+            draft_source=draft_source,
+            api_key=api_key,
+        )
+        price = task_price_checked(task, params=params, at=now)
         with transaction.atomic():
             for asset in new_assets.values():
                 asset.save(force_insert=True)
-            task = task_rows_insert(
-                project=project,
-                user=user,
-                params=params,
-                request=request,
-                new_assets=new_assets,
-                revised_from=revised_from,
-                draft_source=draft_source,
-                api_key=api_key,
-            )
-            hold = generation_task_hold(task=task, shown_micro=params.shown_cost_micro)
+            task_rows_insert(task=task, params=params, new_assets=new_assets)
+            hold = generation_task_hold(task=task, price=price)
             if also_write is not None:
                 also_write(task)
             task_created_record(task=task, user=user, params=params, held_micro=-hold.amount_micro)
@@ -282,106 +264,3 @@ def _probe_reference(scratch: ExitStack, ref: ReferenceInput) -> ProbedUpload:
         return scratch.enter_context(upload_probed(ref.upload))
     except MediaInvalid as exc:
         raise InvalidRequest({ref.role: exc.message}) from exc
-
-
-def task_rows_insert(
-    *,
-    project: Project,
-    user: AbstractBaseUser,
-    params: GenerationParams,
-    request: GenerationRequest,
-    new_assets: dict[int, Asset],
-    revised_from: GenerationTask | None = None,
-    draft_source: GenerationTask | None = None,
-    api_key: ApiKey | None = None,
-    variation_batch: VariationBatch | None = None,
-) -> GenerationTask:
-    """Insert a pending task for `request` and its reference rows (`new_assets` already
-    saved, see `generation_request_prepared`). Must run inside the caller's transaction,
-    which then holds its credit (money/billing.py) and calls `task_created_record`."""
-    now = timezone.now()
-    task = GenerationTask.objects.create(
-        project=project,
-        created_by=user,
-        provider=params.provider,
-        model=request.model,
-        prompt=request.prompt,
-        ratio=request.ratio,
-        resolution=request.resolution,
-        duration=request.duration,
-        generate_audio=request.generate_audio,
-        watermark=request.watermark,
-        seed=request.seed,
-        revised_from=revised_from,
-        api_key=api_key,
-        variation_batch=variation_batch,
-        status=Status.PENDING,
-        next_poll_at=now + SUBMIT_WATCHDOG,
-        expected_render_s=expected_render_seconds(
-            duration=request.duration, resolution=request.resolution
-        ),
-        service_tier=request.service_tier,
-        draft=request.draft,
-        draft_source=draft_source,
-        frames=request.frames,
-        camera_fixed=request.camera_fixed,
-        execution_expires_after=request.execution_expires_after,
-        # Billed as input seconds beside the output's (TokenHub guide; Ark's tokens). The
-        # form's estimate sums the same way (pricing.input_video_seconds).
-        input_video_seconds=input_video_seconds(
-            [r.duration_s for r in request.references if r.kind == "video"]
-        ),
-    )
-    # Their pages list the revisions, and the finals, made from them.
-    linked = [t.pk for t in (revised_from, draft_source) if t is not None]
-    if linked:
-        lifecycle.touch(task_ids=linked)
-    assets = [new_assets.get(i) or ref.asset for i, ref in enumerate(params.references)]
-    GenerationReference.objects.bulk_create(
-        GenerationReference(task=task, asset=asset, role=ref.role, position=position)
-        for position, (ref, asset) in enumerate(zip(params.references, assets, strict=True))
-    )
-    return task
-
-
-def task_created_record(
-    *, task: GenerationTask, user: AbstractBaseUser, params: GenerationParams, held_micro: int
-) -> None:
-    """The created task's history line ("held $X"), its submit audit row, and its submit job
-    enqueued on commit. Call in the transaction that inserted and held it."""
-    draft_source = task.draft_source
-    revised_from = task.revised_from
-    where = ""
-    if task.draft:
-        where = " as a 480p draft"
-    elif draft_source is not None:
-        where = f" as the final of draft {draft_source.pk}"
-    elif task.variation_batch_id is not None:
-        where = f" as a take of variation batch {task.variation_batch_id} (seed {task.seed})"
-    lifecycle.event_add(
-        task_id=task.pk,
-        kind="created",
-        message=f"Created by {user.get_username()}{where}; held {usd(held_micro)}.",
-        provider=params.provider,
-        model=task.model,
-        held_micro=held_micro,
-        references=[f"{r.role}:{r.asset_id}" for r in task.references.order_by("position")],
-    )
-    audit_record(
-        actor=user,
-        action="generation.submitted",
-        team=task.project.team,
-        target=task,
-        details={
-            "project": task.project.name,
-            "provider": params.provider,
-            "model": task.model,
-            "duration": task.duration,
-            "resolution": task.resolution,
-            "revised_from": str(revised_from.pk) if revised_from else None,
-            "draft": task.draft,
-            "draft_source": str(draft_source.pk) if draft_source else None,
-            "variation_batch": (str(task.variation_batch_id) if task.variation_batch_id else None),
-        },
-    )
-    enqueue_on_commit(SUBMIT_JOB, str(task.pk))

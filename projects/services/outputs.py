@@ -36,6 +36,7 @@ from projects.providers.downloads import (
 from projects.providers.registry import get_provider
 from projects.services.leases import RenewingThread
 from projects.storage import StorageConflict, delete_quietly, output_key, save_file, temp_dir
+from projects.worker_config import worker_config
 
 logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
@@ -51,7 +52,7 @@ OWN_LAST_FRAME_NAME = "last_frame.png"  # the video's own, where the gateway giv
 
 def download_lease() -> timedelta:
     """How long one store job keeps a task from the others (SEEDANCE_DOWNLOAD_LEASE)."""
-    return timedelta(seconds=settings.SEEDANCE_DOWNLOAD_LEASE)
+    return timedelta(seconds=worker_config().download_lease_s)
 
 
 class DownloadLeaseKeeper(RenewingThread):
@@ -84,7 +85,7 @@ class DownloadLeaseKeeper(RenewingThread):
 def store_pickup() -> timedelta:
     """How long a rendered task waits for a store job to claim it before the sweep queues
     another (SEEDANCE_STORE_PICKUP). A second job for a claimed task is a no-op."""
-    return timedelta(seconds=settings.SEEDANCE_STORE_PICKUP)
+    return timedelta(seconds=worker_config().store_pickup_s)
 
 
 def generation_task_store_outputs(*, task_id: str) -> None:
@@ -307,7 +308,7 @@ def _retry_later(task: GenerationTask, message: str) -> None:
     if attempts > MAX_STORE_ATTEMPTS:
         _fail(task, f"{message} Gave up after {attempts - 1} attempts.")
         return
-    delay = min(600, settings.SEEDANCE_STORE_RETRY_SECONDS * 2 ** (attempts - 1))
+    delay = min(600, worker_config().store_retry_s * 2 ** (attempts - 1))
     lifecycle.reschedule(
         task.pk,
         statuses=[Status.DOWNLOADING],

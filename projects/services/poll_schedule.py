@@ -29,10 +29,9 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from django.conf import settings
-
 from projects.models import GenerationTask
 from projects.providers.registry import batch_size, uses_callbacks
+from projects.worker_config import worker_config
 
 EARLIEST_FRACTION = 0.5  # no render ends sooner than about half its expected time (§5)
 INTERVAL_FRACTION = 0.12
@@ -49,19 +48,18 @@ def upstream_delay(*, task: GenerationTask, age: float, errors: int = 0) -> floa
     """Upstream seconds from now until the next status request, for a task `age` upstream
     seconds after it was sent, after `errors` consecutive failed requests."""
     expected = max(task.expected_render_s, 1.0)
-    longest = settings.SEEDANCE_POLL_MAX_INTERVAL
+    config = worker_config()
+    longest = config.poll_max_interval_s
     if uses_callbacks(task.provider):
         first = CALLBACK_FIRST_FRACTION * expected
         interval = min(
-            longest, max(settings.SEEDANCE_POLL_MIN_INTERVAL, CALLBACK_INTERVAL_FRACTION * expected)
+            longest, max(config.poll_min_interval_s, CALLBACK_INTERVAL_FRACTION * expected)
         )
         delay = first - age if age < first else interval
     elif batch_size(task.provider):
-        delay = settings.SEEDANCE_BATCH_POLL_INTERVAL
+        delay = config.batch_poll_interval_s
     else:
-        interval = max(
-            settings.SEEDANCE_POLL_MIN_INTERVAL, min(LAG_TARGET, INTERVAL_FRACTION * expected)
-        )
+        interval = max(config.poll_min_interval_s, min(LAG_TARGET, INTERVAL_FRACTION * expected))
         # The first poll comes one interval after the earliest a render ends.
         first = EARLIEST_FRACTION * expected + interval
         if age < first:
@@ -75,7 +73,7 @@ def upstream_delay(*, task: GenerationTask, age: float, errors: int = 0) -> floa
 
 def _backed_off(delay: float, errors: int) -> float:
     if errors:
-        base = max(delay, settings.SEEDANCE_POLL_MIN_INTERVAL)
+        base = max(delay, worker_config().poll_min_interval_s)
         delay = min(MAX_ERROR_DELAY, base * 2 ** min(errors - 1, 8))
     return delay
 
@@ -84,7 +82,8 @@ def next_poll_time(
     *, task: GenerationTask, now: datetime, errors: int = 0, retry_after: float | None = None
 ) -> datetime:
     """The moment the task should next be asked about (see the module docstring)."""
-    scale = settings.SEEDANCE_UPSTREAM_TIME_SCALE
+    config = worker_config()
+    scale = config.upstream_time_scale
     sent = task.submitted_at or task.created_at
     age = max(0.0, (now - sent).total_seconds() / scale)
     delay = max(0.05, upstream_delay(task=task, age=age, errors=errors) * scale)
@@ -92,6 +91,6 @@ def next_poll_time(
     when = now.timestamp() + delay
     if not errors and batch_size(task.provider) and not uses_callbacks(task.provider):
         # Shared boundaries: every task of the gateway comes due together, one request each.
-        step = settings.SEEDANCE_BATCH_POLL_INTERVAL * scale
+        step = config.batch_poll_interval_s * scale
         when = math.ceil(when / step) * step
     return now + timedelta(seconds=when - now.timestamp())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -17,6 +16,7 @@ from projects.queue import enqueue_on_commit
 from projects.services.gateway_status import gateway_call
 from projects.services.submit import SUBMIT_JOB
 from projects.services.upstream_request import request_for_task, upstream_deadline
+from projects.worker_config import worker_config
 
 Status = GenerationTask.Status
 
@@ -74,7 +74,7 @@ def generation_task_reconcile(*, task: GenerationTask) -> None:
                 "task follows it; an admin must check and adopt its id, resend, or fail it.",
             )
         return
-    settle_after = timedelta(seconds=settings.SEEDANCE_RECONCILE_AFTER)
+    settle_after = timedelta(seconds=worker_config().reconcile_after_s)
     if found == "" and now - sent_at >= settle_after:
         with transaction.atomic():
             if lifecycle.transition(

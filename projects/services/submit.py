@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
@@ -28,6 +27,7 @@ from projects.providers.registry import UnknownProvider, get_provider
 from projects.services.gateway_status import gateway_call
 from projects.services.poll_schedule import next_poll_time
 from projects.services.upstream_request import request_for_task, upstream_deadline
+from projects.worker_config import worker_config
 
 logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
@@ -50,7 +50,7 @@ def generation_task_submit(*, task_id: str) -> None:
         task_id=task_id,
         from_statuses=[Status.PENDING],
         to_status=Status.SUBMITTING,
-        next_poll_at=now + timedelta(seconds=settings.SEEDANCE_SUBMIT_LEASE),
+        next_poll_at=now + timedelta(seconds=worker_config().submit_lease_s),
         submit_attempts=F("submit_attempts") + 1,
         submitted_at=now,  # when the create went out; reconciliation searches from here
     )
@@ -69,7 +69,7 @@ def generation_task_submit(*, task_id: str) -> None:
                 task_id,
                 statuses=[Status.SUBMITTING],
                 next_poll_at=timezone.now()
-                + timedelta(seconds=wait + settings.SEEDANCE_SUBMIT_LEASE),
+                + timedelta(seconds=wait + worker_config().submit_lease_s),
             )
         crashpoint("before_submit")
         with gateway_call(task.provider):
@@ -138,9 +138,7 @@ def reconcile_first_time() -> datetime:
     """When a submit whose outcome is unknown is first reconciled: RECONCILE_FIRST upstream
     seconds from now (SEEDANCE_UPSTREAM_TIME_SCALE makes that 0.15 s against the tests' fast
     simulator)."""
-    return timezone.now() + timedelta(
-        seconds=RECONCILE_FIRST * settings.SEEDANCE_UPSTREAM_TIME_SCALE
-    )
+    return timezone.now() + timedelta(seconds=RECONCILE_FIRST * worker_config().upstream_time_scale)
 
 
 def _submit_retry_later(task: GenerationTask, exc: ProviderTransientError) -> None:

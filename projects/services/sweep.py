@@ -19,7 +19,6 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connection, transaction
 from django.utils import timezone
 
@@ -36,6 +35,7 @@ from projects.services.refresh import (
     generation_tasks_refresh_batch,
 )
 from projects.services.submit import SUBMIT_JOB, reconcile_first_time
+from projects.worker_config import worker_config
 
 logger = logging.getLogger("projects.tasks")
 Status = GenerationTask.Status
@@ -56,7 +56,7 @@ CLAIM_PER_SLOT = 25  # due tasks claimed per free thread: batches need many at o
 
 def poll_lease() -> timedelta:
     """How long a claimed task stays away from other sweeps (SEEDANCE_POLL_LEASE)."""
-    return timedelta(seconds=settings.SEEDANCE_POLL_LEASE)
+    return timedelta(seconds=worker_config().poll_lease_s)
 
 
 def generation_tasks_claim_due(*, limit: int, only: list[str] | None = None) -> list[str]:
@@ -91,7 +91,7 @@ def generation_tasks_sweep(
     (`poll_jobs`). With `until_idle` it returns as soon as nothing is due; `only` limits it to
     those task ids (the `generate --wait` command drives its own task).
     """
-    concurrency = concurrency or settings.SEEDANCE_POLL_CONCURRENCY
+    concurrency = concurrency or worker_config().poll_concurrency
     deadline = time.monotonic() + max_seconds
     handled = 0
     if concurrency == 1:

@@ -21,6 +21,7 @@ from projects.providers.registry import callback_gateway_labels
 from projects.queue import enqueue
 from projects.services.leases import LeaseKeeper, lease_acquire, lease_release
 from projects.services.sweep import generation_tasks_sweep
+from projects.worker_config import worker_config
 
 logger = logging.getLogger("projects.tasks")
 SWEEP_JOB = "projects.tasks.generation_tasks_sweep"
@@ -37,7 +38,7 @@ def generation_tasks_sweep_turn(*, max_seconds: float, chain: bool = True) -> in
     # Said once per worker process: why renders of gateways that call back are polled.
     log_callback_notice_once(logger, callback_gateway_labels())
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    for slot in range(settings.SEEDANCE_SWEEPERS):
+    for slot in range(worker_config().sweepers):
         name = f"sweeper-{slot}"
         if lease_acquire(name=name, owner=owner, seconds=SWEEP_LEASE):
             break

@@ -25,10 +25,11 @@ from projects.models.ledger import usd
 from projects.models.variations import VARIATIONS_MAX, VARIATIONS_MIN
 from projects.money.billing import generation_batch_hold
 from projects.providers.registry import get_capabilities
-from projects.services.generation import (
-    GenerationParams,
-    generation_request_prepared,
+from projects.services.generation import GenerationParams, generation_request_prepared
+from projects.services.task_rows import (
+    task_build,
     task_created_record,
+    task_price_checked,
     task_rows_insert,
 )
 
@@ -80,22 +81,29 @@ def variation_batch_create(
         request,
         new_assets,
     ):
+        now = timezone.now()
+        batch = VariationBatch(project=project, created_by=user, count=count)
+        tasks = [
+            task_build(
+                project=project,
+                user=user,
+                params=params,
+                request=replace(request, seed=seed),
+                now=now,
+                variation_batch=batch,
+            )
+            for seed in per_take
+        ]
+        # Every take is the same request but its seed: one price for all, checked before
+        # the transaction against the one take the form showed.
+        price = task_price_checked(tasks[0], params=params, at=now)
         with transaction.atomic():
             for asset in new_assets.values():
                 asset.save(force_insert=True)
-            batch = VariationBatch.objects.create(project=project, created_by=user, count=count)
-            tasks = [
-                task_rows_insert(
-                    project=project,
-                    user=user,
-                    params=params,
-                    request=replace(request, seed=seed),
-                    new_assets=new_assets,
-                    variation_batch=batch,
-                )
-                for seed in per_take
-            ]
-            holds = generation_batch_hold(tasks=tasks, shown_micro=params.shown_cost_micro)
+            batch.save(force_insert=True)
+            for task in tasks:
+                task_rows_insert(task=task, params=params, new_assets=new_assets)
+            holds = generation_batch_hold(tasks=tasks, price=price)
             for task, hold in zip(tasks, holds, strict=True):
                 task_created_record(
                     task=task, user=user, params=params, held_micro=-hold.amount_micro
@@ -121,8 +129,8 @@ def variation_pick(
     *, batch: VariationBatch, task: GenerationTask, user: AbstractBaseUser, role: str | None
 ) -> VariationBatch:
     """Make `task` the batch's pick (what review shows first), replacing any earlier pick.
-    Only a member who may change the batch's project work (access.may_change: its maker, a
-    team admin, or any member where the team allows it) may pick; `role` is the user's role
+    Only a member who may change the batch (access.may_change: its maker, a team admin, or
+    any member where the team lets members manage all work) may pick; `role` is the user's role
     in the team when the caller has it. Raises ApplicationError when not allowed, when `task`
     is not a take of `batch`, or has no video (not succeeded, or deleted). Audited
     ('variations.picked'); the takes' page versions are bumped (their pages and the review

@@ -7,6 +7,7 @@ from __future__ import annotations
 import heapq
 import json
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -42,6 +43,7 @@ class CallbackSender:
                 if not task.notified or task.notified[-1] != status:
                     task.notified.append(status)
                     due.append((task, status))
+                    self._posting[task.id] += 1  # counted before the lock goes: see quiet
                 if status in ("queued", "running"):
                     # Look again at the next transition, or within a real second anyway (tests
                     # reshape tasks in flight).
@@ -50,13 +52,44 @@ class CallbackSender:
                     )
         for task, status in due:
             dialect = self._dialects.get(task.dialect)
-            if dialect is None:
-                continue
-            body = dialect.callback_body(self, task, status)
+            body = None if dialect is None else dialect.callback_body(self, task, status)
             if body is None:
+                self._posted(task.id)
                 continue
             terminal = status in ("succeeded", "failed", "expired", "cancelled")
-            self._callback_pool.submit(self._post_callback, task.callback_url, body, terminal)
+            self._callback_pool.submit(
+                self._post_callback, task.id, task.callback_url, body, terminal
+            )
+
+    def _posted(self, task_id: str) -> None:
+        with self._lock:
+            self._posting[task_id] -= 1
+
+    def callbacks_quiet(
+        self, task_id: str, *, until_ended: bool = False, timeout: float = 10.0
+    ) -> bool:
+        """Wait, at most `timeout` real seconds, until every status task `task_id` has
+        reached (with `until_ended`, once it has ended) has been posted to its callback_url,
+        retries included, and no post for it is in flight. Once a task has ended, nothing more
+        will follow: tests wait on this rather than sleep to show that nothing else is sent.
+        True when quiet (or the task has no callback_url or is unknown), False on timeout."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                task = self.tasks.get(task_id)
+                if task is None or not task.callback_url:
+                    return True
+                status = task.status_at(self.now())
+                ended = status in ("succeeded", "failed", "expired", "cancelled")
+                if (
+                    task.notified[-1:] == [status]
+                    and not self._posting[task_id]
+                    and (ended or not until_ended)
+                ):
+                    return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
 
     @staticmethod
     def _next_change(task: SimTask, now: float) -> float:
@@ -67,7 +100,13 @@ class CallbackSender:
             moments.append(task.created_at + task.expires_after)
         return min([m for m in moments if m > now], default=now)
 
-    def _post_callback(self, url: str, body: dict[str, Any], terminal: bool) -> None:
+    def _post_callback(self, task_id: str, url: str, body: dict[str, Any], terminal: bool) -> None:
+        try:
+            self._post_with_retries(url, body, terminal)
+        finally:
+            self._posted(task_id)
+
+    def _post_with_retries(self, url: str, body: dict[str, Any], terminal: bool) -> None:
         # Ark: "if no successful acknowledgement within 5 s, retries 3 times" (terminal states).
         attempts = 4 if terminal else 1
         for attempt in range(attempts):

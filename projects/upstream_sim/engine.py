@@ -119,6 +119,7 @@ class SimEngine(OutputFiles, CallbackSender, ReferenceFetcher):
         self.status_asks: Counter[str] = Counter()
         self.status_share: Counter[str] = Counter()
         self.callbacks_sent: list[dict[str, Any]] = []
+        self._posting: Counter[str] = Counter()  # task id -> callback posts not yet done
         self.media_fetches: list[dict[str, Any]] = []
         self._stop = threading.Event()
         self._callback_pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="sim-callback")
@@ -162,6 +163,7 @@ class SimEngine(OutputFiles, CallbackSender, ReferenceFetcher):
             self.status_asks.clear()
             self.status_share.clear()
             self.callbacks_sent.clear()
+            self._posting.clear()
             self.media_fetches.clear()
 
     # --- faults ----------------------------------------------------------------------------

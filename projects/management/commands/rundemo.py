@@ -125,6 +125,10 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             self.stdout.write("\nStopping…")
         finally:
+            # Already stopping: a second Ctrl-C or SIGTERM must not cut the children's
+            # shutdown short and leave them running.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
             DEMO_ENV.unlink(missing_ok=True)
             # Each child leads a process group of its own (qcluster forks workers): stop the
             # whole group, so no worker outlives the demo.
