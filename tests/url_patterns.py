@@ -28,6 +28,7 @@ from projects.models import (
     Project,
     Review,
     Team,
+    VariationBatch,
 )
 from projects.storage import signed_url
 from tests.factories import (
@@ -82,6 +83,7 @@ def _admin_object_id(world: World, pattern_id: str) -> str:
         ("projects", "asset"): world.asset,
         ("projects", "review"): Review.objects.first(),
         ("projects", "auditevent"): AuditEvent.objects.first(),
+        ("projects", "variationbatch"): VariationBatch.objects.get(pk=_batch_id(world, "")),
         ("auth", "user"): world.member,
         ("auth", "group"): Group.objects.first(),
     }
@@ -91,8 +93,6 @@ def _admin_object_id(world: World, pattern_id: str) -> str:
 
 def _batch_id(world: World, _pattern_id: str) -> object:
     """A variation batch of our member's, with our finished task as a take (made on first use)."""
-    from projects.models import VariationBatch
-
     batch = VariationBatch.objects.filter(project=world.project).first()
     if batch is None:
         batch = VariationBatch.objects.create(
