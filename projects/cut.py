@@ -57,7 +57,7 @@ class CutResult:
 @dataclass(frozen=True)
 class _Shape:
     path: Path
-    video: tuple  # what must match for a remux: codec, size, fps, pixel format, extradata
+    video: tuple  # what must match for a remux: codec, size, fps, extradata
     audio: tuple | None  # codec, sample rate, layout name, extradata; None without sound
     fps: Fraction
     start_s: Fraction  # the first video frame's time
@@ -75,8 +75,8 @@ def assemble(
     """
     if not sources:
         raise CutError("A cut needs at least one take.")
-    shapes = [_probe(Path(p)) for p in sources]
     out = Path(out)
+    shapes = [_probe(Path(p)) for p in sources]
     report = _Progress(progress, float(sum(s.duration_s for s in shapes)) or 1.0)
     same = all(s.video == shapes[0].video and s.audio == shapes[0].audio for s in shapes)
     if same:
@@ -98,10 +98,11 @@ def assemble(
 
 def video_seconds(path: Path | str) -> float:
     """Length in seconds of the first video stream of `path`: the first frame's start to the
-    last frame's end, from packet timestamps (no decode). 0.0 for a stream with no packet."""
-    with av.open(str(path)) as container:
-        start, end = _packet_span(container, container.streams.video[0])
-    return float(end - start)
+    last frame's end, from the container's index (or its packets' timestamps where the index
+    has no length; no decode). 0.0 for a stream with no packet."""
+    with _open_take(Path(path)) as container:
+        start, length = _span(container, container.streams.video[0])
+    return float(length)
 
 
 class _Progress:
@@ -119,6 +120,25 @@ class _Progress:
             self.callback(100)
 
 
+def _open_take(path: Path):
+    # Open without decoding: an MP4's moov (and the avcC in it) says what find_stream_info
+    # would decode a frame to learn, and that decode cost as much as remuxing a 15 s take.
+    # (skip_frame binds find_stream_info's decoders only; decoding later is unaffected.)
+    try:
+        return av.open(str(path), options={"probesize": "32", "skip_frame": "all"})
+    except (av.FFmpegError, OSError) as exc:
+        raise CutError(f"Take {path.name} cannot be read: {exc}") from exc
+
+
+def _span(container, stream) -> tuple[Fraction, Fraction]:
+    """(start, length) in seconds of `stream`: from the index, else from its packets."""
+    if stream.duration and stream.start_time is not None:
+        return stream.start_time * stream.time_base, stream.duration * stream.time_base
+    start, end = _packet_span(container, stream)
+    container.seek(0)
+    return start, end - start
+
+
 def _packet_span(container, stream) -> tuple[Fraction, Fraction]:
     """(start, end) in seconds of `stream`'s packets: smallest pts, largest pts + duration."""
     start = end = None
@@ -134,11 +154,9 @@ def _packet_span(container, stream) -> tuple[Fraction, Fraction]:
 
 
 def _probe(path: Path) -> _Shape:
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, OSError) as exc:
-        raise CutError(f"Take {path.name} cannot be read: {exc}") from exc
-    with container:
+    """The shape of the take at `path`. The pixel format is not decoded: for H.264/H.265 the
+    extradata (SPS) compared with it fixes chroma format and bit depth."""
+    with _open_take(path) as container:
         if not container.streams.video:
             raise CutError(f"Take {path.name} has no video.")
         video = container.streams.video[0]
@@ -148,9 +166,9 @@ def _probe(path: Path) -> _Shape:
         if container.streams.audio:
             actx = container.streams.audio[0].codec_context
             audio = (actx.name, actx.sample_rate, actx.layout.name, bytes(actx.extradata or b""))
-        start, end = _packet_span(container, video)
-    key = (ctx.name, ctx.width, ctx.height, fps, ctx.format.name, bytes(ctx.extradata or b""))
-    return _Shape(path, key, audio, fps, start, end - start)
+        key = (ctx.name, ctx.width, ctx.height, fps, bytes(ctx.extradata or b""))
+        start, length = _span(container, video)
+    return _Shape(path, key, audio, fps, start, length)
 
 
 def _open_out(out: Path):
@@ -161,13 +179,13 @@ def _open_out(out: Path):
 def _remux(shapes: list[_Shape], out: Path, report: _Progress) -> None:
     offset = Fraction(0)  # seconds: the length of the takes already written
     with _open_out(out) as output:
-        with av.open(str(shapes[0].path)) as first:
+        with _open_take(shapes[0].path) as first:
             targets = [output.add_stream_from_template(first.streams.video[0])]
             if first.streams.audio:
                 targets.append(output.add_stream_from_template(first.streams.audio[0]))
-        last_dts: list[Fraction | None] = [None] * len(targets)
+        last_dts: list[float | None] = [None] * len(targets)
         for shape in shapes:
-            with av.open(str(shape.path)) as take:
+            with _open_take(shape.path) as take:
                 inputs = [take.streams.video[0], *take.streams.audio[:1]]
                 shift_s = offset - shape.start_s
                 _remux_take(take, inputs, targets, output, shift_s, last_dts, report)
@@ -178,27 +196,30 @@ def _remux_take(take, inputs, targets, output, shift_s, last_dts, report) -> Non
     """Copy one take's packets `shift_s` seconds later. `last_dts` (per output stream, in
     seconds) keeps decode times rising across a boundary: an audio packet overlapping the
     previous take's tail (AAC priming) is dropped, a video one nudged one tick later."""
-    order = {stream.index: i for i, stream in enumerate(inputs)}
+    # Per stream: (output stream, time base, shift in its ticks, seconds per tick); plain ints
+    # and floats in the loop, which runs once per packet.
+    plan = {
+        s.index: (i, targets[i], s.time_base, round(shift_s / s.time_base), float(s.time_base))
+        for i, s in enumerate(inputs)
+    }
     for packet in take.demux(inputs):
         if packet.dts is None or packet.pts is None:
             continue  # the demuxer's end-of-stream marker
-        index = order[packet.stream.index]
-        tb = packet.stream.time_base
-        shift = round(shift_s / tb)
+        index, target, tb, shift, tick = plan[packet.stream.index]
         packet.pts += shift
         packet.dts += shift
         previous = last_dts[index]
-        if previous is not None and packet.dts * tb <= previous:
+        if previous is not None and packet.dts * tick <= previous:
             if index > 0:
                 continue
-            packet.dts = int(previous / tb) + 1
+            packet.dts = int(previous / tick) + 1
             packet.pts = max(packet.pts, packet.dts)
-        last_dts[index] = packet.dts * tb
-        packet.stream = targets[index]
+        last_dts[index] = packet.dts * tick
+        packet.stream = target
         packet.time_base = tb
         output.mux(packet)
         if index == 0:
-            report.at(float(packet.pts * tb))
+            report.at(packet.pts * tick)
 
 
 class _Encoder:
@@ -278,7 +299,7 @@ def _reencode(shapes: list[_Shape], out: Path, report: _Progress) -> None:
         enc = _Encoder(output, shapes)
         for shape in shapes:
             enc.end_s += shape.duration_s
-            with av.open(str(shape.path)) as take:
+            with _open_take(shape.path) as take:
                 _reencode_take(take, shape, enc, report)
         enc.close()
 
