@@ -87,6 +87,9 @@ class ShotReference(models.Model):
             models.UniqueConstraint(fields=["shot", "position"], name="shotref_unique_position"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.role} #{self.position}: {self.asset_id}"
+
 
 class Cut(models.Model):
     """One assembly of a storyboard's chosen takes into an MP4 in storage (`file`, its
