@@ -1,0 +1,29 @@
+// Storyboard page (issue 15): drag a shot by its handle to reorder; the new order is POSTed
+// with htmx and the board comes back re-rendered (numbers, chains). Bound again whenever htmx
+// swaps the board in (it is polled while takes render).
+(function () {
+  function bind(root) {
+    var list = root.querySelector ? root.querySelector("#shots") : null;
+    if (!list && root.id === "shots") list = root;
+    if (!list || list.sortable || !window.Sortable) return;
+    list.sortable = window.Sortable.create(list, {
+      handle: ".handle",
+      draggable: "li.shot",
+      dataIdAttr: "data-id",
+      animation: 120,
+      onEnd: function (event) {
+        if (event.oldIndex === event.newIndex) return;
+        window.htmx.ajax("POST", list.getAttribute("data-order-url"), {
+          source: list,
+          target: "#board",
+          swap: "outerHTML",
+          values: { order: list.sortable.toArray().join(",") },
+        });
+      },
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    bind(document);
+    if (window.htmx) window.htmx.onLoad(function (el) { bind(el.parentNode || el); });
+  });
+})();
