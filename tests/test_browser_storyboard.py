@@ -126,3 +126,39 @@ def test_storyboard_to_cut_in_the_browser(world, live_server):
         cut_path, sources, width=width // 4, height=height // 4
     ):
         assert difference < 1.0, (number, end, difference)
+
+
+def test_dragging_a_shot_by_its_handle_reorders_the_storyboard(world, live_server):
+    base = live_server.url
+    with chromium_page() as page:
+        errors = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        log_in(page, base, "mia")
+        new_storyboard(page, base, world)
+        for prompt in ("First shot", "Second shot", "Third shot"):
+            add_shot(page, prompt, 4, False)
+        # Both handles on screen, then drag shot 3 above shot 1 in small steps.
+        page.locator("#shot-1").evaluate("el => el.scrollIntoView({block: 'start'})")
+        box = page.locator("#shot-3 .handle").bounding_box()
+        goal = page.locator("#shot-1 .handle").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        for step in range(1, 21):
+            page.mouse.move(
+                goal["x"] + goal["width"] / 2,
+                box["y"] + (goal["y"] - 10 - box["y"]) * step / 20,
+            )
+            page.wait_for_timeout(20)
+        page.mouse.up()
+        page.wait_for_function(
+            "() => document.querySelector('#shot-1 textarea').value === 'Third shot'"
+        )
+        page.reload()
+        order = page.locator("#shots textarea").evaluate_all("els => els.map(e => e.value)")
+        assert order == ["Third shot", "First shot", "Second shot"]
+        assert not [e for e in errors if "Content Security Policy" in e]
+    assert [s.prompt for s in Shot.objects.order_by("position")] == [
+        "Third shot",
+        "First shot",
+        "Second shot",
+    ]

@@ -11,6 +11,9 @@
       draggable: "li.shot",
       dataIdAttr: "data-id",
       animation: 120,
+      // Pointer events rather than HTML5 drag and drop: the same on touch screens, and
+      // what automated browsers can drive.
+      forceFallback: true,
       onEnd: function (event) {
         if (event.oldIndex === event.newIndex) return;
         window.htmx.ajax("POST", list.getAttribute("data-order-url"), {
