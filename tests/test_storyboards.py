@@ -186,3 +186,47 @@ def test_a_deleted_take_fails_the_cut_with_a_reason(sim, board, member):
     cuts.cut_assemble(cut_id=str(cut.pk))  # a second delivery changes nothing
     cut.refresh_from_db()
     assert cut.status == "failed"
+
+
+def cli(*args: str) -> dict:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("storyboard", *args, stdout=out, stderr=io.StringIO())
+    return json.loads(out.getvalue())
+
+
+def test_the_command_line_creates_submits_and_assembles(site, sim, project, member):
+    board = cli(
+        "create",
+        "--project",
+        project.slug,
+        "--user",
+        member.username,
+        "--title",
+        "CLI film",
+        "--resolution",
+        "480p",
+        "--no-audio",
+    )
+    for prompt, extra in (("A kite rises", []), ("It lands", ["--chain"])):
+        cli(
+            "add-shot",
+            board["id"],
+            "--user",
+            member.username,
+            "--prompt",
+            prompt,
+            "--duration",
+            "4",
+            *extra,
+        )
+    shown = cli("submit", board["id"], "--user", member.username, "--wait")
+    assert [s["take_status"] for s in shown["shots"]] == ["succeeded", "succeeded"]
+    shown = cli("assemble", board["id"], "--user", member.username, "--wait")
+    assert shown["cut"]["status"] == "done" and len(shown["cut"]["sha256"]) == 64
+    assert abs(shown["cut"]["duration_s"] - 8.0) <= 1 / 24
+    assert shown["charged_micro"] > 0 and shown["to_come_micro"] == 0
