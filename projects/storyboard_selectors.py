@@ -130,8 +130,3 @@ def _estimate(storyboard: Storyboard, shot: Shot) -> int | None:
     except NoPrice:
         return None
     return price.amount_micro
-
-
-def cut_list(*, storyboard: Storyboard) -> QuerySet[Cut]:
-    """The storyboard's cuts, newest first."""
-    return storyboard.cuts.select_related("reviewer").order_by("-created_at")

@@ -113,7 +113,13 @@ class Command(BaseCommand):
                 board = self._create(options, user)
             else:
                 board = self._board(options["storyboard"], user)
-                getattr(self, "_" + action.replace("-", "_"))(board, options, user)
+                steps = {
+                    "add-shot": self._add_shot,
+                    "submit": self._submit,
+                    "assemble": self._assemble,
+                }
+                if action in steps:  # "show" only prints
+                    steps[action](board, options, user)
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(json.dumps(board_summary(board)))
@@ -177,9 +183,6 @@ class Command(BaseCommand):
             cut.refresh_from_db()
             if cut.status != Cut.Status.DONE:
                 raise CommandError(f"The cut {cut.status}: {cut.error_message}")
-
-    def _show(self, board, options, user) -> None:
-        """Nothing to do: `handle` prints the summary."""
 
     def _follow(self, task: GenerationTask, timeout: float) -> GenerationTask:
         deadline = time.monotonic() + timeout
