@@ -108,3 +108,37 @@ def test_no_takes_or_no_video_is_refused(tmp_path):
     bogus.write_bytes(b"not a video")
     with pytest.raises(CutError, match="bogus.mp4"):
         assemble([bogus], tmp_path / "cut.mp4")
+
+
+def _b_frame_take(path, frames: int, first: int):
+    """A take as gateways encode them: x264 with B-frames (dts before pts) and AAC sound."""
+    from projects.upstream_sim.render import _frame, _write_tone
+
+    with av.open(str(path), mode="w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 320, 180, "yuv420p"
+        stream.options = {"preset": "medium", "bf": "3"}
+        sound = out.add_stream("aac", rate=48_000, layout="mono")
+        for index in range(frames):
+            frame = _frame(first + index, 320, 180)
+            frame.pts = index
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        _write_tone(out, sound, frames * 2000)
+    return path
+
+
+def test_takes_with_b_frames_are_remuxed_frame_exact(tmp_path):
+    a = _b_frame_take(tmp_path / "a.mp4", 50, 0)
+    b = _b_frame_take(tmp_path / "b.mp4", 73, 30)
+    with av.open(str(a)) as container:
+        assert container.streams.video[0].codec_context.has_b_frames
+    cut = tmp_path / "cut.mp4"
+    result = assemble([a, b, a], cut)
+    assert result.reencoded is False
+    assert frame_count(cut) == 50 + 73 + 50
+    assert abs(result.duration_s - 173 / 24) <= FRAME
+    for number, end, difference in boundary_checks(cut, [a, b, a], width=320, height=180):
+        assert difference < 1.0, (number, end, difference)
