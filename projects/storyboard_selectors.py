@@ -130,3 +130,13 @@ def _estimate(storyboard: Storyboard, shot: Shot) -> int | None:
     except NoPrice:
         return None
     return price.amount_micro
+
+
+def cuts_awaiting_review(*, project_ids: list, limit: int = 50) -> list[Cut]:
+    """Finished cuts awaiting a reviewer in these projects, oldest first (one query)."""
+    rows = Cut.objects.filter(
+        storyboard__project_id__in=project_ids,
+        status=Cut.Status.DONE,
+        review_state=Cut.ReviewState.PENDING,
+    )
+    return list(rows.select_related("storyboard__project").order_by("finished_at")[:limit])

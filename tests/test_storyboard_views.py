@@ -115,3 +115,18 @@ def test_only_reviewers_decide_on_a_cut(client_for, board, member, team):
     assert cut.review_state == "rejected" and cut.review_comment == "Too short"
     download = client_for().get(reverse("projects:cut_download", args=[cut.pk]))
     assert download.status_code == 302 and "/media/s/" in download["Location"]
+
+
+def test_finished_cuts_wait_in_the_review_queue(client_for, board, member, team):
+    Cut.objects.create(
+        storyboard=board,
+        created_by=member,
+        status=Cut.Status.DONE,
+        file="teams/x/cuts/y/cut.mp4",
+        sha256="a" * 64,
+        duration_s=12.0,
+    )
+    reviewer = UserFactory(username="rita")
+    MembershipFactory(team=team, user=reviewer, role=Membership.Role.REVIEWER)
+    page = client_for(reviewer).get(reverse("projects:review_queue")).content.decode()
+    assert 'id="cuts-awaiting"' in page and "Kite film" in page
