@@ -63,7 +63,9 @@ class BoardPage:
 def storyboard_page(*, storyboard: Storyboard) -> BoardPage:
     """The storyboard's page data (a handful of queries whatever the number of shots)."""
     shots = list(
-        storyboard.shots.select_related("take").prefetch_related("generations").order_by("position")
+        storyboard.shots.select_related("take")
+        .prefetch_related("generations", "references__asset")
+        .order_by("position")
     )
     all_ids = [g.pk for s in shots for g in s.generations.all()]
     money = dict(
@@ -125,7 +127,7 @@ def _estimate(storyboard: Storyboard, shot: Shot) -> int | None:
             generate_audio=storyboard.generate_audio,
             duration=shot.duration,
             ratio=storyboard.ratio,
-            has_references=shot.chain_from_previous or shot.references.exists(),
+            has_references=shot.chain_from_previous or bool(shot.references.all()),
         )
     except NoPrice:
         return None

@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.test import TestCase
 
 from projects.exceptions import ApplicationError, InvalidStateTransition
-from projects.models import AuditEvent, CreditEntry, Cut, GenerationTask, Membership
+from projects.models import AuditEvent, CreditEntry, Cut, GenerationTask, Membership, Storyboard
 from projects.services import cuts, storyboards
 from projects.upstream_sim.render import render_size
 from tests.conftest import drive
@@ -230,3 +230,38 @@ def test_the_command_line_creates_submits_and_assembles(site, sim, project, memb
     assert shown["cut"]["status"] == "done" and len(shown["cut"]["sha256"]) == 64
     assert abs(shown["cut"]["duration_s"] - 8.0) <= 1 / 24
     assert shown["charged_micro"] > 0 and shown["to_come_micro"] == 0
+
+
+def test_the_command_line_takes_references_from_the_library(project, member, tmp_path):
+    from django.core.management.base import CommandError
+
+    from projects.services.assets import asset_create
+    from tests import media_files
+
+    image = asset_create(
+        project=project, user=member, upload=media_files.image(tmp_path, "look.png")
+    )
+    board = cli("create", "--project", project.slug, "--user", member.username, "--title", "Refs")
+    cli(
+        "add-shot",
+        board["id"],
+        "--user",
+        member.username,
+        "--prompt",
+        "Like [Image 1]",
+        "--reference",
+        f"reference_image={image.pk}",
+    )
+    (ref,) = Storyboard.objects.get(pk=board["id"]).shots.get().references.all()
+    assert (ref.role, ref.asset_id) == ("reference_image", image.pk)
+    with pytest.raises(CommandError, match="role"):
+        cli(
+            "add-shot",
+            board["id"],
+            "--user",
+            member.username,
+            "--prompt",
+            "x",
+            "--reference",
+            f"poster={image.pk}",
+        )

@@ -4,6 +4,7 @@ access checks and services as the pages.
     storyboard create --project demo --user mia --title "Kite spot" [--provider tokenhub
         --model doubao-seedance-2.0 --ratio 16:9 --resolution 720p --no-audio]
     storyboard add-shot <storyboard id> --user mia --prompt "..." --duration 5 [--chain]
+        [--reference reference_image=<asset id> ...]
     storyboard submit <storyboard id> --user mia [--shot N] [--wait]
     storyboard assemble <storyboard id> --user mia [--wait]
     storyboard show <storyboard id> --user mia
@@ -26,9 +27,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import Http404
 from django.test.utils import override_settings
 
-from projects.access import access_project_by_slug, access_storyboard
+from projects.access import access_asset, access_project_by_slug, access_storyboard
 from projects.exceptions import ApplicationError
 from projects.models import Cut, GenerationTask, Storyboard
+from projects.providers.capabilities import ROLES
 from projects.services import cuts, storyboards
 from projects.services.sweep import generation_tasks_sweep
 from projects.storyboard_selectors import storyboard_page
@@ -90,6 +92,14 @@ class Command(BaseCommand):
         add.add_argument("--prompt", required=True)
         add.add_argument("--duration", type=int, default=5, help="Seconds.")
         add.add_argument("--chain", action="store_true", help="Start from the previous take.")
+        add.add_argument(
+            "--reference",
+            action="append",
+            default=[],
+            metavar="ROLE=ASSET_ID",
+            help="A library asset in a Seedance role (first_frame, last_frame, reference_image, "
+            "reference_video, reference_audio); repeat for several, in prompt order.",
+        )
         submit = sub.add_parser("submit", help="Submit shots as generations.")
         submit.add_argument("storyboard")
         submit.add_argument("--shot", type=int, help="Shot number (1-based); default: all.")
@@ -147,11 +157,21 @@ class Command(BaseCommand):
         )
 
     def _add_shot(self, board, options, user) -> None:
+        references = []
+        for value in options["reference"]:
+            role, _, asset_id = value.partition("=")
+            if role not in ROLES:
+                raise CommandError(f"--reference {value}: the role is one of {', '.join(ROLES)}.")
+            try:
+                references.append((role, access_asset(user, asset_id)))
+            except (Http404, PermissionDenied) as exc:
+                raise CommandError(f"--reference {value}: no such asset in your teams.") from exc
         storyboards.shot_add(
             storyboard=board,
             prompt=options["prompt"],
             duration=options["duration"],
             chain_from_previous=options["chain"],
+            references=references,
         )
 
     def _submit(self, board, options, user) -> None:
