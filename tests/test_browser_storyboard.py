@@ -162,3 +162,44 @@ def test_dragging_a_shot_by_its_handle_reorders_the_storyboard(world, live_serve
         "First shot",
         "Second shot",
     ]
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_the_storyboard_pages_have_no_serious_axe_violation(world, live_server, width):
+    from axe_playwright_python.sync_playwright import Axe
+
+    from projects.models import Membership
+    from projects.services import storyboards
+
+    member = Membership.objects.get(user__username="mia").user
+    board = storyboards.storyboard_create(
+        project=world,
+        user=member,
+        title="Kite spot",
+        provider="tokenhub",
+        model="doubao-seedance-2.0",
+    )
+    storyboards.shot_add(storyboard=board, prompt="A kite rises", duration=4)
+    storyboards.shot_add(storyboard=board, prompt="It lands", duration=4, chain_from_previous=True)
+    Cut.objects.create(storyboard=board, created_by=member, status="assembling", progress=40)
+    found = {}
+    with chromium_page() as page:
+        page.set_viewport_size({"width": width, "height": 900})
+        log_in(page, live_server.url, "mia")
+        # On the project page, the storyboards' part (the gallery is test_browser_a11y's).
+        for path, part in ((f"/p/{world.pk}/", "#storyboards"), (f"/s/{board.pk}/", None)):
+            page.goto(live_server.url + path)
+            results = Axe().run(page, context=part).response
+            bad = [
+                f"{v['id']} ({v['impact']}): {v['nodes'][0]['html'][:120]}"
+                for v in results["violations"]
+                if v["impact"] in ("serious", "critical")
+            ]
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            if overflow > 0:
+                bad.append(f"wider than the screen by {overflow} px")
+            if bad:
+                found[path] = bad
+    assert found == {}, found
