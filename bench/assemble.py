@@ -47,7 +47,7 @@ def status_kib(field: str) -> int:
     raise KeyError(field)
 
 
-def render_take(path: Path, seed: int) -> Path:
+def render_take(path: Path, seed: int, width: int = WIDTH, height: int = HEIGHT) -> Path:
     """A 15 s 720p take with a noisy luma plane (a pool of 12 random planes, cycled and
     shifted) and a stereo tone; rendered once, then cached."""
     if path.exists():
@@ -59,18 +59,18 @@ def render_take(path: Path, seed: int) -> Path:
     import av
 
     rng = random.Random(seed)
-    pool = [rng.randbytes(WIDTH * HEIGHT) for _ in range(12)]
+    pool = [rng.randbytes(width * height) for _ in range(12)]
     tmp = path.with_suffix(".part")
     with av.open(str(tmp), mode="w", format="mp4") as out:
         video = out.add_stream("libx264", rate=FPS)
-        video.width, video.height, video.pix_fmt = WIDTH, HEIGHT, "yuv420p"
+        video.width, video.height, video.pix_fmt = width, height, "yuv420p"
         video.bit_rate = 4_000_000
         video.options = {"preset": "ultrafast", "g": str(2 * FPS)}
         sound = out.add_stream("aac", rate=48_000, layout="stereo")
         for index in range(SECONDS * FPS):
-            frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
+            frame = av.VideoFrame(width, height, "yuv420p")
             luma = pool[index % len(pool)]
-            shift = (index * 7) % WIDTH
+            shift = (index * 7) % width
             frame.planes[0].update(luma[shift:] + luma[:shift])
             for plane in frame.planes[1:]:
                 plane.update(bytes([(seed * 40 + index) % 256]) * plane.buffer_size)
@@ -156,6 +156,11 @@ def run_ffmpeg(ffmpeg: str, sources: list[Path], scratch: Path) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--reencode",
+        action="store_true",
+        help="Also time the re-encode path: 2 and 4 takes, every other one 960x540.",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -210,6 +215,18 @@ def main() -> None:
                 f"{count:>5}{report['duration_s']:>11.1f}s{report['growth_mib']:>13.1f} MiB"
                 f"{report['peak_mib']:>7.0f} MiB{report['seconds']:>8.3f}s"
             )
+        if args.reencode:
+            small = render_take(CACHE / "take_c_540p.mp4", 3, 960, 540)
+            print("\nre-encode path (every other take 960x540, scaled to the first's 1280x720):")
+            for count in (2, 4):
+                mixed = [takes[i] if i % 2 == 0 else small for i in range(count)]
+                report, _ = run_ours(mixed, scratch / f"re{count}.mp4")
+                print(
+                    f"{count:>5}{report['duration_s']:>11.1f}s{report['growth_mib']:>13.1f} MiB"
+                    f"{report['peak_mib']:>7.0f} MiB{report['seconds']:>8.3f}s"
+                    f"  ({report['duration_s'] * FPS / report['seconds']:.0f} frames/s, "
+                    f"{'re-encoded' if report['reencoded'] else 'remuxed'})"
+                )
 
 
 if __name__ == "__main__":

@@ -258,6 +258,7 @@ class _Encoder:
             return
         if frame.samples > room:
             clip = av.AudioFifo()
+            frame.pts = None
             clip.write(frame)
             frame = clip.read(room)
         frame.pts = None

@@ -142,3 +142,26 @@ def test_takes_with_b_frames_are_remuxed_frame_exact(tmp_path):
     assert abs(result.duration_s - 173 / 24) <= FRAME
     for number, end, difference in boundary_checks(cut, [a, b, a], width=320, height=180):
         assert difference < 1.0, (number, end, difference)
+
+
+def test_sound_longer_than_its_take_is_cut_at_the_take_end(tmp_path):
+    from projects.upstream_sim.render import _frame, _write_tone
+
+    long_sound = tmp_path / "long.mp4"
+    with av.open(str(long_sound), mode="w", format="mp4") as out:
+        stream = out.add_stream("libx264", rate=24)
+        stream.width, stream.height, stream.pix_fmt = 256, 144, "yuv420p"
+        sound = out.add_stream("aac", rate=48_000, layout="mono")
+        for index in range(48):
+            for packet in stream.encode(_frame(index, 256, 144)):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)
+        _write_tone(out, sound, 48_000 * 3)  # 3 s of sound under 2 s of picture
+    other = _b_frame_take(tmp_path / "b.mp4", 48, 0)
+    cut = tmp_path / "cut.mp4"
+    result = assemble([other, long_sound, other], cut)
+    assert result.reencoded is True and abs(result.duration_s - 6.0) <= FRAME
+    with av.open(str(cut)) as container:
+        audio = container.streams.audio[0]
+        assert abs(float(audio.duration * audio.time_base) - 6.0) < 0.05
