@@ -265,3 +265,27 @@ def test_the_command_line_takes_references_from_the_library(project, member, tmp
             "--reference",
             f"poster={image.pk}",
         )
+
+
+def test_an_abandoned_assembly_is_taken_over_and_a_live_one_left_alone(sim, board, member):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    shot = storyboards.shot_add(storyboard=board, prompt="A kite rises", duration=4)
+    take = submit(shot, member)
+    live = Cut.objects.create(
+        storyboard=board,
+        created_by=member,
+        take_ids=[str(take.pk)],
+        status="assembling",
+        attempt=1,
+        heartbeat_at=timezone.now(),
+    )
+    cuts.cut_assemble(cut_id=str(live.pk))
+    live.refresh_from_db()
+    assert (live.status, live.attempt) == ("assembling", 1)  # its worker is still at it
+    Cut.objects.filter(pk=live.pk).update(heartbeat_at=timezone.now() - timedelta(minutes=6))
+    cuts.cut_assemble(cut_id=str(live.pk))  # django-q2 delivered the job again
+    live.refresh_from_db()
+    assert (live.status, live.attempt, live.progress) == ("done", 2, 100)

@@ -116,6 +116,10 @@ class Cut(models.Model):
     take_ids = models.JSONField(default=list)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     progress = models.PositiveSmallIntegerField(default=0)
+    # Which run of the job owns it (each claim adds one) and when it last showed life: a run
+    # silent for services/cuts.py CUT_STALE (its worker died) is taken over by the next.
+    attempt = models.PositiveSmallIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     error_message = models.TextField(blank=True)
     file = models.FileField(max_length=500, blank=True)
     sha256 = models.CharField(max_length=64, blank=True)

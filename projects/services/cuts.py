@@ -5,7 +5,7 @@ order and enqueues `projects.tasks.storyboard_cut_assemble` on commit. The job
 (`cut_assemble`) claims the cut (queued -> assembling, a conditional UPDATE, so a job
 delivered twice runs once), copies the takes' stored videos to scratch files (or reads them
 in place on local storage), runs projects/cut.py with a progress callback that writes
-`progress` (0-100, at most every 2 %), stores the MP4 under
+`progress` (0-100, at most every 2 %, with a heartbeat), stores the MP4 under
 `teams/<team>/cuts/<cut>/cut.mp4` with its sha256, and marks it done; any error marks it
 failed with the message. Review follows services/reviews.py's rules for videos: the reviewer
 role, no approving one's own cut unless the team allows self-review, one decision, an audit
@@ -18,11 +18,13 @@ import logging
 import shutil
 import tempfile
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from projects.access import REVIEWER, ROLE_RANK, team_role
@@ -35,6 +37,8 @@ from projects.storage import is_local, save_file, team_prefix, temp_dir
 
 logger = logging.getLogger("projects.tasks")
 ASSEMBLE_JOB = "projects.tasks.storyboard_cut_assemble"
+# An assembling cut whose job showed no progress this long is taken over (its worker died).
+CUT_STALE = timedelta(minutes=5)
 NO_SHOTS = "Add shots to the storyboard before assembling it."
 NEEDS_TAKES = "Every shot needs a finished take before the cut: shot {n} has none yet."
 NOT_A_REVIEWER = "Approving and rejecting cuts needs the reviewer role in this team."
@@ -85,28 +89,27 @@ def cut_key(cut: Cut) -> str:
 
 def cut_assemble(*, cut_id: str) -> None:
     """The worker job: assemble a queued cut (see the module docstring). Idempotent: a cut
-    that is not queued is left alone. Never raises for a broken take: the cut fails with
-    the reason instead."""
-    claimed = Cut.objects.filter(pk=cut_id, status=Cut.Status.QUEUED).update(
-        status=Cut.Status.ASSEMBLING, progress=0
-    )
-    if not claimed:
+    that is neither queued nor abandoned (assembling, silent for CUT_STALE: its worker died
+    and django-q2 delivered the job again) is left alone, and every write is conditional on
+    this run's `attempt`. Never raises for a broken take: the cut fails with the reason."""
+    attempt = _claim(cut_id)
+    if attempt is None:
         return
     cut = Cut.objects.select_related("storyboard__project").get(pk=cut_id)
     try:
         with tempfile.TemporaryDirectory(dir=temp_dir(), prefix="cut-") as scratch:
             sources = _take_files(cut, Path(scratch))
             out = Path(scratch) / "cut.mp4"
-            result = assemble(sources, out, progress=_progress_writer(cut.pk))
+            result = assemble(sources, out, progress=_progress_writer(cut.pk, attempt))
             name = save_file(out, cut_key(cut), sha256=result.sha256)
     except (CutError, ApplicationError, OSError) as exc:
-        _fail(cut, str(exc))
+        _fail(cut, attempt, str(exc))
         return
     except Exception as exc:  # a take PyAV cannot decode, mid-stream
         logger.exception("cut %s failed", cut.pk)
-        _fail(cut, f"The takes could not be assembled: {exc}")
+        _fail(cut, attempt, f"The takes could not be assembled: {exc}")
         return
-    Cut.objects.filter(pk=cut.pk, status=Cut.Status.ASSEMBLING).update(
+    Cut.objects.filter(pk=cut.pk, status=Cut.Status.ASSEMBLING, attempt=attempt).update(
         status=Cut.Status.DONE,
         progress=100,
         file=name,
@@ -116,6 +119,21 @@ def cut_assemble(*, cut_id: str) -> None:
         reencoded=result.reencoded,
         finished_at=timezone.now(),
     )
+
+
+def _claim(cut_id: str) -> int | None:
+    """Take the cut for this run (a conditional UPDATE); its attempt number, or None."""
+    now = timezone.now()
+    claimable = Q(status=Cut.Status.QUEUED) | Q(
+        status=Cut.Status.ASSEMBLING, heartbeat_at__lt=now - CUT_STALE
+    )
+    cut = Cut.objects.filter(claimable, pk=cut_id).only("attempt").first()
+    if cut is None:
+        return None
+    claimed = Cut.objects.filter(claimable, pk=cut_id, attempt=cut.attempt).update(
+        status=Cut.Status.ASSEMBLING, progress=0, attempt=cut.attempt + 1, heartbeat_at=now
+    )
+    return cut.attempt + 1 if claimed else None
 
 
 def _take_files(cut: Cut, scratch: Path) -> list[Path]:
@@ -140,21 +158,21 @@ def _take_files(cut: Cut, scratch: Path) -> list[Path]:
     return paths
 
 
-def _progress_writer(cut_id):
+def _progress_writer(cut_id, attempt: int):
     last = [0]
 
     def write(percent: int) -> None:
         if percent >= 100 or percent - last[0] >= 2:
             last[0] = percent
-            Cut.objects.filter(pk=cut_id, status=Cut.Status.ASSEMBLING).update(
-                progress=min(percent, 99)
+            Cut.objects.filter(pk=cut_id, status=Cut.Status.ASSEMBLING, attempt=attempt).update(
+                progress=min(percent, 99), heartbeat_at=timezone.now()
             )
 
     return write
 
 
-def _fail(cut: Cut, message: str) -> None:
-    Cut.objects.filter(pk=cut.pk, status=Cut.Status.ASSEMBLING).update(
+def _fail(cut: Cut, attempt: int, message: str) -> None:
+    Cut.objects.filter(pk=cut.pk, status=Cut.Status.ASSEMBLING, attempt=attempt).update(
         status=Cut.Status.FAILED, error_message=message[:2000], finished_at=timezone.now()
     )
 
