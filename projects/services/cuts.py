@@ -18,6 +18,7 @@ import logging
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -98,9 +99,10 @@ def cut_assemble(*, cut_id: str) -> None:
     cut = Cut.objects.select_related("storyboard__project").get(pk=cut_id)
     try:
         with tempfile.TemporaryDirectory(dir=temp_dir(), prefix="cut-") as scratch:
-            sources = _take_files(cut, Path(scratch))
+            progress = _progress_writer(cut.pk, attempt)
+            sources = _take_files(cut, Path(scratch), beat=lambda: progress(0))
             out = Path(scratch) / "cut.mp4"
-            result = assemble(sources, out, progress=_progress_writer(cut.pk, attempt))
+            result = assemble(sources, out, progress=progress)
             name = save_file(out, cut_key(cut), sha256=result.sha256)
     except (CutError, ApplicationError, OSError) as exc:
         _fail(cut, attempt, str(exc))
@@ -136,9 +138,10 @@ def _claim(cut_id: str) -> int | None:
     return cut.attempt + 1 if claimed else None
 
 
-def _take_files(cut: Cut, scratch: Path) -> list[Path]:
+def _take_files(cut: Cut, scratch: Path, *, beat: Callable[[], None]) -> list[Path]:
     """Local paths of the cut's takes' videos, in order: the stored files themselves on
-    local storage, streamed copies in `scratch` otherwise (1 MiB at a time)."""
+    local storage, streamed copies in `scratch` otherwise (1 MiB at a time, `beat()` after
+    each so a long copy still shows life)."""
     ids = [uuid.UUID(value) for value in cut.take_ids]
     tasks = GenerationTask.objects.in_bulk(ids)
     paths = []
@@ -155,6 +158,7 @@ def _take_files(cut: Cut, scratch: Path) -> list[Path]:
         with open(path, "wb") as out, default_storage.open(task.video.name, "rb") as src:
             shutil.copyfileobj(src, out, 1 << 20)
         paths.append(path)
+        beat()
     return paths
 
 
@@ -162,7 +166,7 @@ def _progress_writer(cut_id, attempt: int):
     last = [0]
 
     def write(percent: int) -> None:
-        if percent >= 100 or percent - last[0] >= 2:
+        if percent == 0 or percent >= 100 or percent - last[0] >= 2:
             last[0] = percent
             Cut.objects.filter(pk=cut_id, status=Cut.Status.ASSEMBLING, attempt=attempt).update(
                 progress=min(percent, 99), heartbeat_at=timezone.now()
