@@ -289,3 +289,13 @@ def test_an_abandoned_assembly_is_taken_over_and_a_live_one_left_alone(sim, boar
     cuts.cut_assemble(cut_id=str(live.pk))  # django-q2 delivered the job again
     live.refresh_from_db()
     assert (live.status, live.attempt, live.progress) == ("done", 2, 100)
+
+
+def test_takes_in_remote_storage_are_streamed_to_scratch_first(sim, board, member, monkeypatch):
+    shot = storyboards.shot_add(storyboard=board, prompt="A kite rises", duration=4)
+    take = submit(shot, member)
+    monkeypatch.setattr(cuts, "is_local", lambda: False)  # as on S3: no local path to read
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        cut = cuts.cut_start(storyboard=board, user=member)
+    cut.refresh_from_db()
+    assert cut.status == "done" and abs(cut.duration_s - take.video_duration_s) <= 1 / 24
