@@ -30,3 +30,15 @@
     if (window.htmx) window.htmx.onLoad(function (el) { bind(el.parentNode || el); });
   });
 })();
+
+// The board is polled while takes render; a poll must not replace a shot's form while it is
+// being edited, nor the list while a shot is being dragged: skip that poll, the next comes
+// 2 s later.
+document.addEventListener("htmx:beforeRequest", function (event) {
+  var elt = event.detail && event.detail.elt;
+  if (!elt || elt.id !== "board" || event.detail.requestConfig.verb !== "get") return;
+  var active = document.activeElement;
+  var editing = active && active.closest && active.closest("#board form");
+  var dragging = elt.querySelector(".sortable-chosen, .sortable-drag");
+  if (editing || dragging) event.preventDefault();
+});
