@@ -203,3 +203,37 @@ def test_the_storyboard_pages_have_no_serious_axe_violation(world, live_server, 
             if bad:
                 found[path] = bad
     assert found == {}, found
+
+
+def test_a_board_poll_never_replaces_a_shot_being_edited(world, live_server):
+    from projects.models import Membership
+    from projects.services import storyboards
+
+    member = Membership.objects.get(user__username="mia").user
+    board = storyboards.storyboard_create(
+        project=world,
+        user=member,
+        title="Kite spot",
+        provider="tokenhub",
+        model="doubao-seedance-2.0",
+        resolution="480p",
+    )
+    storyboards.shot_add(storyboard=board, prompt="A kite rises", duration=4)
+    with chromium_page() as page:  # no worker: the take stays in progress, the board polls
+        polls = []
+        page.on("request", lambda r: polls.append(r.url) if "part=board" in r.url else None)
+        log_in(page, live_server.url, "mia")
+        page.goto(f"{live_server.url}/s/{board.pk}/")
+        page.click("#shot-1 .submit-shot")
+        page.wait_for_selector("#board[data-busy='1']")
+        page.wait_for_timeout(2500)
+        assert polls, "the board polls while its take renders"
+        page.click("#shot-1 textarea")
+        page.keyboard.type(" slowly")
+        before = len(polls)
+        page.wait_for_timeout(4500)
+        assert len(polls) == before  # skipped while the prompt is being edited
+        assert page.input_value("#shot-1 textarea") == "A kite rises slowly"
+        page.click("h1")
+        page.wait_for_timeout(2500)
+        assert len(polls) > before  # and resumed once it is left
