@@ -77,6 +77,7 @@ def storyboard_page(*, storyboard: Storyboard) -> BoardPage:
     charged = -(money.get(CreditEntry.Kind.CHARGE) or 0)
     in_flight = _in_flight_holds(all_ids)
     rows, to_come, missing = [], in_flight, []
+    estimates: dict[tuple, int | None] = {}  # one price lookup per (seconds, references)
     for number, shot in enumerate(shots, start=1):
         take = shot.take if shot.take is not None and shot.take.deleted_at is None else None
         tries = [
@@ -84,7 +85,11 @@ def storyboard_page(*, storyboard: Storyboard) -> BoardPage:
             for g in sorted(shot.generations.all(), key=lambda g: g.created_at)
             if g.status == Status.SUCCEEDED and g.deleted_at is None
         ]
-        estimate = _estimate(storyboard, shot)
+        has_references = shot.chain_from_previous or bool(shot.references.all())
+        key = (shot.duration, has_references)
+        if key not in estimates:
+            estimates[key] = _estimate(storyboard, shot.duration, has_references)
+        estimate = estimates[key]
         if take is None or take.status not in (Status.SUCCEEDED, *GenerationTask.ACTIVE):
             if estimate is None:
                 missing.append(number)
@@ -118,16 +123,16 @@ def _in_flight_holds(task_ids: list) -> int:
     return -(total or 0)
 
 
-def _estimate(storyboard: Storyboard, shot: Shot) -> int | None:
+def _estimate(storyboard: Storyboard, seconds: int, has_references: bool) -> int | None:
     try:
         price = quote(
             provider=storyboard.provider,
             model=storyboard.model,
             resolution=storyboard.resolution,
             generate_audio=storyboard.generate_audio,
-            duration=shot.duration,
+            duration=seconds,
             ratio=storyboard.ratio,
-            has_references=shot.chain_from_previous or bool(shot.references.all()),
+            has_references=has_references,
         )
     except NoPrice:
         return None

@@ -130,3 +130,19 @@ def test_finished_cuts_wait_in_the_review_queue(client_for, board, member, team)
     MembershipFactory(team=team, user=reviewer, role=Membership.Role.REVIEWER)
     page = client_for(reviewer).get(reverse("projects:review_queue")).content.decode()
     assert 'id="cuts-awaiting"' in page and "Kite film" in page
+
+
+def test_the_storyboard_page_costs_a_fixed_number_of_queries(client_for, board):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for()
+    url = reverse("projects:storyboard_detail", args=[board.pk])
+    client.get(url)  # warm: the session, the price rules' cache
+    with CaptureQueriesContext(connection) as three:
+        client.get(url)
+    for index in range(5):
+        storyboards.shot_add(storyboard=board, prompt=f"More {index}", duration=4)
+    with CaptureQueriesContext(connection) as eight:
+        client.get(url)
+    assert len(eight) == len(three)
