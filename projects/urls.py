@@ -8,7 +8,16 @@ role. A new URL keyword argument must be added to that test's KWARGS.
 from django.urls import path
 
 from projects.api import views as api_keys
-from projects.views import assets, drafts, generations, projects, reviews, spend, teams
+from projects.views import (
+    assets,
+    drafts,
+    generations,
+    projects,
+    reviews,
+    spend,
+    storyboards,
+    teams,
+)
 
 app_name = "projects"
 
@@ -49,6 +58,21 @@ urlpatterns = [
         generations.generation_use_last_frame,
         name="generation_use_last_frame",
     ),
+    path(
+        "p/<uuid:project_id>/storyboards/new/",
+        storyboards.storyboard_new,
+        name="storyboard_new",
+    ),
+    path("s/<uuid:storyboard_id>/", storyboards.storyboard_detail, name="storyboard_detail"),
+    path("s/<uuid:storyboard_id>/shots/", storyboards.shot_add, name="shot_add"),
+    path("s/<uuid:storyboard_id>/order/", storyboards.shots_order, name="shots_order"),
+    path("s/<uuid:storyboard_id>/assemble/", storyboards.cut_assemble, name="cut_assemble"),
+    path("shot/<uuid:shot_id>/edit/", storyboards.shot_edit, name="shot_edit"),
+    path("shot/<uuid:shot_id>/delete/", storyboards.shot_remove, name="shot_delete"),
+    path("shot/<uuid:shot_id>/submit/", storyboards.shot_submit, name="shot_submit"),
+    path("shot/<uuid:shot_id>/take/", storyboards.shot_take, name="shot_take"),
+    path("cut/<uuid:cut_id>/download/", storyboards.cut_download, name="cut_download"),
+    path("cut/<uuid:cut_id>/review/", storyboards.cut_review, name="cut_review"),
     path(
         "callbacks/<str:task_id>/<str:token>/",
         generations.generation_callback,

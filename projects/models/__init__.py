@@ -10,6 +10,7 @@ from projects.models.ledger import Budget, CreditAccount, CreditEntry
 from projects.models.prices import PriceRule
 from projects.models.project_members import ProjectMember
 from projects.models.reviews import Review
+from projects.models.storyboards import Cut, Shot, ShotReference, Storyboard
 from projects.models.teams import Membership, Project, Team
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Budget",
     "CreditAccount",
     "CreditEntry",
+    "Cut",
     "GatewayStatus",
     "GenerationReference",
     "GenerationTask",
@@ -28,6 +30,9 @@ __all__ = [
     "Project",
     "ProjectMember",
     "Review",
+    "Shot",
+    "ShotReference",
+    "Storyboard",
     "TaskEvent",
     "Team",
     "WorkerLease",
