@@ -26,10 +26,13 @@ from django.http import Http404
 from projects.exceptions import ApplicationError
 from projects.models import (
     Asset,
+    Cut,
     GenerationTask,
     Membership,
     Project,
     ProjectMember,
+    Shot,
+    Storyboard,
     Team,
     VariationBatch,
 )
@@ -339,3 +342,32 @@ def access_asset(
     _check_project_visible(user, asset.project, role)
     _check_role(user, asset.team, min_role, role=role)
     return asset
+
+
+def access_storyboard(user: User, storyboard_id: object, *, min_role: str = MEMBER) -> Storyboard:
+    """The storyboard with `storyboard_id` under access_project's rules for its project (404
+    when the user may not see it, 403 below `min_role`); its project is access-checked and
+    carries `viewer_role`."""
+    board = _one(Storyboard.objects.all(), storyboard_id)
+    if board is None:
+        raise Http404("No such storyboard.")
+    board.project = access_project(user, board.project_id, min_role=min_role)
+    return board
+
+
+def access_shot(user: User, shot_id: object, *, min_role: str = MEMBER) -> Shot:
+    """The shot with `shot_id`, its storyboard checked as access_storyboard does."""
+    shot = _one(Shot.objects.all(), shot_id)
+    if shot is None:
+        raise Http404("No such shot.")
+    shot.storyboard = access_storyboard(user, shot.storyboard_id, min_role=min_role)
+    return shot
+
+
+def access_cut(user: User, cut_id: object, *, min_role: str = MEMBER) -> Cut:
+    """The cut with `cut_id`, its storyboard checked as access_storyboard does."""
+    cut = _one(Cut.objects.all(), cut_id)
+    if cut is None:
+        raise Http404("No such cut.")
+    cut.storyboard = access_storyboard(user, cut.storyboard_id, min_role=min_role)
+    return cut

@@ -5,7 +5,7 @@ Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup
 """
 
 from projects.logs import log_context
-from projects.services import outputs, submit, sweep, sweeper
+from projects.services import cuts, outputs, submit, sweep, sweeper
 from projects.worker_config import worker_config
 
 
@@ -32,3 +32,9 @@ def generation_task_poll(task_id: str) -> None:
     stored in this same job."""
     with log_context(task=task_id, job="poll"):
         sweep.generation_task_poll(task_id=task_id, store_inline=True)
+
+
+def storyboard_cut_assemble(cut_id: str) -> None:
+    """Assemble a queued cut of a storyboard into one MP4 in storage (idempotent)."""
+    with log_context(job="cut_assemble", cut=cut_id):
+        cuts.cut_assemble(cut_id=cut_id)

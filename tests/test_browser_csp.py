@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from projects.models import Shot, Storyboard
 from tests.browser import chromium_page, requires_chromium
 from tests.test_browser_a11y import log_in, pages_for, studio_make
 
@@ -20,10 +21,26 @@ def test_the_policy_forbids_inline_styles_and_scripts():
 
 def test_every_page_loads_under_the_enforced_policy(live_server):
     studio = studio_make()
+    board = Storyboard.objects.create(
+        project=studio["project"],
+        title="Spot",
+        created_by=studio["done"].created_by,
+        provider="tokenhub",
+        model="doubao-seedance-2.0",
+    )
+    for position, chained in enumerate((False, True)):
+        Shot.objects.create(
+            storyboard=board,
+            position=position,
+            prompt=f"Shot {position}",
+            duration=5,
+            chain_from_previous=chained,
+        )
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.filter(username="ada").update(is_staff=True, is_superuser=True)
     task = studio["done"]
+    member_pages = pages_for("mia", studio) + [f"/s/{board.pk}/"]
     admin_pages = [
         "/admin/",
         "/admin/projects/generationtask/",
@@ -45,7 +62,9 @@ def test_every_page_loads_under_the_enforced_policy(live_server):
         page.goto(f"{live_server.url}/login/")
         for username in ("mia", "rey", "ada"):
             log_in(page, live_server.url, username)
-            paths = pages_for(username, studio) + (admin_pages if username == "ada" else [])
+            paths = {"mia": member_pages, "ada": pages_for("ada", studio) + admin_pages}.get(
+                username, pages_for(username, studio)
+            )
             for path in paths:
                 response = page.goto(live_server.url + path)
                 assert response.status == 200, (path, response.status)
@@ -59,5 +78,5 @@ def test_every_page_loads_under_the_enforced_policy(live_server):
                 page.fill("#id_prompt", "A kite over dunes")
                 page.wait_for_load_state("networkidle")
                 visited += 1
-    assert visited == 17
+    assert visited == 18
     assert violations == [], "\n".join(violations)

@@ -23,10 +23,13 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from projects.models import (
     Asset,
     AuditEvent,
+    Cut,
     GenerationTask,
     Membership,
     Project,
     Review,
+    Shot,
+    Storyboard,
     Team,
     VariationBatch,
 )
@@ -130,12 +133,48 @@ def _token(world: World, pattern_id: str) -> str:
     return signed_url("teams/x/outputs/y/video.mp4").rsplit("/", 1)[-1][:-4] + "AAAA"
 
 
+def _storyboard(world: World) -> Storyboard:
+    board = Storyboard.objects.filter(project=world.project).first()
+    if board is None:
+        board = Storyboard.objects.create(
+            project=world.project,
+            title=world.project.name,
+            created_by=world.member,
+            provider="tokenhub",
+            model="doubao-seedance-2.0",
+        )
+    return board
+
+
+def _shot_id(world: World, _: str) -> object:
+    board = _storyboard(world)
+    shot = board.shots.first() or Shot.objects.create(
+        storyboard=board, position=0, prompt=world.task.prompt, duration=5
+    )
+    return shot.pk
+
+
+def _cut_id(world: World, _: str) -> object:
+    board = _storyboard(world)
+    cut = board.cuts.first() or Cut.objects.create(
+        storyboard=board,
+        created_by=world.member,
+        status=Cut.Status.DONE,
+        file=f"teams/{world.team.pk}/cuts/x/cut.mp4",
+        sha256="0" * 64,
+    )
+    return cut.pk
+
+
 # URL keyword -> its value for a pattern. A new URL keyword must be added here.
 KWARGS: dict[str, Callable[[World, str], object]] = {
     "project_id": lambda world, _: world.project.pk,
     "task_id": lambda world, _: world.task.pk,
     "team_id": lambda world, _: world.team.pk,
     "asset_id": lambda world, _: world.asset.pk,
+    "storyboard_id": lambda world, _: _storyboard(world).pk,
+    "shot_id": _shot_id,
+    "cut_id": _cut_id,
     "batch_id": _batch_id,
     "token": _token,
     "key_id": _api_key_id,
@@ -148,7 +187,17 @@ KWARGS: dict[str, Callable[[World, str], object]] = {
     "url": lambda world, _: "projects/nothing-here/",
 }
 # Keywords naming one of a team's objects: an outsider must get 404 for these.
-OBJECT_KWARGS = {"project_id", "task_id", "team_id", "asset_id", "key_id", "batch_id"}
+OBJECT_KWARGS = {
+    "project_id",
+    "task_id",
+    "team_id",
+    "asset_id",
+    "key_id",
+    "storyboard_id",
+    "shot_id",
+    "cut_id",
+    "batch_id",
+}
 
 # Views marked login_not_required, and how each refuses a stranger without its secret.
 PUBLIC: dict[str, dict[str, int]] = {

@@ -10,6 +10,7 @@ from projects.models.ledger import Budget, CreditAccount, CreditEntry
 from projects.models.prices import PriceRule
 from projects.models.project_members import ProjectMember
 from projects.models.reviews import Review
+from projects.models.storyboards import Cut, Shot, ShotReference, Storyboard
 from projects.models.teams import Membership, Project, Team
 from projects.models.variations import VariationBatch
 
@@ -21,6 +22,7 @@ __all__ = [
     "Budget",
     "CreditAccount",
     "CreditEntry",
+    "Cut",
     "GatewayStatus",
     "GenerationReference",
     "GenerationTask",
@@ -29,6 +31,9 @@ __all__ = [
     "Project",
     "ProjectMember",
     "Review",
+    "Shot",
+    "ShotReference",
+    "Storyboard",
     "TaskEvent",
     "Team",
     "VariationBatch",
