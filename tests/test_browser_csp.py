@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
-from projects.models import Shot, Storyboard
+from projects.models import GenerationTask, Shot, Storyboard, VariationBatch
 from tests.browser import chromium_page, requires_chromium
 from tests.test_browser_a11y import log_in, pages_for, studio_make
 
@@ -40,13 +40,22 @@ def test_every_page_loads_under_the_enforced_policy(live_server):
 
     get_user_model().objects.filter(username="ada").update(is_staff=True, is_superuser=True)
     task = studio["done"]
-    member_pages = pages_for("mia", studio) + [f"/s/{board.pk}/"]
+    # The two tasks as takes of a variation batch: its compare page, and their pages and
+    # tiles with the links to it.
+    batch = VariationBatch.objects.create(
+        project=studio["project"], created_by=studio["done"].created_by, count=2
+    )
+    GenerationTask.objects.filter(pk__in=[studio["done"].pk, studio["running"].pk]).update(
+        variation_batch=batch
+    )
+    member_pages = pages_for("mia", studio) + [f"/s/{board.pk}/", f"/v/{batch.pk}/"]
     admin_pages = [
         "/admin/",
         "/admin/projects/generationtask/",
         f"/admin/projects/generationtask/{task.pk}/change/",
         "/admin/projects/budget/add/",
         "/admin/projects/pricerule/",
+        "/admin/projects/variationbatch/",
     ]
     violations: list[str] = []
     visited = 0
@@ -78,5 +87,5 @@ def test_every_page_loads_under_the_enforced_policy(live_server):
                 page.fill("#id_prompt", "A kite over dunes")
                 page.wait_for_load_state("networkidle")
                 visited += 1
-    assert visited == 18
+    assert visited == 20
     assert violations == [], "\n".join(violations)
