@@ -5,6 +5,7 @@ Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup
 """
 
 from projects.logs import log_context
+from projects.notifications import delivery
 from projects.services import outputs, submit, sweep, sweeper
 from projects.worker_config import worker_config
 
@@ -32,3 +33,14 @@ def generation_task_poll(task_id: str) -> None:
     stored in this same job."""
     with log_context(task=task_id, job="poll"):
         sweep.generation_task_poll(task_id=task_id, store_inline=True)
+
+
+def notifications_deliver(event_key: str) -> dict[str, int]:
+    """Send one event's notifications (enqueued on commit by notifications/outbox.py)."""
+    return delivery.notifications_deliver(event_key=event_key)
+
+
+def notifications_deliver_due() -> dict[str, int]:
+    """Send notifications whose next try is due: retries with backoff, lost jobs (every
+    minute)."""
+    return delivery.notifications_deliver_due()

@@ -6,6 +6,12 @@ from projects.models.audit import AuditEvent
 from projects.models.gateways import GatewayStatus
 from projects.models.generation import GenerationTask, TaskEvent
 from projects.models.leases import WorkerLease
+from projects.models.notifications import (
+    Event,
+    Notification,
+    NotificationPreference,
+    TeamWebhook,
+)
 from projects.models.ledger import Budget, CreditAccount, CreditEntry
 from projects.models.prices import PriceRule
 from projects.models.project_members import ProjectMember
@@ -20,15 +26,19 @@ __all__ = [
     "Budget",
     "CreditAccount",
     "CreditEntry",
+    "Event",
     "GatewayStatus",
     "GenerationReference",
     "GenerationTask",
     "Membership",
+    "Notification",
+    "NotificationPreference",
     "PriceRule",
     "Project",
     "ProjectMember",
     "Review",
     "TaskEvent",
     "Team",
+    "TeamWebhook",
     "WorkerLease",
 ]
