@@ -6,13 +6,13 @@ from projects.models.audit import AuditEvent
 from projects.models.gateways import GatewayStatus
 from projects.models.generation import GenerationTask, TaskEvent
 from projects.models.leases import WorkerLease
+from projects.models.ledger import Budget, CreditAccount, CreditEntry
 from projects.models.notifications import (
     Event,
     Notification,
     NotificationPreference,
     TeamWebhook,
 )
-from projects.models.ledger import Budget, CreditAccount, CreditEntry
 from projects.models.prices import PriceRule
 from projects.models.project_members import ProjectMember
 from projects.models.reviews import Review

@@ -145,4 +145,6 @@ def _send(row: Notification) -> None:
         "team": str(row.team_id) if row.team_id else None,
         "sent_at": timezone.now().isoformat(),
     }
-    webhook_send(url=hook.url, secret=hook.secret, payload=payload, title=row.subject, text=row.body)
+    webhook_send(
+        url=hook.url, secret=hook.secret, payload=payload, title=row.subject, text=row.body
+    )

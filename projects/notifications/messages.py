@@ -48,7 +48,9 @@ def _message(subject: str, lines: list[str], link: str) -> Message:
     return Message(subject=redact(subject)[:200], body=redact(body), link=link)
 
 
-def task_message(task: GenerationTask, event: str, *, reviewer: str = "", comment: str = "") -> Message:
+def task_message(
+    task: GenerationTask, event: str, *, reviewer: str = "", comment: str = ""
+) -> Message:
     """The message about `task` (with `project` loaded) for one of the task events:
     VIDEO_READY, VIDEO_FAILED, REVIEW_WAITING, VIDEO_APPROVED, VIDEO_REJECTED (`reviewer`,
     `comment` for the last two). Raises KeyError for another event."""
@@ -95,7 +97,10 @@ def budget_message(
     title = name[0].upper() + name[1:]
     if event == Event.BUDGET_EXHAUSTED:
         subject = f"{title} is used up"
-        first = f"{title} is used up: {used} of {limit} {period}. New generations it covers are refused."
+        first = (
+            f"{title} is used up: {used} of {limit} {period}. "
+            "New generations it covers are refused."
+        )
     else:
         subject = f"{title} is 80 % used"
         first = f"{title} is over 80 % used: {used} of {limit} {period}."

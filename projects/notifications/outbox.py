@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any, ParamSpec
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -37,10 +37,9 @@ DELIVER_JOB = "projects.tasks.notifications_deliver"
 Status = GenerationTask.Status
 FAILED_ENDINGS = frozenset({Status.FAILED, Status.EXPIRED})
 REVIEWERS = (Membership.Role.REVIEWER, Membership.Role.ADMIN)
-P = ParamSpec("P")
 
 
-def never_raises(write: Callable[P, Any]) -> Callable[P, None]:
+def never_raises[**P](write: Callable[P, Any]) -> Callable[P, None]:
     """Run `write` in a savepoint; log and swallow whatever it raises (a notification is
     never worth failing, or delaying, the change that raised it)."""
 
@@ -193,4 +192,3 @@ def budget_crossed(
         ),
         user_ids=admins.values_list("user_id", flat=True),
     )
-

@@ -27,9 +27,7 @@ DEFAULTS: dict[str, bool] = {
 
 def email_choices(*, user: AbstractBaseUser) -> dict[str, bool]:
     """{event: e-mail on?} for every event, the user's saved choice or the default."""
-    saved = dict(
-        NotificationPreference.objects.filter(user=user).values_list("event", "email")
-    )
+    saved = dict(NotificationPreference.objects.filter(user=user).values_list("event", "email"))
     return {event: saved.get(event, DEFAULTS[event]) for event in Event.values}
 
 
