@@ -12,6 +12,7 @@ from projects.models import Event
 
 # Events a team webhook may hear: the same as members'.
 EVENT_CHOICES = Event.choices
+DIGEST = "review_waiting_digest"
 
 
 class NotificationChoicesForm(StudioForm):
@@ -22,6 +23,11 @@ class NotificationChoicesForm(StudioForm):
         for event, label in EVENT_CHOICES:
             self.fields[event] = forms.BooleanField(required=False, label=label)
             self.fields[event].label_suffix = ""
+        self.fields[DIGEST] = forms.BooleanField(
+            required=False,
+            label="Videos awaiting my review: one e-mail a day listing them, not one per video",
+        )
+        self.fields[DIGEST].label_suffix = ""
 
 
 class TeamWebhookForm(StudioForm):

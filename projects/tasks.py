@@ -5,7 +5,7 @@ Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup
 """
 
 from projects.logs import log_context
-from projects.notifications import delivery
+from projects.notifications import delivery, digest
 from projects.services import outputs, submit, sweep, sweeper
 from projects.worker_config import worker_config
 
@@ -44,3 +44,8 @@ def notifications_deliver_due() -> dict[str, int]:
     """Send notifications whose next try is due: retries with backoff, lost jobs (every
     minute)."""
     return delivery.notifications_deliver_due()
+
+
+def notifications_review_digest() -> int:
+    """Write and send today's review digests (daily)."""
+    return digest.review_digest_write()

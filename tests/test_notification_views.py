@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from projects.models import AuditEvent, Event, Membership, NotificationPreference, TeamWebhook
-from projects.notifications.preferences import email_choices
+from projects.notifications.preferences import email_choices, review_digest
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +38,7 @@ def test_the_preferences_page_shows_the_defaults_and_saves(client, member, proje
     url = reverse("projects:notification_settings")
     page = client.get(url)
     assert page.status_code == 200
-    assert page.content.decode().count('type="checkbox"') == len(Event.values)
+    assert page.content.decode().count('type="checkbox"') == len(Event.values) + 1  # + digest
     assert all(email_choices(user=member).values())  # every event on by default
 
     on = [e for e in Event.values if e not in (Event.VIDEO_READY, Event.BUDGET_80)]
@@ -49,6 +49,12 @@ def test_the_preferences_page_shows_the_defaults_and_saves(client, member, proje
     assert choices[Event.VIDEO_FAILED] is True
     assert NotificationPreference.objects.filter(user=member).count() == len(Event.values)
     assert 'name="video_ready"' in client.get(url).content.decode()
+
+    client.post(url, {"review_waiting": "on", "review_waiting_digest": "on"})
+    assert review_digest(user=member) is True
+    assert email_choices(user=member)[Event.VIDEO_READY] is False  # unticked: off
+    client.post(url, {"review_waiting": "on"})
+    assert review_digest(user=member) is False
 
 
 @pytest.mark.parametrize(
@@ -82,7 +88,9 @@ def test_a_webhook_is_added_with_its_secret_shown_once(admin_client, project):
     )
     assert len(hook.secret) == 64
     assert hook.secret in response.content.decode()
-    team_page = admin_client.get(reverse("projects:team_detail", kwargs={"team_id": project.team.pk}))
+    team_page = admin_client.get(
+        reverse("projects:team_detail", kwargs={"team_id": project.team.pk})
+    )
     assert PUBLIC_HOOK in team_page.content.decode()
     assert hook.secret not in team_page.content.decode()
     assert AuditEvent.objects.filter(action="webhook.created").count() == 1

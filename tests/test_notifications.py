@@ -31,7 +31,7 @@ from projects.services.reviews import video_approve, video_reject
 from projects.storage import signed_url
 from tests.conftest import tokenhub_params
 from tests.factories import GenerationTaskFactory, MembershipFactory, UserFactory
-from tests.webhook_receiver import webhook_receiver  # noqa: F401 (the fixture)
+from tests.webhook_receiver import running_receiver
 
 pytestmark = pytest.mark.django_db
 VIDEO = "teams/t/outputs/x/video.mp4"
@@ -52,7 +52,14 @@ def people(project, member):
 
 
 @pytest.fixture
-def hook(project, people, webhook_receiver):  # noqa: F811
+def webhook_receiver(settings):
+    settings.SEEDANCE_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
+    with running_receiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def hook(project, people, webhook_receiver):
     return team_webhook_create(
         team=project.team,
         name="Team room",
@@ -87,7 +94,11 @@ def verify(secret: str, headers: dict, body: bytes) -> bool:
 
 
 def test_success_sends_ready_and_review_waiting_once_per_channel(
-    project, people, hook, webhook_receiver, django_capture_on_commit_callbacks  # noqa: F811
+    project,
+    people,
+    hook,
+    webhook_receiver,
+    django_capture_on_commit_callbacks,
 ):
     task = rendering(project, people["maker"], prompt="A paper crane over a harbour")
     assert succeed(task, django_capture_on_commit_callbacks)
@@ -110,7 +121,11 @@ def test_success_sends_ready_and_review_waiting_once_per_channel(
 
 
 def test_the_same_event_twice_sends_once(
-    project, people, hook, webhook_receiver, django_capture_on_commit_callbacks  # noqa: F811
+    project,
+    people,
+    hook,
+    webhook_receiver,
+    django_capture_on_commit_callbacks,
 ):
     task = rendering(project, people["maker"])
     assert succeed(task, django_capture_on_commit_callbacks)
@@ -125,9 +140,7 @@ def test_the_same_event_twice_sends_once(
     assert Notification.objects.count() == 5
 
 
-def test_an_unsubscribed_member_gets_nothing(
-    project, people, django_capture_on_commit_callbacks
-):
+def test_an_unsubscribed_member_gets_nothing(project, people, django_capture_on_commit_callbacks):
     email_choices_save(user=people["maker"], choices={Event.VIDEO_READY: False})
     email_choices_save(user=people["admin"], choices={Event.REVIEW_WAITING: False})
     task = rendering(project, people["maker"])
@@ -137,7 +150,11 @@ def test_an_unsubscribed_member_gets_nothing(
 
 
 def test_a_failure_tells_the_maker_and_messages_carry_no_key_or_media_link(
-    project, people, hook, webhook_receiver, django_capture_on_commit_callbacks  # noqa: F811
+    project,
+    people,
+    hook,
+    webhook_receiver,
+    django_capture_on_commit_callbacks,
 ):
     task = rendering(project, people["maker"])
     with django_capture_on_commit_callbacks(execute=True):
@@ -156,7 +173,9 @@ def test_a_failure_tells_the_maker_and_messages_carry_no_key_or_media_link(
     ok = rendering(project, people["maker"])
     assert succeed(ok, django_capture_on_commit_callbacks)
     media = signed_url(VIDEO)
-    texts = [m.subject + m.body for m in mail.outbox] + [b.decode() for _, b in webhook_receiver.posts]
+    texts = [m.subject + m.body for m in mail.outbox] + [
+        b.decode() for _, b in webhook_receiver.posts
+    ]
     assert len(texts) == 7  # 1 + 3 e-mails, 1 + 2 posts
     for text in texts:
         assert KEY not in text
@@ -173,7 +192,11 @@ def test_cancel_sends_nothing(project, people, django_capture_on_commit_callback
 
 
 def test_a_failing_webhook_is_retried_with_backoff_and_the_task_still_succeeds(
-    project, people, hook, webhook_receiver, django_capture_on_commit_callbacks  # noqa: F811
+    project,
+    people,
+    hook,
+    webhook_receiver,
+    django_capture_on_commit_callbacks,
 ):
     webhook_receiver.status = 500
     task = rendering(project, people["maker"])
@@ -185,7 +208,11 @@ def test_a_failing_webhook_is_retried_with_backoff_and_the_task_still_succeeds(
     rows = Notification.objects.filter(channel="webhook")
     assert rows.count() == 2
     for row in rows:
-        assert (row.state, row.attempts, row.last_error) == ("pending", 1, "HTTP 500 from 127.0.0.1")
+        assert (row.state, row.attempts, row.last_error) == (
+            "pending",
+            1,
+            "HTTP 500 from 127.0.0.1",
+        )
         wait = (row.next_try_at - started).total_seconds()
         assert 29 < wait < 40  # 30 s after the first failure
     assert notifications_deliver_due() == {"sent": 0, "failed": 0}  # not due yet
@@ -207,7 +234,11 @@ def test_a_failing_webhook_is_retried_with_backoff_and_the_task_still_succeeds(
 
 
 def test_a_webhook_that_keeps_failing_gives_up_after_the_last_attempt(
-    project, people, hook, webhook_receiver, django_capture_on_commit_callbacks  # noqa: F811
+    project,
+    people,
+    hook,
+    webhook_receiver,
+    django_capture_on_commit_callbacks,
 ):
     webhook_receiver.status = 503
     task = rendering(project, people["maker"])
@@ -223,7 +254,11 @@ def test_a_webhook_that_keeps_failing_gives_up_after_the_last_attempt(
 
 
 def test_review_decisions_tell_the_maker(
-    project, people, hook, webhook_receiver, django_capture_on_commit_callbacks  # noqa: F811
+    project,
+    people,
+    hook,
+    webhook_receiver,
+    django_capture_on_commit_callbacks,
 ):
     first = rendering(project, people["maker"], prompt="First cut")
     second = rendering(project, people["maker"], prompt="Second cut")
@@ -311,3 +346,28 @@ def test_chat_webhooks_go_through_apprise(
     assert services == 1
     assert message["title"] == "Your video is ready: A kite"
     assert Notification.objects.get(channel="webhook").state == "sent"
+
+
+def test_a_reviewer_who_chose_the_digest_gets_one_email_a_day(
+    project, people, django_capture_on_commit_callbacks
+):
+    from projects.notifications.digest import review_digest_write
+    from projects.notifications.preferences import review_digest_save
+
+    review_digest_save(user=people["reviewer"], digest=True)
+    for prompt in ("Dawn", "Dusk"):
+        succeed(
+            rendering(project, people["maker"], prompt=prompt), django_capture_on_commit_callbacks
+        )
+    assert mails_to("rey@example.com") == []  # not one per video
+    assert len(mails_to("ada@example.com")) == 2  # the admin did not choose the digest
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert review_digest_write(day="2026-12-07") == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        review_digest_write(day="2026-12-07")  # the schedule run twice that day
+    [digest] = mails_to("rey@example.com")
+    assert digest.subject == "2 videos await your review"
+    assert "Dawn" in digest.body and "Dusk" in digest.body
+    assert "http://127.0.0.1:8000/review/" in digest.body
+    assert ".mp4" not in digest.body

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-import pytest
 
 
 @dataclass
@@ -24,17 +24,19 @@ class Receiver:
         return f"json://127.0.0.1:{self.port}/hook"
 
 
-@pytest.fixture
-def webhook_receiver(settings):
-    """A Receiver, with 127.0.0.1 allowed for webhooks (tests/settings.py lists it for the
-    gateways' links only; the webhook guard has its own list)."""
-    settings.SEEDANCE_WEBHOOK_ALLOW_HOSTS = ["127.0.0.1"]
+@contextmanager
+def running_receiver() -> Iterator[Receiver]:
+    """A Receiver serving on a free port until the block ends. The caller allows 127.0.0.1
+    for webhooks (SEEDANCE_WEBHOOK_ALLOW_HOSTS: tests/settings.py lists it for the gateways'
+    links only; the webhook guard has its own list)."""
     state = Receiver(port=0)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            state.posts.append(({k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length)))
+            state.posts.append(
+                ({k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
+            )
             self.send_response(state.status)
             self.send_header("Content-Length", "0")
             self.end_headers()

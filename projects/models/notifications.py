@@ -35,6 +35,8 @@ class NotificationPreference(models.Model):
     )
     event = models.CharField(max_length=32, choices=Event.choices)
     email = models.BooleanField()
+    # For REVIEW_WAITING only: one e-mail a day listing what awaits, instead of one per video.
+    digest = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -32,16 +32,38 @@ def email_choices(*, user: AbstractBaseUser) -> dict[str, bool]:
 
 
 def email_wanted(*, user_ids: Iterable[object], event: str) -> set[object]:
-    """The ids among `user_ids` who get e-mail for `event` (default or saved choice)."""
+    """The ids among `user_ids` who get an e-mail for this one `event` now (default or
+    saved choice; not those who chose the daily digest of REVIEW_WAITING)."""
     ids = set(user_ids)
     if not ids:
         return set()
-    saved = dict(
-        NotificationPreference.objects.filter(user_id__in=ids, event=event).values_list(
-            "user_id", "email"
-        )
-    )
+    saved = {
+        pk: email and not digest
+        for pk, email, digest in NotificationPreference.objects.filter(
+            user_id__in=ids, event=event
+        ).values_list("user_id", "email", "digest")
+    }
     return {pk for pk in ids if saved.get(pk, DEFAULTS[event])}
+
+
+def review_digest(*, user: AbstractBaseUser) -> bool:
+    """Whether `user` chose one e-mail a day for videos awaiting review."""
+    return NotificationPreference.objects.filter(
+        user=user, event=Event.REVIEW_WAITING, email=True, digest=True
+    ).exists()
+
+
+def review_digest_save(*, user: AbstractBaseUser, digest: bool) -> None:
+    """Choose one e-mail a day (`digest`) or one per video for REVIEW_WAITING; keeps the
+    on/off choice."""
+    pref, _ = NotificationPreference.objects.get_or_create(
+        user=user,
+        event=Event.REVIEW_WAITING,
+        defaults={"email": DEFAULTS[Event.REVIEW_WAITING]},
+    )
+    if pref.digest != digest:
+        pref.digest = digest
+        pref.save(update_fields=["digest", "updated_at"])
 
 
 def email_choices_save(*, user: AbstractBaseUser, choices: Mapping[str, bool]) -> None:

@@ -10,8 +10,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from projects.access import ADMIN, MEMBER, access_team, access_team_webhook, min_role
 from projects.exceptions import ApplicationError
-from projects.notification_forms import NotificationChoicesForm, TeamWebhookForm
-from projects.notifications.preferences import email_choices, email_choices_save
+from projects.notification_forms import DIGEST, NotificationChoicesForm, TeamWebhookForm
+from projects.notifications.preferences import (
+    email_choices,
+    email_choices_save,
+    review_digest,
+    review_digest_save,
+)
 from projects.notifications.team_webhooks import (
     team_webhook_create,
     team_webhook_delete,
@@ -27,11 +32,15 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = NotificationChoicesForm(request.POST)
         if form.is_valid():
-            email_choices_save(user=request.user, choices=form.cleaned_data)
+            choices = dict(form.cleaned_data)
+            digest = choices.pop(DIGEST)
+            email_choices_save(user=request.user, choices=choices)
+            review_digest_save(user=request.user, digest=digest)
             messages.success(request, "Notification settings saved.")
             return redirect("projects:notification_settings")
     else:
-        form = NotificationChoicesForm(initial=email_choices(user=request.user))
+        initial = {**email_choices(user=request.user), DIGEST: review_digest(user=request.user)}
+        form = NotificationChoicesForm(initial=initial)
     context = {"form": form, "email": request.user.email}
     return render(request, "projects/notification_settings.html", context)
 

@@ -27,6 +27,13 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        # The daily e-mail to reviewers who chose a digest of the videos awaiting them.
+        "name": "notifications-review-digest",
+        "func": "projects.tasks.notifications_review_digest",
+        "schedule_type": Schedule.DAILY,
+        "repeats": -1,
+    },
 ]
 
 
