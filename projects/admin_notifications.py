@@ -9,10 +9,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
 from projects.audit import AuditedModelAdmin
 from projects.models import Event, Notification, NotificationPreference, TeamWebhook
+from projects.notifications.delivery import notifications_retry_now
 from projects.notifications.webhooks import WebhookURLError, new_secret, webhook_url_check
 
 
@@ -62,17 +62,12 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Send now (pending or failed rows: one more try)")
+    @admin.action(description="Send now (unsent rows: one more try, by the worker)")
     def send_now(self, request: HttpRequest, queryset: QuerySet[Notification]) -> None:
-        from projects.notifications.delivery import notification_send
-
-        rows = queryset.exclude(state=Notification.State.SENT)
-        rows.update(state=Notification.State.PENDING, next_try_at=timezone.now())
-        sent = sum(
-            notification_send(notification_id=pk) == "sent"
-            for pk in rows.values_list("pk", flat=True)
+        count = notifications_retry_now(
+            notification_ids=list(queryset.values_list("pk", flat=True))
         )
-        messages.info(request, f"{sent} sent.")
+        messages.info(request, f"{count} queued for sending.")
 
 
 @admin.register(NotificationPreference)

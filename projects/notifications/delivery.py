@@ -21,6 +21,7 @@ from django.utils import timezone
 from projects.models import Notification
 from projects.notifications.webhooks import WebhookSendError, WebhookURLError, webhook_send
 from projects.providers.outbound import BlockedURL
+from projects.queue import enqueue_on_commit
 
 logger = logging.getLogger("projects.notifications")
 MAX_ATTEMPTS = 6
@@ -60,6 +61,17 @@ def notifications_deliver_due(*, limit: int = BATCH) -> dict[str, int]:
         .values_list("pk", flat=True)[:limit]
     )
     return _deliver_ids(list(ids))
+
+
+def notifications_retry_now(*, notification_ids: list[int]) -> int:
+    """Make the unsent rows among `notification_ids` pending and due now, and enqueue their
+    delivery (an operator's "Send now"); returns how many rows that was."""
+    rows = Notification.objects.filter(pk__in=notification_ids).exclude(state=State.SENT)
+    keys = set(rows.values_list("event_key", flat=True))
+    count = rows.update(state=State.PENDING, next_try_at=timezone.now())
+    for key in sorted(keys):
+        enqueue_on_commit("projects.tasks.notifications_deliver", key)
+    return count
 
 
 def _deliver_ids(ids: list[int]) -> dict[str, int]:

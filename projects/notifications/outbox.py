@@ -26,6 +26,7 @@ from projects.models import (
     Membership,
     Notification,
     ProjectMember,
+    Review,
     TeamWebhook,
 )
 from projects.notifications.messages import Message, budget_message, task_message
@@ -146,8 +147,6 @@ def task_ended(*, task_id: object) -> None:
 def review_decided(*, review_id: int) -> None:
     """A reviewer decided (services/reviews.py, in its transaction): "approved" or
     "rejected" to the video's maker, with the reviewer's name and comment."""
-    from projects.models import Review
-
     review = Review.objects.select_related("task__project__team", "task__created_by", "reviewer")
     review = review.get(pk=review_id)
     task = review.task
