@@ -135,3 +135,21 @@ def test_members_and_other_teams_cannot_touch_webhooks(client, member, project, 
     )
     assert client.post(elsewhere, {"delete": "1"}).status_code == 404
     assert TeamWebhook.objects.count() == 1
+
+
+def test_django_admin_checks_the_url_and_shows_the_secret_once(project):
+    staff = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    add = reverse("admin:projects_teamwebhook_add")
+    data = {"team": project.team.pk, "name": "Ops", "events": ["video_failed"], "active": "on"}
+    refused = client.post(add, {**data, "url": "jsons://10.9.8.7/x"})
+    assert refused.status_code == 200
+    assert "private address" in refused.content.decode()
+    assert not TeamWebhook.objects.exists()
+
+    added = client.post(add, {**data, "url": PUBLIC_HOOK}, follow=True)
+    hook = TeamWebhook.objects.get()
+    assert len(hook.secret) == 64 and hook.secret in added.content.decode()
+    change = client.get(reverse("admin:projects_teamwebhook_change", args=[hook.pk]))
+    assert hook.secret not in change.content.decode()

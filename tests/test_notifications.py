@@ -371,3 +371,29 @@ def test_a_reviewer_who_chose_the_digest_gets_one_email_a_day(
     assert "Dawn" in digest.body and "Dusk" in digest.body
     assert "http://127.0.0.1:8000/review/" in digest.body
     assert ".mp4" not in digest.body
+
+
+def test_send_now_in_django_admin_tries_a_failed_row_again(
+    project, people, hook, webhook_receiver, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    webhook_receiver.status = 500
+    task = rendering(project, people["maker"])
+    with django_capture_on_commit_callbacks(execute=True):
+        lifecycle.finish(task_id=task.pk, status="failed", error_message="moderation")
+    row = Notification.objects.get(channel="webhook")
+    Notification.objects.filter(pk=row.pk).update(state="failed")
+    webhook_receiver.status = 200
+    staff = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client()
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("admin:projects_notification_changelist"),
+            {"action": "send_now", "_selected_action": [row.pk]},
+        )
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == ("sent", 2)
+    assert len(webhook_receiver.posts) == 2
