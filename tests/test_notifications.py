@@ -9,15 +9,13 @@ import hashlib
 import hmac
 import json
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
 from projects.generation import lifecycle
-from projects.models import Budget, Event, GenerationTask, Membership, Notification
-from projects.money.budget_alerts import budget_alerts_check
+from projects.models import Event, GenerationTask, Notification
 from projects.notifications import outbox
 from projects.notifications.delivery import (
     MAX_ATTEMPTS,
@@ -26,29 +24,24 @@ from projects.notifications.delivery import (
 )
 from projects.notifications.preferences import email_choices_save
 from projects.notifications.team_webhooks import team_webhook_create
-from projects.services.generation import generation_task_create
 from projects.services.reviews import video_approve, video_reject
 from projects.storage import signed_url
-from tests.conftest import tokenhub_params
-from tests.factories import GenerationTaskFactory, MembershipFactory, UserFactory
-from tests.webhook_receiver import running_receiver
+from tests.notification_support import (
+    VIDEO,
+    mails_to,
+    rendering,
+    running_receiver,
+    succeed,
+    team_people,
+)
 
 pytestmark = pytest.mark.django_db
-VIDEO = "teams/t/outputs/x/video.mp4"
 KEY = "th-test-key-0000"  # TOKENHUB_API_KEY in tests/settings.py
 
 
 @pytest.fixture
 def people(project, member):
-    """The maker (the project's member), a reviewer and an admin of its team, all with
-    e-mail addresses."""
-    member.email = "mia@example.com"
-    member.save()
-    reviewer = UserFactory(username="rey", email="rey@example.com")
-    admin = UserFactory(username="ada", email="ada@example.com")
-    MembershipFactory(team=project.team, user=reviewer, role=Membership.Role.REVIEWER)
-    MembershipFactory(team=project.team, user=admin, role=Membership.Role.ADMIN)
-    return {"maker": member, "reviewer": reviewer, "admin": admin}
+    return team_people(project, member)
 
 
 @pytest.fixture
@@ -67,25 +60,6 @@ def hook(project, people, webhook_receiver):
         events=Event.values,
         actor=people["admin"],
     )
-
-
-def rendering(project, maker, **fields) -> GenerationTask:
-    return GenerationTaskFactory(project=project, created_by=maker, status="downloading", **fields)
-
-
-def succeed(task: GenerationTask, capture) -> bool:
-    with capture(execute=True):
-        return lifecycle.finish(
-            task_id=task.pk,
-            status="succeeded",
-            from_statuses=["downloading"],
-            video=VIDEO,
-            video_sha256="a" * 64,
-        )
-
-
-def mails_to(address: str) -> list:
-    return [m for m in mail.outbox if address in m.to]
 
 
 def verify(secret: str, headers: dict, body: bytes) -> bool:
@@ -282,35 +256,6 @@ def test_review_decisions_tell_the_maker(
     assert events == ["video_approved", "video_rejected"]
 
 
-def test_budget_at_80_percent_tells_the_admins_once_a_period(
-    project, people, monkeypatch, django_capture_on_commit_callbacks
-):
-    monkeypatch.setattr("projects.services.generation.enqueue_on_commit", lambda *a: None)
-    Budget.objects.create(team=project.team, period="month", limit_usd=Decimal("1.20"))
-    with django_capture_on_commit_callbacks(execute=True):
-        generation_task_create(project=project, user=people["maker"], params=tokenhub_params())
-    [alert] = mail.outbox
-    assert alert.to == ["ada@example.com"]
-    assert alert.subject == "The Studio team's monthly budget is 80 % used"
-    assert "$1.00 of $1.20 this month" in alert.body
-    assert f"/t/{project.team.pk}/spend/" in alert.body
-    with django_capture_on_commit_callbacks(execute=True):
-        budget_alerts_check(team=project.team, project=project, user=people["maker"])
-    assert len(mail.outbox) == 1
-
-
-def test_budget_used_up_tells_the_admins(
-    project, people, monkeypatch, django_capture_on_commit_callbacks
-):
-    monkeypatch.setattr("projects.services.generation.enqueue_on_commit", lambda *a: None)
-    Budget.objects.create(team=project.team, period="month", limit_usd=Decimal("1.00"))
-    with django_capture_on_commit_callbacks(execute=True):
-        generation_task_create(project=project, user=people["maker"], params=tokenhub_params())
-    [alert] = mail.outbox
-    assert alert.subject == "The Studio team's monthly budget is used up"
-    assert Notification.objects.get().event == Event.BUDGET_EXHAUSTED
-
-
 def test_a_broken_notification_write_never_fails_the_task(
     project, people, monkeypatch, django_capture_on_commit_callbacks
 ):
@@ -346,54 +291,3 @@ def test_chat_webhooks_go_through_apprise(
     assert services == 1
     assert message["title"] == "Your video is ready: A kite"
     assert Notification.objects.get(channel="webhook").state == "sent"
-
-
-def test_a_reviewer_who_chose_the_digest_gets_one_email_a_day(
-    project, people, django_capture_on_commit_callbacks
-):
-    from projects.notifications.digest import review_digest_write
-    from projects.notifications.preferences import review_digest_save
-
-    review_digest_save(user=people["reviewer"], digest=True)
-    for prompt in ("Dawn", "Dusk"):
-        succeed(
-            rendering(project, people["maker"], prompt=prompt), django_capture_on_commit_callbacks
-        )
-    assert mails_to("rey@example.com") == []  # not one per video
-    assert len(mails_to("ada@example.com")) == 2  # the admin did not choose the digest
-
-    with django_capture_on_commit_callbacks(execute=True):
-        assert review_digest_write(day="2026-12-07") == 1
-    with django_capture_on_commit_callbacks(execute=True):
-        review_digest_write(day="2026-12-07")  # the schedule run twice that day
-    [digest] = mails_to("rey@example.com")
-    assert digest.subject == "2 videos await your review"
-    assert "Dawn" in digest.body and "Dusk" in digest.body
-    assert "http://127.0.0.1:8000/review/" in digest.body
-    assert ".mp4" not in digest.body
-
-
-def test_send_now_in_django_admin_tries_a_failed_row_again(
-    project, people, hook, webhook_receiver, django_capture_on_commit_callbacks
-):
-    from django.test import Client
-    from django.urls import reverse
-
-    webhook_receiver.status = 500
-    task = rendering(project, people["maker"])
-    with django_capture_on_commit_callbacks(execute=True):
-        lifecycle.finish(task_id=task.pk, status="failed", error_message="moderation")
-    row = Notification.objects.get(channel="webhook")
-    Notification.objects.filter(pk=row.pk).update(state="failed")
-    webhook_receiver.status = 200
-    staff = UserFactory(username="root", is_staff=True, is_superuser=True)
-    client = Client()
-    client.force_login(staff)
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(
-            reverse("admin:projects_notification_changelist"),
-            {"action": "send_now", "_selected_action": [row.pk]},
-        )
-    row.refresh_from_db()
-    assert (row.state, row.attempts) == ("sent", 2)
-    assert len(webhook_receiver.posts) == 2
