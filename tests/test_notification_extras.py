@@ -121,3 +121,41 @@ def test_send_now_in_django_admin_tries_a_failed_row_again(
     row.refresh_from_db()
     assert (row.state, row.attempts) == ("sent", 2)
     assert len(webhook_receiver.posts) == 2
+
+
+def test_a_restricted_projects_review_request_reaches_only_who_sees_it(
+    project, people, django_capture_on_commit_callbacks
+):
+    from projects.models import Membership, ProjectMember
+    from tests.factories import MembershipFactory
+
+    listed = UserFactory(username="lee", email="lee@example.com")
+    MembershipFactory(team=project.team, user=listed, role=Membership.Role.REVIEWER)
+    project.restricted = True
+    project.save()
+    ProjectMember.objects.create(project=project, user=listed)
+    ProjectMember.objects.create(project=project, user=people["maker"])
+    succeed(rendering(project, people["maker"]), django_capture_on_commit_callbacks)
+    waiting = sorted(m.to[0] for m in mail.outbox if m.subject.startswith("A video awaits"))
+    assert waiting == ["ada@example.com", "lee@example.com"]  # not rey: not listed
+
+
+def test_an_inactive_webhook_or_one_not_hearing_the_event_gets_nothing(
+    project, people, webhook_receiver, django_capture_on_commit_callbacks
+):
+    off = team_webhook_create(
+        team=project.team, name="Off", url=webhook_receiver.url, events=Event.values, actor=None
+    )
+    off.active = False
+    off.save()
+    team_webhook_create(
+        team=project.team,
+        name="Budgets only",
+        url=webhook_receiver.url,
+        events=[Event.BUDGET_80],
+        actor=None,
+    )
+    succeed(rendering(project, people["maker"]), django_capture_on_commit_callbacks)
+    assert webhook_receiver.posts == []
+    assert not Notification.objects.filter(channel="webhook").exists()
+    assert len(mail.outbox) == 3
