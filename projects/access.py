@@ -34,6 +34,7 @@ from projects.models import (
     Shot,
     Storyboard,
     Team,
+    TeamWebhook,
     VariationBatch,
 )
 
@@ -172,6 +173,17 @@ def access_team(user: User, team_id: object, *, min_role: str = MEMBER) -> Team:
         raise Http404("No such team.")
     _check_role(user, team, min_role)
     return team
+
+
+def access_team_webhook(user: User, team_id: object, webhook_id: object) -> TeamWebhook:
+    """The webhook `webhook_id` of team `team_id` if `user` is an admin of that team (404 for
+    another team's webhook, as for its other objects)."""
+    team = access_team(user, team_id, min_role=ADMIN)
+    hook = _one(TeamWebhook.objects.filter(team=team), webhook_id)
+    if hook is None:
+        raise Http404("No such webhook.")
+    hook.team = team
+    return hook
 
 
 def access_project(user: User, project_id: object, *, min_role: str = MEMBER) -> Project:

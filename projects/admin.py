@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+# Registers the notification models' admins (webhooks, the outbox, members' choices).
+import projects.admin_notifications  # noqa: F401
 from projects.audit import AuditedModelAdmin
 from projects.exceptions import ApplicationError
 from projects.models import (

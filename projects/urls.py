@@ -12,6 +12,7 @@ from projects.views import (
     assets,
     drafts,
     generations,
+    notifications,
     projects,
     reviews,
     spend,
@@ -58,6 +59,13 @@ urlpatterns = [
     path("t/<uuid:team_id>/members/remove/", teams.team_member_delete, name="team_member_delete"),
     path("t/<uuid:team_id>/settings/", teams.team_settings, name="team_settings"),
     path("t/<uuid:team_id>/audit/", teams.team_audit, name="team_audit"),
+    path("t/<uuid:team_id>/webhooks/", notifications.team_webhook_add, name="team_webhook_add"),
+    path(
+        "t/<uuid:team_id>/webhooks/<uuid:webhook_id>/",
+        notifications.team_webhook_save,
+        name="team_webhook_save",
+    ),
+    path("notifications/", notifications.notification_settings, name="notification_settings"),
     path("keys/", api_keys.api_keys, name="api_keys"),
     path("keys/<uuid:key_id>/revoke/", api_keys.api_key_revoke_view, name="api_key_revoke"),
     path(

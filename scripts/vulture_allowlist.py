@@ -61,3 +61,6 @@ ApiKeyManager.assign_key
 
 # Enqueued by dotted path (projects/services/cuts.py ASSEMBLE_JOB).
 tasks.storyboard_cut_assemble
+# Scheduled by dotted path (management/commands/setup_schedules.py).
+tasks.notifications_review_digest
+tasks.notifications_deliver_due

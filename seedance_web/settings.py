@@ -277,6 +277,9 @@ SEEDANCE_DOWNLOAD_TIMEOUT = env.float("SEEDANCE_DOWNLOAD_TIMEOUT", default=60.0)
 # here ('host' or 'host:port') may also be plain http and private: the simulator, a gateway's
 # CDN inside your own network (projects/providers/outbound.py).
 SEEDANCE_FETCH_ALLOW_HOSTS = env.list("SEEDANCE_FETCH_ALLOW_HOSTS", default=[])
+# Team webhooks (notifications) go to public addresses only; hosts listed here (a receiver
+# inside the network) are exempt. Separate from the fetch list: a team admin types these URLs.
+SEEDANCE_WEBHOOK_ALLOW_HOSTS = env.list("SEEDANCE_WEBHOOK_ALLOW_HOSTS", default=[])
 # Callback URLs for the gateways that call back: auto (sent only when SITE_URL is https on a
 # public host, projects/callback_reach.py), on (always: a tunnel, a local simulator), off.
 SEEDANCE_CALLBACKS = env.str("SEEDANCE_CALLBACKS", default="auto").strip().lower()

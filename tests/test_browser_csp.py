@@ -55,6 +55,7 @@ def test_every_page_loads_under_the_enforced_policy(live_server):
         f"/admin/projects/generationtask/{task.pk}/change/",
         "/admin/projects/budget/add/",
         "/admin/projects/pricerule/",
+        "/admin/projects/teamwebhook/add/",
         "/admin/projects/variationbatch/",
     ]
     violations: list[str] = []
@@ -87,5 +88,6 @@ def test_every_page_loads_under_the_enforced_policy(live_server):
                 page.fill("#id_prompt", "A kite over dunes")
                 page.wait_for_load_state("networkidle")
                 visited += 1
-    assert visited == 20
+    assert visited == 22  # with a storyboard, /notifications/, the team webhook admin page,
+    # a variation batch's compare page and its admin list
     assert violations == [], "\n".join(violations)

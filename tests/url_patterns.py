@@ -125,6 +125,22 @@ def _api_key_id(world: World, _pattern_id: str) -> object:
     return key.pk
 
 
+def _webhook_id(world: World, _pattern_id: str) -> object:
+    """A webhook of our team (made on first use)."""
+    from projects.models import TeamWebhook
+
+    hook = TeamWebhook.objects.filter(team=world.team).first()
+    if hook is None:
+        hook = TeamWebhook.objects.create(
+            team=world.team,
+            name="HOOK lantern Q7",
+            url="jsons://93.184.215.14/hook",
+            events=["video_ready"],
+            secret="s" * 64,
+        )
+    return hook.pk
+
+
 def _token(world: World, pattern_id: str) -> str:
     # The secret is what these URLs check: give the callback another task's token and the
     # media link a signature that does not verify.
@@ -178,6 +194,7 @@ KWARGS: dict[str, Callable[[World, str], object]] = {
     "batch_id": _batch_id,
     "token": _token,
     "key_id": _api_key_id,
+    "webhook_id": _webhook_id,
     "rest": lambda world, _: "contents/nothing-here",  # the team API's catch-all 404
     # Django admin's own URLs.
     "object_id": _admin_object_id,
@@ -196,6 +213,7 @@ OBJECT_KWARGS = {
     "storyboard_id",
     "shot_id",
     "cut_id",
+    "webhook_id",
     "batch_id",
 }
 

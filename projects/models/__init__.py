@@ -7,6 +7,12 @@ from projects.models.gateways import GatewayStatus
 from projects.models.generation import GenerationTask, TaskEvent
 from projects.models.leases import WorkerLease
 from projects.models.ledger import Budget, CreditAccount, CreditEntry
+from projects.models.notifications import (
+    Event,
+    Notification,
+    NotificationPreference,
+    TeamWebhook,
+)
 from projects.models.prices import PriceRule
 from projects.models.project_members import ProjectMember
 from projects.models.reviews import Review
@@ -23,10 +29,13 @@ __all__ = [
     "CreditAccount",
     "CreditEntry",
     "Cut",
+    "Event",
     "GatewayStatus",
     "GenerationReference",
     "GenerationTask",
     "Membership",
+    "Notification",
+    "NotificationPreference",
     "PriceRule",
     "Project",
     "ProjectMember",
@@ -36,6 +45,7 @@ __all__ = [
     "Storyboard",
     "TaskEvent",
     "Team",
+    "TeamWebhook",
     "VariationBatch",
     "WorkerLease",
 ]

@@ -20,6 +20,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from projects.exceptions import NoPrice, PriceChanged
 from projects.models import CreditEntry, GenerationTask, Project
 from projects.models.ledger import usd
+from projects.money.budget_alerts import budget_alerts_check
 from projects.money.budgets import BudgetState, budget_refusal, budget_states, budgets_check
 from projects.money.charges import task_charge, vendor_differences
 from projects.money.ledger import (
@@ -156,7 +157,7 @@ def generation_task_hold(
         price = generation_task_quote(task)
     generation_price_check(price, shown_micro=shown_micro)
     project = task.project
-    return credit_hold(
+    entry = credit_hold(
         task=task,
         team_id=project.team_id,
         amount_micro=price.amount_micro,
@@ -174,6 +175,11 @@ def generation_task_hold(
             api_key=task.api_key,
         ),
     )
+    # The hold may take a budget to 80 % or its limit: its admins hear of it (once a period).
+    budget_alerts_check(
+        team=project.team, project=project, user=task.created_by, api_key=task.api_key
+    )
+    return entry
 
 
 def _memo(price: Quote, task: GenerationTask) -> str:
@@ -271,6 +277,10 @@ def generation_task_settle(*, task_id: object, succeeded: bool) -> Settlement:
     if entry is None:
         return Settlement()
     note = vendor_differences(task, charge=charge, charged_micro=-entry.amount_micro)
+    # A charge in a new period can cross a budget the hold did not (once a period).
+    budget_alerts_check(
+        team=task.project.team, project=task.project, user=task.created_by, api_key=task.api_key
+    )
     return Settlement(
         f"Charged {usd(-entry.amount_micro)} ({charge.text}); the "
         f"{usd(-hold.amount_micro)} hold was released.",

@@ -85,6 +85,12 @@ def _name(budget: Budget, user: AbstractBaseUser | None) -> str:
     return f"the {budget.team.name} team's {adjective} budget"
 
 
+def budget_title(budget: Budget) -> str:
+    """The budget's name for anyone ("the Studio team's monthly budget", "mia's weekly cap
+    in Studio"), as a notification to the team's admins says it."""
+    return _name(budget, None)
+
+
 def _used(budget: Budget, at: datetime | None) -> int:
     scope = Q(account__team_id=budget.team_id)
     if budget.project_id:
