@@ -17,6 +17,7 @@ from projects.notifications.digest import review_digest_write
 from projects.notifications.preferences import review_digest_save
 from projects.notifications.team_webhooks import team_webhook_create
 from projects.services.generation import generation_task_create
+from projects.services.variations import variation_batch_create
 from tests.conftest import tokenhub_params
 from tests.factories import UserFactory
 from tests.notification_support import (
@@ -38,7 +39,7 @@ def people(project, member):
 def test_budget_at_80_percent_tells_the_admins_once_a_period(
     project, people, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr("projects.services.generation.enqueue_on_commit", lambda *a: None)
+    monkeypatch.setattr("projects.services.task_rows.enqueue_on_commit", lambda *a: None)
     Budget.objects.create(team=project.team, period="month", limit_usd=Decimal("1.20"))
     with django_capture_on_commit_callbacks(execute=True):
         generation_task_create(project=project, user=people["maker"], params=tokenhub_params())
@@ -55,7 +56,7 @@ def test_budget_at_80_percent_tells_the_admins_once_a_period(
 def test_budget_used_up_tells_the_admins(
     project, people, monkeypatch, django_capture_on_commit_callbacks
 ):
-    monkeypatch.setattr("projects.services.generation.enqueue_on_commit", lambda *a: None)
+    monkeypatch.setattr("projects.services.task_rows.enqueue_on_commit", lambda *a: None)
     Budget.objects.create(team=project.team, period="month", limit_usd=Decimal("1.00"))
     with django_capture_on_commit_callbacks(execute=True):
         generation_task_create(project=project, user=people["maker"], params=tokenhub_params())
@@ -159,3 +160,16 @@ def test_an_inactive_webhook_or_one_not_hearing_the_event_gets_nothing(
     assert webhook_receiver.posts == []
     assert not Notification.objects.filter(channel="webhook").exists()
     assert len(mail.outbox) == 3
+
+
+def test_a_variation_batch_that_uses_up_a_budget_tells_the_admins(
+    project, people, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("projects.services.task_rows.enqueue_on_commit", lambda *a: None)
+    Budget.objects.create(team=project.team, period="month", limit_usd=Decimal("3.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        variation_batch_create(
+            project=project, user=people["maker"], params=tokenhub_params(), count=3
+        )
+    [alert] = mail.outbox
+    assert alert.subject == "The Studio team's monthly budget is used up"

@@ -205,7 +205,7 @@ def generation_batch_hold(
         price = generation_task_quote(first)
     generation_price_check(price, shown_micro=shown_micro)
     project = first.project
-    return credit_hold_batch(
+    entries = credit_hold_batch(
         tasks=tasks,
         team_id=project.team_id,
         amount_micro=price.amount_micro,
@@ -223,6 +223,11 @@ def generation_batch_hold(
             api_key=first.api_key,
         ),
     )
+    # As after one hold: the batch may take a budget to 80 % or its limit (once a period).
+    budget_alerts_check(
+        team=project.team, project=project, user=first.created_by, api_key=first.api_key
+    )
+    return entries
 
 
 @dataclass(frozen=True)
