@@ -61,6 +61,7 @@ def test_every_page_loads_under_the_enforced_policy(live_server):
     violations: list[str] = []
     visited = 0
     with chromium_page(enforce_csp=True) as page:
+        page.set_default_timeout(60_000)  # twenty pages, each waited on to go quiet
         page.on(
             "console",
             lambda msg: (
