@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -157,6 +157,7 @@ def generation_task_hold(
         price = generation_task_quote(task)
     generation_price_check(price, shown_micro=shown_micro)
     project = task.project
+    checked: list[BudgetState] = []
     entry = credit_hold(
         task=task,
         team_id=project.team_id,
@@ -166,19 +167,28 @@ def generation_task_hold(
         quantity=price.quantity,
         rate_micro=price.rate_micro,
         memo=_memo(price, task),
-        guard=lambda account: budgets_check(
+        guard=lambda account: checked.extend(
+            budgets_check(
+                team=project.team,
+                project=project,
+                user=task.created_by,
+                amount_micro=price.amount_micro,
+                at=task.created_at,
+                api_key=task.api_key,
+            )
+        ),
+    )
+    if checked:
+        # The hold may take a budget to 80 % or its limit: its admins hear of it (once a
+        # period). The states were read under the lock just now; the hold adds its amount.
+        held = -entry.amount_micro
+        budget_alerts_check(
             team=project.team,
             project=project,
             user=task.created_by,
-            amount_micro=price.amount_micro,
-            at=task.created_at,
             api_key=task.api_key,
-        ),
-    )
-    # The hold may take a budget to 80 % or its limit: its admins hear of it (once a period).
-    budget_alerts_check(
-        team=project.team, project=project, user=task.created_by, api_key=task.api_key
-    )
+            states=[replace(s, used_micro=s.used_micro + held) for s in checked],
+        )
     return entry
 
 

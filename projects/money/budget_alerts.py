@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from projects.models import ApiKey, Event, Project, Team
 from projects.models.ledger import usd
-from projects.money.budgets import budget_states, budget_title, period_start
+from projects.money.budgets import BudgetState, budget_states, budget_title, period_start
 from projects.notifications.outbox import budget_crossed, never_raises
 
 WARN_AT = 0.8  # share of the limit that raises BUDGET_80
@@ -26,10 +26,15 @@ def budget_alerts_check(
     project: Project | None,
     user: AbstractBaseUser | None,
     api_key: ApiKey | None = None,
+    states: list[BudgetState] | None = None,
 ) -> None:
     """Raise the alert of each budget of this spend now at 80 % or its limit (alerts
-    already sent this period are not sent again). Never raises: a failure is logged."""
-    for state in budget_states(team=team, project=project, user=user, api_key=api_key):
+    already sent this period are not sent again). `states`: the budgets as they stand now,
+    when the caller has just read them under the account lock (else they are read here).
+    Never raises: a failure is logged."""
+    if states is None:
+        states = budget_states(team=team, project=project, user=user, api_key=api_key)
+    for state in states:
         limit, used = state.limit_micro, state.used_micro
         if limit <= 0 and used <= 0:
             continue
