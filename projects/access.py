@@ -24,7 +24,19 @@ from django.db.models import F, Model, Q, QuerySet
 from django.http import Http404
 
 from projects.exceptions import ApplicationError
-from projects.models import Asset, GenerationTask, Membership, Project, ProjectMember, Team
+from projects.models import (
+    Asset,
+    Cut,
+    GenerationTask,
+    Membership,
+    Project,
+    ProjectMember,
+    Shot,
+    Storyboard,
+    Team,
+    TeamWebhook,
+    VariationBatch,
+)
 
 MEMBER = Membership.Role.MEMBER
 REVIEWER = Membership.Role.REVIEWER
@@ -163,6 +175,17 @@ def access_team(user: User, team_id: object, *, min_role: str = MEMBER) -> Team:
     return team
 
 
+def access_team_webhook(user: User, team_id: object, webhook_id: object) -> TeamWebhook:
+    """The webhook `webhook_id` of team `team_id` if `user` is an admin of that team (404 for
+    another team's webhook, as for its other objects)."""
+    team = access_team(user, team_id, min_role=ADMIN)
+    hook = _one(TeamWebhook.objects.filter(team=team), webhook_id)
+    if hook is None:
+        raise Http404("No such webhook.")
+    hook.team = team
+    return hook
+
+
 def access_project(user: User, project_id: object, *, min_role: str = MEMBER) -> Project:
     """The project with `project_id` if `user` holds at least `min_role` in its team and,
     when it is restricted, is listed on it or a team admin; its `viewer_role` is the user's
@@ -229,6 +252,23 @@ def access_generation_task(
     _check_project_visible(user, task.project, role)
     _check_role(user, task.project.team, min_role, role=role)
     return task
+
+
+def access_variation_batch(
+    user: User, batch_id: object, *, min_role: str = MEMBER
+) -> VariationBatch:
+    """The variation batch with `batch_id` (with its project and team) on access_project's
+    rules: Http404 outside its team or restricted project, PermissionDenied below
+    `min_role`; its `viewer_role` is the user's role in the team."""
+    batches = VariationBatch.objects.select_related("project__team")
+    batch = _one(_with_viewer_role(batches, user, "project__team"), batch_id)
+    role = _viewer_role(user, batch) if batch is not None else None
+    if role is None:
+        raise Http404("No such variation batch.")
+    batch.viewer_role = role
+    _check_project_visible(user, batch.project, role)
+    _check_role(user, batch.project.team, min_role, role=role)
+    return batch
 
 
 def access_team_spend(user: User, team_id: object) -> Team:
@@ -314,3 +354,32 @@ def access_asset(
     _check_project_visible(user, asset.project, role)
     _check_role(user, asset.team, min_role, role=role)
     return asset
+
+
+def access_storyboard(user: User, storyboard_id: object, *, min_role: str = MEMBER) -> Storyboard:
+    """The storyboard with `storyboard_id` under access_project's rules for its project (404
+    when the user may not see it, 403 below `min_role`); its project is access-checked and
+    carries `viewer_role`."""
+    board = _one(Storyboard.objects.all(), storyboard_id)
+    if board is None:
+        raise Http404("No such storyboard.")
+    board.project = access_project(user, board.project_id, min_role=min_role)
+    return board
+
+
+def access_shot(user: User, shot_id: object, *, min_role: str = MEMBER) -> Shot:
+    """The shot with `shot_id`, its storyboard checked as access_storyboard does."""
+    shot = _one(Shot.objects.all(), shot_id)
+    if shot is None:
+        raise Http404("No such shot.")
+    shot.storyboard = access_storyboard(user, shot.storyboard_id, min_role=min_role)
+    return shot
+
+
+def access_cut(user: User, cut_id: object, *, min_role: str = MEMBER) -> Cut:
+    """The cut with `cut_id`, its storyboard checked as access_storyboard does."""
+    cut = _one(Cut.objects.all(), cut_id)
+    if cut is None:
+        raise Http404("No such cut.")
+    cut.storyboard = access_storyboard(user, cut.storyboard_id, min_role=min_role)
+    return cut

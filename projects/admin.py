@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+# Registers the notification models' admins (webhooks, the outbox, members' choices).
+import projects.admin_notifications  # noqa: F401
 from projects.audit import AuditedModelAdmin
 from projects.exceptions import ApplicationError
 from projects.models import (
@@ -22,6 +24,7 @@ from projects.models import (
     Review,
     TaskEvent,
     Team,
+    VariationBatch,
 )
 from projects.money.admin import VendorCostFilter, task_money_columns
 from projects.money.spend import with_money
@@ -283,6 +286,18 @@ class ReviewAdmin(ReadOnlyAdmin):
     list_filter = ["decision"]
     search_fields = ["comment", "reviewer__username", "task__prompt"]
     date_hierarchy = "created_at"
+
+
+@admin.register(VariationBatch)
+class VariationBatchAdmin(ReadOnlyAdmin):
+    """Variation batches (services/variations.py): read-only; members pick a take on the
+    batch's compare page, and each take is a generation task of its own."""
+
+    list_display = ["created_at", "project", "created_by", "count", "pick"]
+    list_filter = ["project__team"]
+    search_fields = ["project__name", "created_by__username"]
+    date_hierarchy = "created_at"
+    list_select_related = ["project", "created_by", "pick"]
 
 
 @admin.register(AuditEvent)

@@ -12,6 +12,7 @@ from django.core.validators import MaxLengthValidator
 from projects.exceptions import InvalidRequest
 from projects.forms import MultipleFileField, MultipleFileInput, StudioForm
 from projects.models import Asset, Project
+from projects.models.variations import VARIATIONS_MAX, VARIATIONS_MIN
 from projects.money.pricing import input_video_seconds
 from projects.option_fields import add_option_fields, option_params, option_pricing
 from projects.providers.capabilities import ROLE_KIND, ModelCapabilities, ProviderCapabilities
@@ -71,6 +72,16 @@ class GenerationForm(StudioForm):
     # The cost the estimate showed (micro-USD): the submit is held at exactly this, or refused
     # with the new figure and nothing held (money/billing.py PriceChanged).
     shown_cost_micro = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    # "Generate N": takes of the same request with distinct seeds (services/variations.py).
+    variations = forms.TypedChoiceField(
+        coerce=int,
+        empty_value=1,
+        required=False,
+        choices=[(1, "1")] + [(n, f"{n} takes") for n in range(VARIATIONS_MIN, VARIATIONS_MAX + 1)],
+        label="Takes",
+        help_text="The same request several times with different seeds, held as one; "
+        "compare them side by side and pick one.",
+    )
     # Set when revising a rejected video (services/reviews.py::generation_revise).
     revised_from = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
@@ -287,6 +298,15 @@ class GenerationForm(StudioForm):
     def _has_uploads(self) -> bool:
         names = [f"{r}_files" if r in MULTI_ROLES else f"{r}_file" for r in self.reference_roles]
         return any(self.files.get(name) for name in names) if self.files else False
+
+    def variation_count(self) -> int:
+        """How many takes the form asks for (1 for a single generation, 2-8 for a variation
+        batch), read from what was sent or shown; anything else counts as 1."""
+        try:
+            count = int(self["variations"].value() or 1)
+        except (TypeError, ValueError):
+            return 1
+        return count if VARIATIONS_MIN <= count <= VARIATIONS_MAX else 1
 
     @staticmethod
     def _number(value: Any) -> float:

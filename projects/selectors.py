@@ -115,6 +115,7 @@ TILE_FIELDS = (
     "cover",
     "created_at",
     "created_by__username",
+    "variation_batch_id",
 )
 
 
@@ -172,9 +173,8 @@ def generation_task_list(*, project: Project, status: str = "", review: str = ""
 
 
 def gallery_rows_complete(rows: list[dict]) -> list[dict]:
-    """`rows` (a page of generation_task_list) with `held_micro` and `charged_micro`
-    (positive micro-USD, 0 when none) and the latest review's `review_comment` and
-    `reviewer_name` ('' when none): two queries, whatever the page size."""
+    """`rows` (a page of generation_task_list) with `held_micro`, `charged_micro` (micro-USD,
+    0 if none), the last review's `review_comment`, `reviewer_name` ('' if none): 2 queries."""
     ids = [row["id"] for row in rows]
     entries = (
         CreditEntry.objects.filter(task_id__in=ids, kind__in=[Kind.HOLD, Kind.CHARGE])

@@ -5,7 +5,8 @@ Enqueue them through projects/queue.py; schedule the sweep with `manage.py setup
 """
 
 from projects.logs import log_context
-from projects.services import outputs, submit, sweep, sweeper
+from projects.notifications import delivery, digest
+from projects.services import cuts, outputs, submit, sweep, sweeper
 from projects.worker_config import worker_config
 
 
@@ -32,3 +33,25 @@ def generation_task_poll(task_id: str) -> None:
     stored in this same job."""
     with log_context(task=task_id, job="poll"):
         sweep.generation_task_poll(task_id=task_id, store_inline=True)
+
+
+def storyboard_cut_assemble(cut_id: str) -> None:
+    """Assemble a queued cut of a storyboard into one MP4 in storage (idempotent)."""
+    with log_context(job="cut_assemble", cut=cut_id):
+        cuts.cut_assemble(cut_id=cut_id)
+
+
+def notifications_deliver(event_key: str) -> dict[str, int]:
+    """Send one event's notifications (enqueued on commit by notifications/outbox.py)."""
+    return delivery.notifications_deliver(event_key=event_key)
+
+
+def notifications_deliver_due() -> dict[str, int]:
+    """Send notifications whose next try is due: retries with backoff, lost jobs (every
+    minute)."""
+    return delivery.notifications_deliver_due()
+
+
+def notifications_review_digest() -> int:
+    """Write and send today's review digests (daily)."""
+    return digest.review_digest_write()

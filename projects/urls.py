@@ -8,7 +8,18 @@ role. A new URL keyword argument must be added to that test's KWARGS.
 from django.urls import path
 
 from projects.api import views as api_keys
-from projects.views import assets, drafts, generations, projects, reviews, spend, teams
+from projects.views import (
+    assets,
+    drafts,
+    generations,
+    notifications,
+    projects,
+    reviews,
+    spend,
+    storyboards,
+    teams,
+    variations,
+)
 
 app_name = "projects"
 
@@ -37,11 +48,24 @@ urlpatterns = [
     path("g/<uuid:task_id>/review/", reviews.generation_review, name="generation_review"),
     path("g/<uuid:task_id>/final/", drafts.generation_render_final, name="generation_final"),
     path("review/", reviews.review_queue, name="review_queue"),
+    path("v/<uuid:batch_id>/", variations.variation_compare, name="variation_compare"),
+    path(
+        "v/<uuid:batch_id>/pick/<uuid:task_id>/",
+        variations.variation_pick_take,
+        name="variation_pick",
+    ),
     path("t/<uuid:team_id>/", teams.team_detail, name="team_detail"),
     path("t/<uuid:team_id>/members/", teams.team_member_save, name="team_member_save"),
     path("t/<uuid:team_id>/members/remove/", teams.team_member_delete, name="team_member_delete"),
     path("t/<uuid:team_id>/settings/", teams.team_settings, name="team_settings"),
     path("t/<uuid:team_id>/audit/", teams.team_audit, name="team_audit"),
+    path("t/<uuid:team_id>/webhooks/", notifications.team_webhook_add, name="team_webhook_add"),
+    path(
+        "t/<uuid:team_id>/webhooks/<uuid:webhook_id>/",
+        notifications.team_webhook_save,
+        name="team_webhook_save",
+    ),
+    path("notifications/", notifications.notification_settings, name="notification_settings"),
     path("keys/", api_keys.api_keys, name="api_keys"),
     path("keys/<uuid:key_id>/revoke/", api_keys.api_key_revoke_view, name="api_key_revoke"),
     path(
@@ -49,6 +73,21 @@ urlpatterns = [
         generations.generation_use_last_frame,
         name="generation_use_last_frame",
     ),
+    path(
+        "p/<uuid:project_id>/storyboards/new/",
+        storyboards.storyboard_new,
+        name="storyboard_new",
+    ),
+    path("s/<uuid:storyboard_id>/", storyboards.storyboard_detail, name="storyboard_detail"),
+    path("s/<uuid:storyboard_id>/shots/", storyboards.shot_add, name="shot_add"),
+    path("s/<uuid:storyboard_id>/order/", storyboards.shots_order, name="shots_order"),
+    path("s/<uuid:storyboard_id>/assemble/", storyboards.cut_assemble, name="cut_assemble"),
+    path("shot/<uuid:shot_id>/edit/", storyboards.shot_edit, name="shot_edit"),
+    path("shot/<uuid:shot_id>/delete/", storyboards.shot_remove, name="shot_delete"),
+    path("shot/<uuid:shot_id>/submit/", storyboards.shot_submit, name="shot_submit"),
+    path("shot/<uuid:shot_id>/take/", storyboards.shot_take, name="shot_take"),
+    path("cut/<uuid:cut_id>/download/", storyboards.cut_download, name="cut_download"),
+    path("cut/<uuid:cut_id>/review/", storyboards.cut_review, name="cut_review"),
     path(
         "callbacks/<str:task_id>/<str:token>/",
         generations.generation_callback,

@@ -11,6 +11,7 @@ from projects import (
     redaction,
     session_limits,
     storage,
+    tasks,
     uploads,
 )
 from projects.api import callbacks as api_callbacks
@@ -57,3 +58,9 @@ api_errors.ApiErrorsMiddleware
 KeyAuth.authenticate
 ProjectChoice.label_from_instance
 ApiKeyManager.assign_key
+
+# Enqueued by dotted path (projects/services/cuts.py ASSEMBLE_JOB).
+tasks.storyboard_cut_assemble
+# Scheduled by dotted path (management/commands/setup_schedules.py).
+tasks.notifications_review_digest
+tasks.notifications_deliver_due

@@ -13,7 +13,9 @@ from urllib.parse import urlsplit
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from seedance_web.gateways import gateway_settings
 from seedance_web.local_secret import local_secret_key
+from seedance_web.logging_config import default_mailer, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("SEEDANCE_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -98,8 +100,7 @@ TEMPLATES = [
     },
 ]
 
-# --- Database ---------------------------------------------------------------------------------
-# https://docs.djangoproject.com/en/6.0/ref/databases/#sqlite-notes
+# --- Database (https://docs.djangoproject.com/en/6.0/ref/databases/#sqlite-notes) -------------
 # Without WAL + IMMEDIATE + a busy timeout, the web process and the worker hit "database is locked".
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
@@ -215,61 +216,8 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# --- Upstream gateways ------------------------------------------------------------------------
-# A provider is offered only when its API key is set. *_BASE_URL points it elsewhere (the
-# simulator, a proxy). Docs: ../shared/upstream/ and docs/upstream-research.md.
-
-
-def _gateway(name: str, adapter: str, label: str, base_url: str) -> dict[str, str]:
-    """One gateway's settings from <NAME>_API_KEY and <NAME>_BASE_URL."""
-    return {
-        "class": adapter,
-        "label": label,
-        "api_key": env.str(f"{name.upper()}_API_KEY", default=""),
-        "base_url": env.str(f"{name.upper()}_BASE_URL", default=base_url),
-    }
-
-
-SEEDANCE_PROVIDERS = {
-    "ark": _gateway(
-        "ark",
-        "projects.providers.ark.ArkProvider",
-        "Volcengine Ark",
-        "https://ark.cn-beijing.volces.com/api/v3",
-    ),
-    # BytePlus ModelArk, the international Ark (upstream-research §9): same contract as
-    # "ark", other model ids, region (ap-southeast-1) and prices.
-    "byteplus": _gateway(
-        "byteplus",
-        "projects.providers.byteplus.BytePlusProvider",
-        "BytePlus ModelArk",
-        "https://ark.ap-southeast.bytepluses.com/api/v3",
-    ),
-    "acedata": _gateway(
-        "acedata",
-        "projects.providers.acedata.AceDataProvider",
-        "AceData Cloud",
-        "https://api.acedata.cloud",
-    ),
-    "alltoken": _gateway(
-        "alltoken",
-        "projects.providers.alltoken.AllTokenProvider",
-        "AllToken",
-        "https://api.alltoken.ai/v1",
-    ),
-    "seedance2ink": _gateway(
-        "seedance2ink",
-        "projects.providers.seedance2ink.Seedance2InkProvider",
-        "seedance2.ink",
-        "https://www.seedance2.ink",
-    ),
-    "tokenhub": _gateway(
-        "tokenhub",
-        "projects.providers.tokenhub.TokenHubProvider",
-        "TokenHub",
-        "https://tokenhub.store/api/v1",
-    ),
-}
+# --- Upstream gateways (offered when <NAME>_API_KEY is set; seedance_web/gateways.py) ---------
+SEEDANCE_PROVIDERS = gateway_settings(env)
 SEEDANCE_DEFAULT_PROVIDER = env.str("SEEDANCE_DEFAULT_PROVIDER", default="tokenhub")
 SEEDANCE_HTTP_TIMEOUT = env.float("SEEDANCE_HTTP_TIMEOUT", default=30.0)  # seconds per request
 SEEDANCE_DOWNLOAD_TIMEOUT = env.float("SEEDANCE_DOWNLOAD_TIMEOUT", default=60.0)  # s between bytes
@@ -277,6 +225,9 @@ SEEDANCE_DOWNLOAD_TIMEOUT = env.float("SEEDANCE_DOWNLOAD_TIMEOUT", default=60.0)
 # here ('host' or 'host:port') may also be plain http and private: the simulator, a gateway's
 # CDN inside your own network (projects/providers/outbound.py).
 SEEDANCE_FETCH_ALLOW_HOSTS = env.list("SEEDANCE_FETCH_ALLOW_HOSTS", default=[])
+# Team webhooks (notifications) go to public addresses only; hosts listed here (a receiver
+# inside the network) are exempt. Separate from the fetch list: a team admin types these URLs.
+SEEDANCE_WEBHOOK_ALLOW_HOSTS = env.list("SEEDANCE_WEBHOOK_ALLOW_HOSTS", default=[])
 # Callback URLs for the gateways that call back: auto (sent only when SITE_URL is https on a
 # public host, projects/callback_reach.py), on (always: a tunnel, a local simulator), off.
 SEEDANCE_CALLBACKS = env.str("SEEDANCE_CALLBACKS", default="auto").strip().lower()
@@ -314,8 +265,7 @@ SEEDANCE_STORE_PICKUP = env.float("SEEDANCE_STORE_PICKUP", default=60.0)
 # doubled each time, at most 600 s, MAX_STORE_ATTEMPTS times (services/outputs.py).
 SEEDANCE_STORE_RETRY_SECONDS = env.float("SEEDANCE_STORE_RETRY_SECONDS", default=10.0)
 
-# --- Worker (django-q2) -----------------------------------------------------------------------
-# https://django-q2.readthedocs.io/en/master/configure.html
+# --- Worker (django-q2: https://django-q2.readthedocs.io/en/master/configure.html) ------------
 # ORM broker on the default database unless REDIS_URL is set. `retry` must exceed `timeout`.
 REDIS_URL = env.str("REDIS_URL", default="")
 Q_CLUSTER = {
@@ -338,8 +288,7 @@ else:
     Q_CLUSTER["orm"] = "default"
     Q_CLUSTER["poll"] = 0.2
 
-# --- Cache (rate-limit counters) ---------------------------------------------------------------
-# https://docs.djangoproject.com/en/6.0/topics/cache/
+# --- Cache (rate-limit counters: https://docs.djangoproject.com/en/6.0/topics/cache/) ---------
 # Shared by every web process: Redis when REDIS_URL is set, otherwise a database table
 # (`manage.py createcachetable`; rundemo and the test database create it) whose increment is
 # made atomic by projects/cache.py.
@@ -391,33 +340,12 @@ RATELIMIT_USE_CACHE = "default"
 # (increment under a row lock); the check for real problems (E003) stays on.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
-# --- Logging and error reports ----------------------------------------------------------------
-# Every handler passes records through projects.redaction.RedactSecretsFilter: no gateway key,
-# secret or callback token reaches a log line or an e-mailed report.
+# --- Logging and error reports (seedance_web/logging_config.py: every handler redacts secrets) --
 ADMINS = env.list("DJANGO_ADMINS", default=[])  # e-mail addresses that get error reports
 SERVER_EMAIL = env.str("DJANGO_SERVER_EMAIL", default="seedance-web@localhost")
 DEFAULT_FROM_EMAIL = SERVER_EMAIL
-# Django 6 mailers (https://docs.djangoproject.com/en/6.0/topics/email/): SMTP at
-# DJANGO_EMAIL_HOST (localhost:25 relays, as Django always assumed, when DEBUG is off); under
-# DEBUG without a host, mail is written to the console (`make run`). Tests get the in-memory one.
-_smtp_host = env.str("DJANGO_EMAIL_HOST", default="" if DEBUG else "localhost")
-MAILERS = {
-    "default": (
-        {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {
-                "host": _smtp_host,
-                "port": env.int("DJANGO_EMAIL_PORT", default=25),
-                "username": env.str("DJANGO_EMAIL_USER", default=""),
-                "password": env.str("DJANGO_EMAIL_PASSWORD", default=""),
-                "use_tls": env.bool("DJANGO_EMAIL_USE_TLS", default=False),
-                "timeout": 10,
-            },
-        }
-        if _smtp_host
-        else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
-    )
-}
+# SMTP at DJANGO_EMAIL_HOST; the console under DEBUG without one (`make run`); tests: in-memory.
+MAILERS = {"default": default_mailer(env, debug=DEBUG)}
 DEFAULT_EXCEPTION_REPORTER = "projects.error_reports.SecretSafeExceptionReporter"
 DEFAULT_EXCEPTION_REPORTER_FILTER = "projects.error_reports.SecretSafeExceptionReporterFilter"
 # Console lines are `plain` (time level logger message key=value...) or, with
@@ -427,41 +355,7 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "projects.error_reports.SecretSafeExceptionR
 SEEDANCE_LOG_FORMAT = env.str("SEEDANCE_LOG_FORMAT", default="plain")
 if SEEDANCE_LOG_FORMAT not in ("plain", "json"):
     raise ImproperlyConfigured("SEEDANCE_LOG_FORMAT must be plain or json.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "log_context": {"()": "projects.logs.ContextFilter"},
-        "redact_secrets": {"()": "projects.redaction.RedactSecretsFilter"},
-        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
-    },
-    "formatters": {
-        "plain": {"()": "projects.logs.PlainFormatter"},
-        "json": {"()": "projects.logs.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": SEEDANCE_LOG_FORMAT,
-            "filters": ["log_context", "redact_secrets"],
-        },
-        "mail_admins": {
-            "class": "django.utils.log.AdminEmailHandler",
-            "level": "ERROR",
-            "filters": ["require_debug_false", "log_context", "redact_secrets"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Replace Django's own handlers on these so their lines are redacted too.
-        "django": {"handlers": ["mail_admins"], "level": "INFO", "propagate": True},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        # At DEBUG it dumps whole template contexts (CSRF tokens, form data) into the log.
-        "django.template": {"level": "INFO"},
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-    },
-}
+LOGGING = logging_config(SEEDANCE_LOG_FORMAT, level=env.str("LOG_LEVEL", default="INFO"))
 
 # --- Security (effective when DEBUG is off) ---------------------------------------------------
 # https://docs.djangoproject.com/en/6.0/howto/deployment/checklist/ (`manage.py check --deploy`

@@ -34,7 +34,7 @@ def test_200_concurrent_creates_on_a_key_budget_for_ten_admit_exactly_ten(
 ):
     settings.SEEDANCE_API_RATE = settings.SEEDANCE_API_CREATE_RATE = "100000/m"
     # Admitted tasks are not sent anywhere: this is about the hold.
-    monkeypatch.setattr("projects.services.generation.enqueue_on_commit", lambda *a: None)
+    monkeypatch.setattr("projects.services.task_rows.enqueue_on_commit", lambda *a: None)
     studio = make_studio(name="Rush", key_budget_usd=Decimal(ADMITTED))
     body = {
         "model": "doubao-seedance-2-0-260128",

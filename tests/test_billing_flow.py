@@ -149,7 +149,7 @@ FINAL = {
 @pytest.fixture
 def held_task(project, member, monkeypatch):
     """A task created through the service (so holding $1.00), not sent anywhere."""
-    monkeypatch.setattr("projects.services.generation.enqueue_on_commit", lambda *a: None)
+    monkeypatch.setattr("projects.services.task_rows.enqueue_on_commit", lambda *a: None)
     from projects.services.generation import generation_task_create
 
     return generation_task_create(project=project, user=member, params=params())

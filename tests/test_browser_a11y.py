@@ -56,6 +56,7 @@ def pages_for(role: str, studio) -> list[str]:
             f"/g/{studio['running'].pk}/",
             "/spend/",
             "/keys/",
+            "/notifications/",
         ],
         "rey": ["/review/"],
         "ada": [f"/t/{team.pk}/", f"/t/{team.pk}/audit/"],

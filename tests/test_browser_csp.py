@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 
+from projects.models import GenerationTask, Shot, Storyboard, VariationBatch
 from tests.browser import chromium_page, requires_chromium
 from tests.test_browser_a11y import log_in, pages_for, studio_make
 
@@ -20,20 +21,47 @@ def test_the_policy_forbids_inline_styles_and_scripts():
 
 def test_every_page_loads_under_the_enforced_policy(live_server):
     studio = studio_make()
+    board = Storyboard.objects.create(
+        project=studio["project"],
+        title="Spot",
+        created_by=studio["done"].created_by,
+        provider="tokenhub",
+        model="doubao-seedance-2.0",
+    )
+    for position, chained in enumerate((False, True)):
+        Shot.objects.create(
+            storyboard=board,
+            position=position,
+            prompt=f"Shot {position}",
+            duration=5,
+            chain_from_previous=chained,
+        )
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.filter(username="ada").update(is_staff=True, is_superuser=True)
     task = studio["done"]
+    # The two tasks as takes of a variation batch: its compare page, and their pages and
+    # tiles with the links to it.
+    batch = VariationBatch.objects.create(
+        project=studio["project"], created_by=studio["done"].created_by, count=2
+    )
+    GenerationTask.objects.filter(pk__in=[studio["done"].pk, studio["running"].pk]).update(
+        variation_batch=batch
+    )
+    member_pages = pages_for("mia", studio) + [f"/s/{board.pk}/", f"/v/{batch.pk}/"]
     admin_pages = [
         "/admin/",
         "/admin/projects/generationtask/",
         f"/admin/projects/generationtask/{task.pk}/change/",
         "/admin/projects/budget/add/",
         "/admin/projects/pricerule/",
+        "/admin/projects/teamwebhook/add/",
+        "/admin/projects/variationbatch/",
     ]
     violations: list[str] = []
     visited = 0
     with chromium_page(enforce_csp=True) as page:
+        page.set_default_timeout(60_000)  # twenty pages, each waited on to go quiet
         page.on(
             "console",
             lambda msg: (
@@ -45,7 +73,9 @@ def test_every_page_loads_under_the_enforced_policy(live_server):
         page.goto(f"{live_server.url}/login/")
         for username in ("mia", "rey", "ada"):
             log_in(page, live_server.url, username)
-            paths = pages_for(username, studio) + (admin_pages if username == "ada" else [])
+            paths = {"mia": member_pages, "ada": pages_for("ada", studio) + admin_pages}.get(
+                username, pages_for(username, studio)
+            )
             for path in paths:
                 response = page.goto(live_server.url + path)
                 assert response.status == 200, (path, response.status)
@@ -59,5 +89,6 @@ def test_every_page_loads_under_the_enforced_policy(live_server):
                 page.fill("#id_prompt", "A kite over dunes")
                 page.wait_for_load_state("networkidle")
                 visited += 1
-    assert visited == 17
+    assert visited == 22  # with a storyboard, /notifications/, the team webhook admin page,
+    # a variation batch's compare page and its admin list
     assert violations == [], "\n".join(violations)

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_jobs(monkeypatch):
     """Submissions are not sent anywhere: these tests are about the hold."""
-    monkeypatch.setattr("projects.services.generation.enqueue_on_commit", lambda *a: None)
+    monkeypatch.setattr("projects.services.task_rows.enqueue_on_commit", lambda *a: None)
 
 
 params = tokenhub_params  # 5 s at 720p: $1.00

@@ -78,7 +78,7 @@ def submit_all(project, users) -> tuple[list[str], list[BaseException]]:
 @pytest.fixture
 def team_of_ten(monkeypatch):
     """A team with ten members and a project; submissions are not sent anywhere."""
-    monkeypatch.setattr("projects.services.generation.enqueue_on_commit", lambda *a: None)
+    monkeypatch.setattr("projects.services.task_rows.enqueue_on_commit", lambda *a: None)
 
     def make(*, credit_usd: int):
         team = funded_team(usd=credit_usd, name="Rush", slug="rush")

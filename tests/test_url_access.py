@@ -142,11 +142,11 @@ def test_an_unknown_url_keyword_fails_with_a_clear_message(world: World) -> None
     from django.urls import path as make_path
 
     fake = Pattern(
-        id="x/<uuid:storyboard_id>/",
-        name="projects:storyboard_detail",
+        id="x/<uuid:sequence_id>/",
+        name="projects:sequence_detail",
         namespace="projects",
-        pieces=(make_path("x/<uuid:storyboard_id>/", lambda r: None).pattern,),
+        pieces=(make_path("x/<uuid:sequence_id>/", lambda r: None).pattern,),
         callback=lambda r: None,
     )
-    with pytest.raises(pytest.fail.Exception, match="'storyboard_id'.*add it to KWARGS"):
+    with pytest.raises(pytest.fail.Exception, match="'sequence_id'.*add it to KWARGS"):
         build_path(fake, world)

@@ -23,11 +23,15 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from projects.models import (
     Asset,
     AuditEvent,
+    Cut,
     GenerationTask,
     Membership,
     Project,
     Review,
+    Shot,
+    Storyboard,
     Team,
+    VariationBatch,
 )
 from projects.storage import signed_url
 from tests.factories import (
@@ -82,11 +86,23 @@ def _admin_object_id(world: World, pattern_id: str) -> str:
         ("projects", "asset"): world.asset,
         ("projects", "review"): Review.objects.first(),
         ("projects", "auditevent"): AuditEvent.objects.first(),
+        ("projects", "variationbatch"): VariationBatch.objects.get(pk=_batch_id(world, "")),
         ("auth", "user"): world.member,
         ("auth", "group"): Group.objects.first(),
     }
     obj = instances.get((match.group(1), match.group(2))) if match else None
     return str(obj.pk) if obj is not None else "1"
+
+
+def _batch_id(world: World, _pattern_id: str) -> object:
+    """A variation batch of our member's, with our finished task as a take (made on first use)."""
+    batch = VariationBatch.objects.filter(project=world.project).first()
+    if batch is None:
+        batch = VariationBatch.objects.create(
+            project=world.project, created_by=world.member, count=2
+        )
+        GenerationTask.objects.filter(pk=world.task.pk).update(variation_batch=batch)
+    return batch.pk
 
 
 def _api_key_id(world: World, _pattern_id: str) -> object:
@@ -109,6 +125,22 @@ def _api_key_id(world: World, _pattern_id: str) -> object:
     return key.pk
 
 
+def _webhook_id(world: World, _pattern_id: str) -> object:
+    """A webhook of our team (made on first use)."""
+    from projects.models import TeamWebhook
+
+    hook = TeamWebhook.objects.filter(team=world.team).first()
+    if hook is None:
+        hook = TeamWebhook.objects.create(
+            team=world.team,
+            name="HOOK lantern Q7",
+            url="jsons://93.184.215.14/hook",
+            events=["video_ready"],
+            secret="s" * 64,
+        )
+    return hook.pk
+
+
 def _token(world: World, pattern_id: str) -> str:
     # The secret is what these URLs check: give the callback another task's token and the
     # media link a signature that does not verify.
@@ -117,14 +149,52 @@ def _token(world: World, pattern_id: str) -> str:
     return signed_url("teams/x/outputs/y/video.mp4").rsplit("/", 1)[-1][:-4] + "AAAA"
 
 
+def _storyboard(world: World) -> Storyboard:
+    board = Storyboard.objects.filter(project=world.project).first()
+    if board is None:
+        board = Storyboard.objects.create(
+            project=world.project,
+            title=world.project.name,
+            created_by=world.member,
+            provider="tokenhub",
+            model="doubao-seedance-2.0",
+        )
+    return board
+
+
+def _shot_id(world: World, _: str) -> object:
+    board = _storyboard(world)
+    shot = board.shots.first() or Shot.objects.create(
+        storyboard=board, position=0, prompt=world.task.prompt, duration=5
+    )
+    return shot.pk
+
+
+def _cut_id(world: World, _: str) -> object:
+    board = _storyboard(world)
+    cut = board.cuts.first() or Cut.objects.create(
+        storyboard=board,
+        created_by=world.member,
+        status=Cut.Status.DONE,
+        file=f"teams/{world.team.pk}/cuts/x/cut.mp4",
+        sha256="0" * 64,
+    )
+    return cut.pk
+
+
 # URL keyword -> its value for a pattern. A new URL keyword must be added here.
 KWARGS: dict[str, Callable[[World, str], object]] = {
     "project_id": lambda world, _: world.project.pk,
     "task_id": lambda world, _: world.task.pk,
     "team_id": lambda world, _: world.team.pk,
     "asset_id": lambda world, _: world.asset.pk,
+    "storyboard_id": lambda world, _: _storyboard(world).pk,
+    "shot_id": _shot_id,
+    "cut_id": _cut_id,
+    "batch_id": _batch_id,
     "token": _token,
     "key_id": _api_key_id,
+    "webhook_id": _webhook_id,
     "rest": lambda world, _: "contents/nothing-here",  # the team API's catch-all 404
     # Django admin's own URLs.
     "object_id": _admin_object_id,
@@ -134,7 +204,18 @@ KWARGS: dict[str, Callable[[World, str], object]] = {
     "url": lambda world, _: "projects/nothing-here/",
 }
 # Keywords naming one of a team's objects: an outsider must get 404 for these.
-OBJECT_KWARGS = {"project_id", "task_id", "team_id", "asset_id", "key_id"}
+OBJECT_KWARGS = {
+    "project_id",
+    "task_id",
+    "team_id",
+    "asset_id",
+    "key_id",
+    "storyboard_id",
+    "shot_id",
+    "cut_id",
+    "webhook_id",
+    "batch_id",
+}
 
 # Views marked login_not_required, and how each refuses a stranger without its secret.
 PUBLIC: dict[str, dict[str, int]] = {

@@ -31,6 +31,7 @@ from django.utils import timezone
 from projects.exceptions import InvalidStateTransition
 from projects.models import ApiTask, GenerationTask, TaskEvent
 from projects.money.billing import generation_task_settle
+from projects.notifications import outbox
 from projects.queue import enqueue_on_commit
 
 logger = logging.getLogger("projects.tasks")
@@ -149,6 +150,9 @@ def finish(
             message=event_message or error_message or status,
             code=error_code,
         )
+        # The maker, the reviewers and the team's webhooks hear of the ending once it is
+        # committed (rows written here, sent by a job on commit; never raises).
+        outbox.task_ended(task_id=task_id)
         # An API client that gave a callback_url hears of the ending once it is committed
         # (projects/api/callbacks.py; named by its dotted path, the queue's way, so the life of
         # a task does not import the API that starts it).

@@ -151,6 +151,14 @@ class GenerationTask(models.Model):
     api_key = models.ForeignKey(
         "projects.ApiKey", on_delete=models.SET_NULL, null=True, blank=True, related_name="tasks"
     )
+    # The variation batch it is one take of (projects/models/variations.py), if any.
+    variation_batch = models.ForeignKey(
+        "projects.VariationBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="takes",
+    )
 
     class Meta:
         ordering = ["-created_at"]

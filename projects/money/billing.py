@@ -10,7 +10,8 @@ money/budgets.py.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,12 +20,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from projects.exceptions import NoPrice, PriceChanged
 from projects.models import CreditEntry, GenerationTask, Project
 from projects.models.ledger import usd
+from projects.money.budget_alerts import budget_alerts_check
 from projects.money.budgets import BudgetState, budget_refusal, budget_states, budgets_check
 from projects.money.charges import task_charge, vendor_differences
 from projects.money.ledger import (
     Balance,
     credit_balance,
     credit_hold,
+    credit_hold_batch,
     credit_release,
     credit_settle,
     insufficient_credit_message,
@@ -65,6 +68,12 @@ class Estimate:
     balance: Balance
     budgets: list[BudgetState]
     problem: str
+    count: int = 1
+
+    @property
+    def total_micro(self) -> int:
+        """The worst case of all `count` takes (a variation batch), micro-USD; 0 unpriced."""
+        return self.quote.amount_micro * self.count if self.quote is not None else 0
 
 
 def generation_estimate(
@@ -81,11 +90,13 @@ def generation_estimate(
     input_video_seconds: float = 0.0,
     has_references: bool = False,
     frames: int | None = None,
+    count: int = 1,
 ) -> Estimate:
     """The live cost estimate and remaining budgets for the generation form (no lock, no
     write: the submit checks again under the lock). The price is `quote`'s, the function the
     hold uses, with the same inputs the task will have (`input_video_seconds` summed by
-    pricing.input_video_seconds), so what the form shows is what a submit holds."""
+    pricing.input_video_seconds), so what the form shows is what a submit holds. `count`
+    takes (a variation batch) are checked against credit and budgets as one total."""
     balance = credit_balance(team=project.team)
     states = budget_states(team=project.team, project=project, user=user)
     try:
@@ -102,17 +113,18 @@ def generation_estimate(
             frames=frames,
         )
     except NoPrice as exc:
-        return Estimate(quote=None, balance=balance, budgets=states, problem=exc.message)
+        return Estimate(
+            quote=None, balance=balance, budgets=states, problem=exc.message, count=count
+        )
+    total = price.amount_micro * count
     problem = ""
-    if price.amount_micro > balance.balance_micro:
+    if total > balance.balance_micro:
         problem = insufficient_credit_message(
-            team_name=project.team.name,
-            balance_micro=balance.balance_micro,
-            amount_micro=price.amount_micro,
+            team_name=project.team.name, balance_micro=balance.balance_micro, amount_micro=total
         )
     else:
-        problem = budget_refusal(states, amount_micro=price.amount_micro)
-    return Estimate(quote=price, balance=balance, budgets=states, problem=problem)
+        problem = budget_refusal(states, amount_micro=total)
+    return Estimate(quote=price, balance=balance, budgets=states, problem=problem, count=count)
 
 
 def generation_price_check(price: Quote, *, shown_micro: int | None) -> None:
@@ -145,7 +157,8 @@ def generation_task_hold(
         price = generation_task_quote(task)
     generation_price_check(price, shown_micro=shown_micro)
     project = task.project
-    return credit_hold(
+    checked: list[BudgetState] = []
+    entry = credit_hold(
         task=task,
         team_id=project.team_id,
         amount_micro=price.amount_micro,
@@ -153,19 +166,78 @@ def generation_task_hold(
         unit=price.unit,
         quantity=price.quantity,
         rate_micro=price.rate_micro,
-        memo=(
-            f"Up to {price.quantity_text} x {price.rate_text} ({price.basis}; {task.model}, "
-            f"{task.resolution})."
+        memo=_memo(price, task),
+        guard=lambda account: checked.extend(
+            budgets_check(
+                team=project.team,
+                project=project,
+                user=task.created_by,
+                amount_micro=price.amount_micro,
+                at=task.created_at,
+                api_key=task.api_key,
+            )
         ),
-        guard=lambda account: budgets_check(
+    )
+    if checked:
+        # The hold may take a budget to 80 % or its limit: its admins hear of it (once a
+        # period). The states were read under the lock just now; the hold adds its amount.
+        held = -entry.amount_micro
+        budget_alerts_check(
             team=project.team,
             project=project,
             user=task.created_by,
-            amount_micro=price.amount_micro,
-            at=task.created_at,
             api_key=task.api_key,
+            states=[replace(s, used_micro=s.used_micro + held) for s in checked],
+        )
+    return entry
+
+
+def _memo(price: Quote, task: GenerationTask) -> str:
+    return (
+        f"Up to {price.quantity_text} x {price.rate_text} ({price.basis}; {task.model}, "
+        f"{task.resolution})."
+    )
+
+
+def generation_batch_hold(
+    *, tasks: Sequence[GenerationTask], shown_micro: int | None = None, price: Quote | None = None
+) -> list[CreditEntry]:
+    """Hold the worst-case cost of every take of a variation batch, all or nothing: ONE
+    budget check of the total (len(tasks) x one take's `price`, else its
+    `generation_task_quote`, in micro-USD) under the team account's lock, then one hold per
+    take (so each is settled or released on its own by `generation_task_settle`). `tasks` are
+    the same request with different seeds, created in the caller's transaction (after their
+    references); `shown_micro` is ONE take's estimate as the form showed it. Raises NoPrice,
+    PriceChanged, InsufficientCredits or BudgetExceeded (naming the budget, what is left and
+    the batch total): nothing held, and the caller's transaction rolls the tasks back."""
+    first = tasks[0]
+    if price is None:
+        price = generation_task_quote(first)
+    generation_price_check(price, shown_micro=shown_micro)
+    project = first.project
+    entries = credit_hold_batch(
+        tasks=tasks,
+        team_id=project.team_id,
+        amount_micro=price.amount_micro,
+        seconds=price.billed_seconds,
+        unit=price.unit,
+        quantity=price.quantity,
+        rate_micro=price.rate_micro,
+        memo=_memo(price, first) + f" One of {len(tasks)} takes.",
+        guard=lambda account: budgets_check(
+            team=project.team,
+            project=project,
+            user=first.created_by,
+            amount_micro=price.amount_micro * len(tasks),
+            at=first.created_at,
+            api_key=first.api_key,
         ),
     )
+    # As after one hold: the batch may take a budget to 80 % or its limit (once a period).
+    budget_alerts_check(
+        team=project.team, project=project, user=first.created_by, api_key=first.api_key
+    )
+    return entries
 
 
 @dataclass(frozen=True)
@@ -220,6 +292,10 @@ def generation_task_settle(*, task_id: object, succeeded: bool) -> Settlement:
     if entry is None:
         return Settlement()
     note = vendor_differences(task, charge=charge, charged_micro=-entry.amount_micro)
+    # A charge in a new period can cross a budget the hold did not (once a period).
+    budget_alerts_check(
+        team=task.project.team, project=task.project, user=task.created_by, api_key=task.api_key
+    )
     return Settlement(
         f"Charged {usd(-entry.amount_micro)} ({charge.text}); the "
         f"{usd(-hold.amount_micro)} hold was released.",

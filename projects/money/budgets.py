@@ -85,6 +85,12 @@ def _name(budget: Budget, user: AbstractBaseUser | None) -> str:
     return f"the {budget.team.name} team's {adjective} budget"
 
 
+def budget_title(budget: Budget) -> str:
+    """The budget's name for anyone ("the Studio team's monthly budget", "mia's weekly cap
+    in Studio"), as a notification to the team's admins says it."""
+    return _name(budget, None)
+
+
 def _used(budget: Budget, at: datetime | None) -> int:
     scope = Q(account__team_id=budget.team_id)
     if budget.project_id:
@@ -149,17 +155,16 @@ def budgets_check(
     amount_micro: int,
     at: datetime | None = None,
     api_key: ApiKey | None = None,
-) -> None:
+) -> list[BudgetState]:
     """Refuse with BudgetExceeded when `amount_micro` more would take any applicable budget
     (with `api_key`'s, for an API request) over its limit; the message names the budget,
     what is left and what the request costs. Call under the team account's lock (see
-    module docstring)."""
-    refusal = budget_refusal(
-        budget_states(team=team, project=project, user=user, at=at, api_key=api_key),
-        amount_micro=amount_micro,
-    )
+    module docstring). Returns the states it checked, as they were before `amount_micro`."""
+    states = budget_states(team=team, project=project, user=user, at=at, api_key=api_key)
+    refusal = budget_refusal(states, amount_micro=amount_micro)
     if refusal:
         raise BudgetExceeded(refusal)
+    return states
 
 
 def budget_refusal(states: list[BudgetState], *, amount_micro: int) -> str:

@@ -15,7 +15,7 @@ job delivered twice settles once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -176,21 +176,81 @@ def credit_hold(
             )
         if guard is not None:
             guard(account)
-        entry = CreditEntry.objects.create(
-            account=account,
-            kind=Kind.HOLD,
-            amount_micro=-amount_micro,
-            task=task,
-            project_id=task.project_id,
-            user_id=task.created_by_id,
-            seconds=seconds,
-            unit=unit,
-            quantity=seconds if quantity is None else quantity,
-            rate_micro=rate_micro,
-            memo=memo[:300],
-        )
+        entry = _hold_entry(account, task, amount_micro, seconds, rate_micro, unit, quantity, memo)
+        entry.save(force_insert=True)
         _move(account, balance=entry.amount_micro, held=-entry.amount_micro)
     return entry
+
+
+def _hold_entry(
+    account: CreditAccount,
+    task: GenerationTask,
+    amount_micro: int,
+    seconds: Decimal,
+    rate_micro: int,
+    unit: str,
+    quantity: Decimal | None,
+    memo: str,
+) -> CreditEntry:
+    """An unsaved hold of `amount_micro` for `task` (see `credit_hold`)."""
+    return CreditEntry(
+        account=account,
+        kind=Kind.HOLD,
+        amount_micro=-amount_micro,
+        task=task,
+        project_id=task.project_id,
+        user_id=task.created_by_id,
+        seconds=seconds,
+        unit=unit,
+        quantity=seconds if quantity is None else quantity,
+        rate_micro=rate_micro,
+        memo=memo[:300],
+    )
+
+
+def credit_hold_batch(
+    *,
+    tasks: Sequence[GenerationTask],
+    team_id: object,
+    amount_micro: int,
+    seconds: Decimal,
+    rate_micro: int,
+    unit: str = "second",
+    quantity: Decimal | None = None,
+    memo: str = "",
+    guard: Callable[[CreditAccount], None] | None = None,
+) -> list[CreditEntry]:
+    """Reserve `amount_micro` for each of `tasks` (the takes of one variation batch, each
+    priced the same; units as in `credit_hold`), all or nothing.
+
+    Under ONE account lock: refuses with InsufficientCredits when the balance does not cover
+    the whole batch (len(tasks) x amount_micro), then calls `guard(account)` once (the budget
+    checks of the batch total, raising BudgetExceeded), then appends one hold per task, so
+    each take is settled or released on its own. Raises ValueError when a task already has a
+    hold. The caller's transaction must also create the tasks, so a refusal leaves nothing.
+    """
+    if amount_micro < 0:
+        raise ValueError("amount_micro must not be negative")
+    total = amount_micro * len(tasks)
+    with transaction.atomic():
+        account = _locked_account(team_id)
+        if CreditEntry.objects.filter(task__in=tasks, kind=Kind.HOLD).exists():
+            raise ValueError("a task of the batch already holds credit")
+        if total > account.balance_micro:
+            name = Team.objects.filter(pk=team_id).values_list("name", flat=True).first()
+            raise InsufficientCredits(
+                insufficient_credit_message(
+                    team_name=name, balance_micro=account.balance_micro, amount_micro=total
+                )
+            )
+        if guard is not None:
+            guard(account)
+        entries = CreditEntry.objects.bulk_create(
+            _hold_entry(account, task, amount_micro, seconds, rate_micro, unit, quantity, memo)
+            for task in tasks
+        )
+        _move(account, balance=-total, held=total)
+    return entries
 
 
 def _task_hold(task_id: object) -> tuple[CreditAccount, CreditEntry] | None:

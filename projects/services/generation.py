@@ -1,19 +1,18 @@
 """Creating generation tasks: the one entry for the form, the CLI and anything else.
 
 `generation_task_create` validates against the gateway's capability table, writes the task in
-one transaction and enqueues the submit job (services/submit.py) on commit. What is sent
+one transaction (with the steps of services/task_rows.py) and enqueues the submit job
+(services/submit.py) on commit. What is sent
 upstream for a stored task is built by services/upstream_request.py; finals rendered from a
 draft come through services/drafts.py.
 """
 
 from __future__ import annotations
 
-import logging
 import math
-from collections.abc import Callable, Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -21,36 +20,27 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from projects.audit import audit_record
 from projects.exceptions import InvalidRequest
-from projects.generation import lifecycle
 from projects.media import MediaInvalid
-from projects.models import ApiKey, Asset, GenerationReference, GenerationTask, Project
-from projects.models.ledger import usd
-from projects.money.billing import (
-    generation_price_check,
-    generation_task_hold,
-    generation_task_quote,
-)
-from projects.money.pricing import input_video_seconds
+from projects.models import ApiKey, Asset, GenerationTask, Project
+from projects.money.billing import generation_task_hold
 from projects.providers.base import GenerationRequest, MediaReference
 from projects.providers.capabilities import ROLES, frames_seconds
 from projects.providers.registry import configured_provider_names, get_capabilities
 from projects.providers.request_check import check_request
-from projects.queue import enqueue_on_commit
 from projects.services.assets import (
     ProbedUpload,
     asset_files_delete,
     asset_store_files,
     upload_probed,
 )
-from projects.services.submit import SUBMIT_JOB
+from projects.services.task_rows import (
+    task_build,
+    task_created_record,
+    task_price_checked,
+    task_rows_insert,
+)
 from projects.services.upstream_request import media_reference
-
-logger = logging.getLogger("projects.tasks")
-Status = GenerationTask.Status
-
-SUBMIT_WATCHDOG = timedelta(seconds=60)  # a pending task not claimed by then is re-enqueued
 
 
 @dataclass(frozen=True)
@@ -186,14 +176,6 @@ def _check_library_asset(asset: Asset, project: Project | None) -> None:
         raise InvalidRequest({"references": f"“{asset.name}” was deleted from the library."})
 
 
-def expected_render_seconds(*, duration: int, resolution: str) -> float:
-    """A rough render time in seconds, for progress bars and the first poll: about 120 s for
-    a 5 s 720p clip (upstream-research.md §5), scaling with length and pixel count."""
-    seconds = 10 if duration == -1 else duration
-    factor = {"480p": 0.7, "720p": 1.0, "1080p": 1.5}.get(resolution, 1.0)
-    return round(30 + 18 * seconds * factor, 1)
-
-
 def generation_task_create(
     *,
     project: Project,
@@ -221,33 +203,56 @@ def generation_task_create(
     video it redoes (services/reviews.py::generation_revise); `draft_source` is the succeeded
     draft a final is rendered from (services/drafts.py::generation_final_from_draft).
     """
+    draft_task_id = draft_source.upstream_task_id if draft_source is not None else ""
+    with generation_request_prepared(
+        project=project, user=user, params=params, draft_task_id=draft_task_id
+    ) as (request, new_assets):
+        now = timezone.now()
+        task = task_build(
+            project=project,
+            user=user,
+            params=params,
+            request=request,
+            now=now,
+            revised_from=revised_from,
+            draft_source=draft_source,
+            api_key=api_key,
+        )
+        price = task_price_checked(task, params=params, at=now)
+        with transaction.atomic():
+            for asset in new_assets.values():
+                asset.save(force_insert=True)
+            task_rows_insert(task=task, params=params, new_assets=new_assets)
+            hold = generation_task_hold(task=task, price=price)
+            if also_write is not None:
+                also_write(task)
+            task_created_record(task=task, user=user, params=params, held_micro=-hold.amount_micro)
+        return task
+
+
+@contextmanager
+def generation_request_prepared(
+    *, project: Project, user: AbstractBaseUser, params: GenerationParams, draft_task_id: str = ""
+) -> Iterator[tuple[GenerationRequest, dict[int, Asset]]]:
+    """Probe `params`' uploads, check the whole request (`generation_params_check`) and store
+    the uploads' files as new, unsaved library assets; yields (the GenerationRequest, {index
+    in params.references: new Asset}). The caller saves those assets in the transaction that
+    writes the task(s); if its block raises, the stored files are deleted again. Scratch files
+    are gone on exit. Raises InvalidRequest before anything is stored."""
     with ExitStack() as scratch:
         uploads = [
             _probe_reference(scratch, ref) if ref.upload is not None else None
             for ref in params.references
         ]
         request = generation_params_check(
-            params,
-            project=project,
-            uploads=uploads,
-            draft_task_id=draft_source.upstream_task_id if draft_source is not None else "",
+            params, project=project, uploads=uploads, draft_task_id=draft_task_id
         )
         new_assets: dict[int, Asset] = {}
         try:
             for index, probed in enumerate(uploads):
                 if probed is not None:
                     new_assets[index] = asset_store_files(project=project, user=user, probed=probed)
-            return _task_write(
-                project,
-                user,
-                params,
-                request,
-                new_assets,
-                revised_from,
-                draft_source,
-                api_key,
-                also_write,
-            )
+            yield request, new_assets
         except BaseException:
             for asset in new_assets.values():
                 asset_files_delete(asset)
@@ -259,99 +264,3 @@ def _probe_reference(scratch: ExitStack, ref: ReferenceInput) -> ProbedUpload:
         return scratch.enter_context(upload_probed(ref.upload))
     except MediaInvalid as exc:
         raise InvalidRequest({ref.role: exc.message}) from exc
-
-
-def _task_write(
-    project: Project,
-    user: AbstractBaseUser,
-    params: GenerationParams,
-    request: GenerationRequest,
-    new_assets: dict[int, Asset],
-    revised_from: GenerationTask | None,
-    draft_source: GenerationTask | None,
-    api_key: ApiKey | None = None,
-    also_write: Callable[[GenerationTask], object] | None = None,
-) -> GenerationTask:
-    now = timezone.now()
-    assets = [new_assets.get(i) or ref.asset for i, ref in enumerate(params.references)]
-    task = GenerationTask(
-        project=project,
-        created_by=user,
-        provider=params.provider,
-        model=request.model,
-        prompt=request.prompt,
-        ratio=request.ratio,
-        resolution=request.resolution,
-        duration=request.duration,
-        generate_audio=request.generate_audio,
-        watermark=request.watermark,
-        seed=request.seed,
-        revised_from=revised_from,
-        api_key=api_key,
-        status=Status.PENDING,
-        next_poll_at=now + SUBMIT_WATCHDOG,
-        expected_render_s=expected_render_seconds(
-            duration=request.duration, resolution=request.resolution
-        ),
-        service_tier=request.service_tier,
-        draft=request.draft,
-        draft_source=draft_source,
-        frames=request.frames,
-        camera_fixed=request.camera_fixed,
-        execution_expires_after=request.execution_expires_after,
-        # Billed as input seconds beside the output's (TokenHub guide; Ark's tokens). The
-        # form's estimate sums the same way (pricing.input_video_seconds).
-        input_video_seconds=input_video_seconds(
-            [r.duration_s for r in request.references if r.kind == "video"]
-        ),
-    )
-    # Priced before the transaction: the price rule's read need not wait for, nor hold, the
-    # account lock (on SQLite the write lock). A refusal here writes nothing.
-    price = generation_task_quote(task, has_references=bool(params.references), at=now)
-    generation_price_check(price, shown_micro=params.shown_cost_micro)
-    with transaction.atomic():
-        for asset in new_assets.values():
-            asset.save(force_insert=True)
-        task.save(force_insert=True)
-        # Their pages list the revisions, and the finals, made from them.
-        linked = [t.pk for t in (revised_from, draft_source) if t is not None]
-        if linked:
-            lifecycle.touch(task_ids=linked)
-        pairs = list(zip(params.references, assets, strict=True))
-        GenerationReference.objects.bulk_create(
-            GenerationReference(task=task, asset=asset, role=ref.role, position=position)
-            for position, (ref, asset) in enumerate(pairs)
-        )
-        hold = generation_task_hold(task=task, price=price)
-        if also_write is not None:
-            also_write(task)
-        lifecycle.event_add(
-            task_id=task.pk,
-            kind="created",
-            message=f"Created by {user.get_username()}"
-            + (" as a 480p draft" if request.draft else "")
-            + (f" as the final of draft {draft_source.pk}" if draft_source else "")
-            + f"; held {usd(-hold.amount_micro)}.",
-            provider=params.provider,
-            model=request.model,
-            held_micro=-hold.amount_micro,
-            references=[f"{ref.role}:{asset.pk}" for ref, asset in pairs],
-        )
-        audit_record(
-            actor=user,
-            action="generation.submitted",
-            team=project.team,
-            target=task,
-            details={
-                "project": project.name,
-                "provider": params.provider,
-                "model": request.model,
-                "duration": request.duration,
-                "resolution": request.resolution,
-                "revised_from": str(revised_from.pk) if revised_from else None,
-                "draft": request.draft,
-                "draft_source": str(draft_source.pk) if draft_source else None,
-            },
-        )
-        enqueue_on_commit(SUBMIT_JOB, str(task.pk))
-    return task

@@ -30,6 +30,7 @@ from projects.audit import audit_record
 from projects.exceptions import ApplicationError, InvalidStateTransition
 from projects.generation import lifecycle
 from projects.models import GenerationTask, Review
+from projects.notifications import outbox
 from projects.services.generation import GenerationParams, generation_task_create
 
 ReviewState = GenerationTask.ReviewState
@@ -122,6 +123,7 @@ def _decide(*, task: GenerationTask, user: AbstractBaseUser, decision: str, comm
             target=task,
             details={"comment": comment, "project": task.project.name},
         )
+        outbox.review_decided(review_id=review.pk)
     task.review_state, task.reviewed_at = decision, now
     return review
 

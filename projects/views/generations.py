@@ -47,6 +47,7 @@ from projects.services.reviews import (
     generation_revise_initial,
     review_refusals,
 )
+from projects.services.variations import variation_batch_create
 from projects.storage import signed_url
 from projects.uploads import upload_refusal
 
@@ -91,9 +92,14 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
         form.add_error(None, upload_refusal(request))
         status = 413
     elif request.method == "POST" and form.is_valid():
+        count = 1
         try:
             if revised_from is not None:
                 task = generation_revise(task=revised_from, user=request.user, params=form.params())
+            elif (count := form.variation_count()) > 1:
+                batch = variation_batch_create(
+                    project=project, user=request.user, params=form.params(), count=count
+                )
             else:
                 task = generation_task_create(
                     project=project, user=request.user, params=form.params()
@@ -104,6 +110,9 @@ def generation_new(request: HttpRequest, project_id: str) -> HttpResponse:
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
+            if count > 1:
+                messages.success(request, f"{count} takes submitted.")
+                return redirect("projects:variation_compare", batch_id=batch.pk)
             messages.success(request, "Generation submitted.")
             return redirect("projects:generation_detail", task_id=task.pk)
     if request.method == "POST" and status == 200:
@@ -156,7 +165,12 @@ def generation_estimate(request: HttpRequest, project_id: str) -> HttpResponse:
 
 
 def _estimate(project, request: HttpRequest, form: GenerationForm) -> billing.Estimate:
-    return billing.generation_estimate(project=project, user=request.user, **form.pricing_choices())
+    return billing.generation_estimate(
+        project=project,
+        user=request.user,
+        count=form.variation_count(),
+        **form.pricing_choices(),
+    )
 
 
 @min_role(MEMBER)
@@ -226,6 +240,7 @@ def _live(request: HttpRequest, task: GenerationTask) -> dict:
         "reject_refusal": refusals["rejected"],
         "review_form": ReviewForm(),
         "references": reference_list(task=task),
+        "variation_picked": task.variation_batch_id is not None and task.picked_in.exists(),
         **_draft_context(task),
     }
 

@@ -25,6 +25,8 @@ from projects.selectors import (
     team_list_for_user,
 )
 from projects.services.teams import project_access_set, project_create
+from projects.storyboard_forms import StoryboardForm
+from projects.storyboard_selectors import storyboard_list
 from projects.views.tiles import gallery_tiles
 
 GALLERY_FILTERS = [
@@ -93,7 +95,13 @@ def project_detail(request: HttpRequest, project_id: str) -> HttpResponse:
     )
     if request.htmx:
         return HttpResponse(gallery)
-    return render(request, "projects/project_detail.html", {"project": project, "gallery": gallery})
+    context = {
+        "project": project,
+        "gallery": gallery,
+        "storyboards": storyboard_list(project=project),
+        "storyboard_form": StoryboardForm(),
+    }
+    return render(request, "projects/project_detail.html", context)
 
 
 def _gallery_context(project: Project, *, status: str, review: str, number: str) -> dict:

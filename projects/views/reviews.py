@@ -16,6 +16,8 @@ from projects.models import GenerationTask
 from projects.page_cache import fragment
 from projects.selectors import REVIEW_PAGE_SIZE, page_of, review_queue_list, tasks_version
 from projects.services.reviews import review_refusals, video_approve, video_reject
+from projects.storyboard_selectors import cuts_awaiting_review
+from projects.variation_selectors import picked_first
 from projects.views.tiles import review_items
 
 
@@ -35,12 +37,14 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         "projects/review_items.html",
         lambda: _queue(request, project_ids),
     )
-    return render(request, "projects/review_queue.html", {"queue": queue})
+    # Cuts of storyboards await review too (services/cuts.py); a short list, not cached.
+    waiting_cuts = cuts_awaiting_review(project_ids=project_ids)
+    return render(request, "projects/review_queue.html", {"queue": queue, "cuts": waiting_cuts})
 
 
 def _queue(request: HttpRequest, project_ids: list) -> dict:
     page = page_of(
-        review_queue_list(project_ids=project_ids),
+        picked_first(review_queue_list(project_ids=project_ids)),
         number=request.GET.get("page"),
         per_page=REVIEW_PAGE_SIZE,
     )

@@ -13,6 +13,7 @@ from projects.api.keys import api_key_list_for_team
 from projects.exceptions import ApplicationError
 from projects.forms import TeamMemberForm, TeamMemberRemoveForm, TeamSettingsForm
 from projects.models import Membership
+from projects.notification_forms import TeamWebhookForm
 from projects.ratelimits import MEMBER_ADD_LIMITED, member_add_limited
 from projects.selectors import audit_event_list, team_member_list, team_projects_with_members
 from projects.services.teams import team_member_remove, team_member_set, team_settings_update
@@ -31,6 +32,11 @@ def team_detail(request: HttpRequest, team_id: str) -> HttpResponse:
         "roles": Membership.Role.choices,
         "member_form": TeamMemberForm(),
         "api_keys": api_key_list_for_team(team=team),
+        "webhooks": [
+            (hook, TeamWebhookForm(initial=_webhook_initial(hook), auto_id=f"id_{hook.pk}_%s"))
+            for hook in team.webhooks.all()
+        ],
+        "webhook_form": TeamWebhookForm(initial={"active": True}, auto_id="id_new_hook_%s"),
         "settings_form": TeamSettingsForm(
             initial={
                 "allow_self_review": team.allow_self_review,
@@ -39,6 +45,10 @@ def team_detail(request: HttpRequest, team_id: str) -> HttpResponse:
         ),
     }
     return render(request, "projects/team_detail.html", context)
+
+
+def _webhook_initial(hook) -> dict:
+    return {"name": hook.name, "url": hook.url, "events": hook.events, "active": hook.active}
 
 
 @min_role(ADMIN)

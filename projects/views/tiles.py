@@ -55,6 +55,7 @@ class GalleryTile:
     held_micro: str  # digits: a number would go through the template's localisation
     charged_micro: str
     cost: str
+    compare_href: str = ""  # a variation take's compare page ('' for a single generation)
 
     @property
     def html(self) -> SafeString:
@@ -71,10 +72,11 @@ def gallery_tiles(rows: list[dict[str, Any]]) -> list[GalleryTile]:
     """Tiles for rows of selectors.generation_task_list."""
     # One reverse() for the page; each tile's link is the same path with its own id.
     detail = reverse("projects:generation_detail", args=[_ZERO_ID])
-    return [_tile(row, detail) for row in rows]
+    compare = reverse("projects:variation_compare", args=[_ZERO_ID])
+    return [_tile(row, detail, compare) for row in rows]
 
 
-def _tile(row: dict[str, Any], detail: str) -> GalleryTile:
+def _tile(row: dict[str, Any], detail: str, compare: str) -> GalleryTile:
     status, review_state = row["status"], row["review_state"]
     terminal = status in GenerationTask.TERMINAL
     if review_state != GenerationTask.ReviewState.NONE:
@@ -96,6 +98,7 @@ def _tile(row: dict[str, Any], detail: str) -> GalleryTile:
     else:
         cost = f"{usd(held)} held"
     pk = str(row["id"])
+    batch = row.get("variation_batch_id")  # a variation take links its compare page
     return GalleryTile(
         pk=pk,
         href=detail.replace(_ZERO_ID, pk),
@@ -112,6 +115,7 @@ def _tile(row: dict[str, Any], detail: str) -> GalleryTile:
         held_micro=str(held),
         charged_micro=str(charged),
         cost=cost,
+        compare_href=compare.replace(_ZERO_ID, str(batch)) if batch else "",
     )
 
 
@@ -131,6 +135,7 @@ class ReviewItem:
     title: str
     facts: str
     approve_refusal: str | None
+    picked: bool = False  # the take its variation batch picked (shown first, marked)
 
 
 def review_items(tasks: list[GenerationTask], refusals: dict) -> list[ReviewItem]:
@@ -158,6 +163,7 @@ def review_items(tasks: list[GenerationTask], refusals: dict) -> list[ReviewItem
                 facts=f"{task.created_by.get_username()} · {task.model} · {seconds} s · "
                 f"{task.resolution} · finished {finished} ago",
                 approve_refusal=refusals[task.pk]["approved"],
+                picked=bool(getattr(task, "picked", False)),
             )
         )
     return items

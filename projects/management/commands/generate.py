@@ -7,6 +7,9 @@ gateway's), which takes the draft's prompt, references, ratio, duration, seed an
 (services/drafts.py); it chooses only --resolution, --service-tier, --watermark and
 --expires-after.
 
+`--variations N` makes N takes of the request with distinct seeds, held as one batch
+(management/variations_cli.py).
+
 Without --wait it enqueues the task for the worker and prints its id. With --wait it drives
 the task itself in this process until it ends (safe beside a running worker: every step is
 claimed), then prints a summary, or one JSON object with --json, and exits non-zero unless
@@ -30,6 +33,7 @@ from django.test.utils import override_settings
 
 from projects.access import access_asset, access_generation_task, access_project_by_slug
 from projects.exceptions import ApplicationError, InvalidRequest
+from projects.management.variations_cli import generate_variations
 from projects.models import GenerationTask
 from projects.models.ledger import usd_text
 from projects.money.spend import task_money
@@ -178,6 +182,14 @@ class Command(BaseCommand):
                 help=f"{role} reference{' (repeatable)' if repeatable else ''}: a file or an "
                 "asset id.",
             )
+        parser.add_argument(
+            "--variations",
+            type=int,
+            default=None,
+            metavar="N",
+            help="Generate N (2-8) takes with distinct seeds, held as one batch "
+            "(management/variations_cli.py).",
+        )
         parser.add_argument("--wait", action="store_true", help="Follow the task to its end.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
         parser.add_argument(
@@ -204,6 +216,19 @@ class Command(BaseCommand):
         with override_settings(
             SEEDANCE_JOBS_INLINE=options["wait"] or getattr(settings, "SEEDANCE_JOBS_INLINE", False)
         ):
+            if options["variations"] is not None:
+                if draft is not None:
+                    raise CommandError("--variations cannot be used with --from-draft.")
+                return generate_variations(
+                    self,
+                    project=project,
+                    user=user,
+                    params=params,
+                    count=options["variations"],
+                    options=options,
+                    follow=self._follow,
+                    summary=task_summary,
+                )
             try:
                 if draft is not None:
                     task = generation_final_from_draft(

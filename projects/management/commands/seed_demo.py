@@ -37,6 +37,8 @@ class Command(BaseCommand):
                     username=username, defaults={"first_name": first, "last_name": last}
                 )
                 user.set_password(DEMO_PASSWORD)
+                # Notifications are e-mailed; `make run` prints them on the console.
+                user.email = user.email or f"{username}@demo.invalid"
                 # The demo admin also runs Django admin (budgets, prices, stuck tasks).
                 user.is_staff = user.is_superuser = role == Membership.Role.ADMIN
                 user.save()

@@ -19,11 +19,29 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        # Retries of notifications that failed (30 s x 2^n backoff) and any whose job was lost.
+        "name": "notifications-due",
+        "func": "projects.tasks.notifications_deliver_due",
+        "schedule_type": Schedule.MINUTES,
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
+        # The daily e-mail to reviewers who chose a digest of the videos awaiting them.
+        "name": "notifications-review-digest",
+        "func": "projects.tasks.notifications_review_digest",
+        "schedule_type": Schedule.DAILY,
+        "repeats": -1,
+    },
 ]
 
 
 class Command(BaseCommand):
-    help = "Create or update the django-q2 schedules (the due-task sweep, every minute)."
+    help = (
+        "Create or update the django-q2 schedules (the due-task sweep and the notification "
+        "retries, every minute)."
+    )
 
     def handle(self, *args, **options) -> None:
         for spec in SCHEDULES:
