@@ -237,8 +237,7 @@ if SEEDANCE_CALLBACKS not in ("auto", "on", "off", "1", "0", "true", "false", "y
 # (`manage.py check`, projects.E001). Polling policy: projects/services/poll_schedule.py.
 SEEDANCE_POLL_MIN_INTERVAL = env.float("SEEDANCE_POLL_MIN_INTERVAL", default=5.0)
 SEEDANCE_POLL_MAX_INTERVAL = env.float("SEEDANCE_POLL_MAX_INTERVAL", default=60.0)
-# A polled task's schedule follows the render times of this many recent finished tasks like it
-# (projects/services/render_estimate.py); with fewer, the fixed schedule around the expected time.
+# Finished tasks of a kind before its polls follow their render times (services/render_estimate.py).
 SEEDANCE_POLL_ESTIMATE_MIN_SAMPLES = env.int("SEEDANCE_POLL_ESTIMATE_MIN_SAMPLES", default=20)
 # Gateways that answer for many tasks at once (Ark, AceData) are asked this often.
 SEEDANCE_BATCH_POLL_INTERVAL = env.float("SEEDANCE_BATCH_POLL_INTERVAL", default=5.0)

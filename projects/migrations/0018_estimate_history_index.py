@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('projects', '0013_draft_options'),
+        ('projects', '0017_merge_variations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
