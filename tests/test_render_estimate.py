@@ -4,14 +4,17 @@ follows it for polled gateways (projects/services/poll_schedule.py)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from projects.models import GenerationTask
+from projects.providers.base import TaskSnapshot, UpstreamStatus
 from projects.services.poll_schedule import (
     LEARNED_LAG_TARGET,
     ask_gap,
     learned_delay,
     upstream_delay,
 )
+from projects.services.refresh import generation_task_apply_snapshot
 from projects.services.render_estimate import (
     RenderEstimate,
     duration_band,
@@ -211,3 +214,25 @@ def test_ask_gap_is_the_time_since_the_ask_before():
     history(spread(101, 100, 150))
     assert ask_gap(task=polled, age=105.0) == pytest.approx(105.0)
     assert ask_gap(task=polled, age=112.0) == pytest.approx(7.0)
+
+
+def test_a_polled_render_is_taken_to_have_ended_half_way_since_the_ask_before(monkeypatch):
+    monkeypatch.setattr("projects.services.refresh.enqueue_on_commit", lambda *a: None)
+    now = timezone.now()
+    running = GenerationTaskFactory(
+        status="running",
+        upstream_task_id="up-1",
+        expected_render_s=120.0,
+        submitted_at=now - timedelta(seconds=96),  # the fixed schedule's asks: 72, 84, 96 s
+    )
+    done = TaskSnapshot(
+        upstream_id="up-1",
+        status=UpstreamStatus.SUCCEEDED,
+        raw_status="completed",
+        video_url="https://example.com/v.mp4",
+    )
+    generation_task_apply_snapshot(task=running, snapshot=done)
+    running.refresh_from_db()
+    assert running.status == "downloading"
+    ended = (running.upstream_finished_at - running.submitted_at).total_seconds()
+    assert ended == pytest.approx(90.0, abs=0.5)  # half way between 84 and 96 s
