@@ -97,3 +97,16 @@ def test_healthz_reports_render_times_per_gateway(client):
 def test_the_summary_drops_outliers():
     history([*spread(41, 100, 140), 9000.0])
     assert gateway_render_summary("tokenhub")["samples"] == 41
+
+
+def test_usually_about_is_the_learned_median(client_in, project, member):
+    history(spread(101, 100, 150))
+    running = GenerationTaskFactory(
+        project=project,
+        created_by=member,
+        status="running",
+        expected_render_s=120.0,
+        submitted_at=timezone.now() - timedelta(seconds=25),
+    )
+    body = client_in.get(reverse("projects:generation_detail", args=[running.pk])).content
+    assert b"about 1 min 40 s left</span> (usually about 2 min 05 s)" in body

@@ -10,8 +10,9 @@ from django.utils.safestring import SafeString
 from projects.badges import REVIEW_TONES, TONES
 from projects.models import Asset, GenerationTask
 from projects.services.asset_fit import asset_fit_problem
-from projects.services.render_estimate import render_time_left
+from projects.services.render_estimate import render_estimate, render_time_left
 from projects.storage import signed_url
+from projects.worker_config import worker_config
 
 register = template.Library()
 Status = GenerationTask.Status
@@ -64,6 +65,13 @@ def time_left(task: GenerationTask) -> str:
         return "any moment now"
     step = 5 if left < 60 else 10  # no false precision
     return f"about {seconds(step * round(left / step))} left"
+
+
+@register.filter
+def usual_wait(task: GenerationTask) -> float:
+    """Real seconds a render like this one usually takes: the estimate's median (the expected
+    time without history)."""
+    return render_estimate(task).mid_s * worker_config().upstream_time_scale
 
 
 @register.filter
