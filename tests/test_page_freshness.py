@@ -79,6 +79,10 @@ _VOLATILE = [
     (re.compile(r'(aria-valuenow="<n>">)\d+( %</progress>)'), r"\1<n>\2"),
     (re.compile(r"(<span data-since=\"[^\"]*\">)[^<]*(</span>)"), r"\1<elapsed>\2"),
     (re.compile(r"(<dt>Elapsed</dt><dd>)[^<]*(</dd>)"), r"\1<elapsed>\2"),
+    # ... and so does the time left ("about 1 min 40 s left", "longer than usual").
+    (re.compile(r'(<span id="time-left">)[^<]*(</span>)'), r"\1<left>\2"),
+    # The learned usual time follows the history of finished renders (kept 30 s per process).
+    (re.compile(r"(usually about )[^<)]*"), r"\1<usual>"),
 ]
 
 
