@@ -10,7 +10,7 @@ money/budgets.py.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 
 from projects.exceptions import NoPrice, PriceChanged
-from projects.models import CreditEntry, GenerationTask, Project
+from projects.models import CreditAccount, CreditEntry, GenerationTask, Project
 from projects.models.ledger import usd
 from projects.money.budget_alerts import budget_alerts_check
 from projects.money.budgets import BudgetState, budget_refusal, budget_states, budgets_check
@@ -156,40 +156,55 @@ def generation_task_hold(
     if price is None:
         price = generation_task_quote(task)
     generation_price_check(price, shown_micro=shown_micro)
-    project = task.project
     checked: list[BudgetState] = []
     entry = credit_hold(
         task=task,
-        team_id=project.team_id,
+        team_id=task.project.team_id,
         amount_micro=price.amount_micro,
         seconds=price.billed_seconds,
         unit=price.unit,
         quantity=price.quantity,
         rate_micro=price.rate_micro,
         memo=_memo(price, task),
-        guard=lambda account: checked.extend(
-            budgets_check(
-                team=project.team,
-                project=project,
-                user=task.created_by,
-                amount_micro=price.amount_micro,
-                at=task.created_at,
-                api_key=task.api_key,
-            )
-        ),
+        guard=_budgets_guard(task, price.amount_micro, checked),
     )
+    _alerts_after_hold(task, checked, held_micro=price.amount_micro)
+    return entry
+
+
+def _budgets_guard(
+    task: GenerationTask, amount_micro: int, checked: list[BudgetState]
+) -> Callable[[CreditAccount], None]:
+    """The hold's guard: every budget of `task`'s spend checked for `amount_micro` more under
+    the account lock (BudgetExceeded), the states it read kept in `checked`."""
+    project = task.project
+    return lambda account: checked.extend(
+        budgets_check(
+            team=project.team,
+            project=project,
+            user=task.created_by,
+            amount_micro=amount_micro,
+            at=task.created_at,
+            api_key=task.api_key,
+        )
+    )
+
+
+def _alerts_after_hold(
+    task: GenerationTask, checked: list[BudgetState], *, held_micro: int
+) -> None:
+    """A hold may take a budget to 80 % or its limit: its admins hear of it (once a period).
+    The states the guard read under the lock, plus the `held_micro` just held, are the
+    budgets now; no budget, nothing to read again."""
     if checked:
-        # The hold may take a budget to 80 % or its limit: its admins hear of it (once a
-        # period). The states were read under the lock just now; the hold adds its amount.
-        held = -entry.amount_micro
+        project = task.project
         budget_alerts_check(
             team=project.team,
             project=project,
             user=task.created_by,
             api_key=task.api_key,
-            states=[replace(s, used_micro=s.used_micro + held) for s in checked],
+            states=[replace(s, used_micro=s.used_micro + held_micro) for s in checked],
         )
-    return entry
 
 
 def _memo(price: Quote, task: GenerationTask) -> str:
@@ -214,29 +229,20 @@ def generation_batch_hold(
     if price is None:
         price = generation_task_quote(first)
     generation_price_check(price, shown_micro=shown_micro)
-    project = first.project
+    total = price.amount_micro * len(tasks)
+    checked: list[BudgetState] = []
     entries = credit_hold_batch(
         tasks=tasks,
-        team_id=project.team_id,
+        team_id=first.project.team_id,
         amount_micro=price.amount_micro,
         seconds=price.billed_seconds,
         unit=price.unit,
         quantity=price.quantity,
         rate_micro=price.rate_micro,
         memo=_memo(price, first) + f" One of {len(tasks)} takes.",
-        guard=lambda account: budgets_check(
-            team=project.team,
-            project=project,
-            user=first.created_by,
-            amount_micro=price.amount_micro * len(tasks),
-            at=first.created_at,
-            api_key=first.api_key,
-        ),
+        guard=_budgets_guard(first, total, checked),
     )
-    # As after one hold: the batch may take a budget to 80 % or its limit (once a period).
-    budget_alerts_check(
-        team=project.team, project=project, user=first.created_by, api_key=first.api_key
-    )
+    _alerts_after_hold(first, checked, held_micro=total)
     return entries
 
 
