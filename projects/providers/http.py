@@ -22,6 +22,7 @@ from projects.providers.base import (
     VideoProvider,
 )
 from projects.providers.capabilities import ProviderCapabilities
+from projects.redaction import redact
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +30,6 @@ USER_AGENT = "seedance-web/0.1 (+https://github.com/seedance-web)"
 MODERATION_MARKERS = ("SensitiveContent", "RiskDetection", "ContentSecurity", "moderation")
 # "… Request id: 0217787249219670…": vendor request ids are noise to users and leak internals.
 _REQUEST_ID = re.compile(r"\s*\(?\s*request[ _-]?id\s*[:=]\s*[\w\-]+\)?\.?", re.IGNORECASE)
-_BEARER = re.compile(r"(Bearer\s+)[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 
 
 def load_json(body: bytes | str) -> Any:
@@ -93,13 +93,10 @@ def default_error_parser(body: Any) -> tuple[str, str]:
 
 def clean_message(message: str, secrets: tuple[str, ...] = ()) -> str:
     """A vendor message fit for a user: request ids removed, `secrets` (the API key the
-    request was sent with: a gateway may echo it) and any Bearer token replaced by
-    [redacted], whitespace collapsed, capped at 500 characters."""
-    text = _REQUEST_ID.sub("", message or "")
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
-    text = _BEARER.sub(r"\1[redacted]", text).strip()
+    request was sent with: a gateway may echo it), Bearer tokens and the like replaced by
+    [redacted] (projects/redaction.py `redact`), whitespace collapsed, capped at 500
+    characters."""
+    text = redact(_REQUEST_ID.sub("", message or ""), [s for s in secrets if s]).strip()
     return " ".join(text.split())[:500]
 
 
