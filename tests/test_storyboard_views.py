@@ -110,6 +110,10 @@ def test_only_reviewers_decide_on_a_cut(client_for, board, member, team):
     MembershipFactory(team=team, user=reviewer, role=Membership.Role.REVIEWER)
     page = client_for(reviewer).get(reverse("projects:storyboard_detail", args=[board.pk]))
     assert 'id="cut-review"' in page.content.decode()
+    refused = client_for(reviewer).post(url, {"decision": "maybe"}, follow=True)
+    assert "maybe is not one of the available choices" in refused.content.decode()
+    cut.refresh_from_db()
+    assert cut.review_state != "approved" and not cut.review_comment
     client_for(reviewer).post(url, {"decision": "rejected", "comment": "Too short"})
     cut.refresh_from_db()
     assert cut.review_state == "rejected" and cut.review_comment == "Too short"

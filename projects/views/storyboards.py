@@ -212,4 +212,6 @@ def cut_review(request: HttpRequest, cut_id: str) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             messages.success(request, f"Cut {form.cleaned_data['decision']}.")
+    else:
+        _form_errors(request, form)
     return _back(cut)
