@@ -86,6 +86,15 @@ def test_reorder_answers_with_the_board(client_for, board):
         headers={"HX-Request": "true"},
     )
     assert bad.status_code == 400
+    empty = client_for().post(
+        reverse("projects:shots_order", args=[board.pk]), {"order": ""}, follow=True
+    )
+    assert "This field is required." in empty.content.decode()
+    junk = client_for().post(
+        reverse("projects:shot_take", args=[ids[0]]), {"task": "not-a-uuid"}, follow=True
+    )
+    assert "Enter a valid UUID." in junk.content.decode()
+    assert [str(s.pk) for s in board.shots.order_by("position")] == [ids[2], ids[0], ids[1]]
 
 
 def test_a_member_of_another_team_finds_nothing(board):

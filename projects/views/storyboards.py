@@ -157,6 +157,8 @@ def shot_take(request: HttpRequest, shot_id: str) -> HttpResponse:
             storyboards.shot_take_choose(shot=shot, task=task, user=request.user)
         except ApplicationError as exc:
             messages.error(request, exc.message)
+    else:
+        _form_errors(request, form)
     return _back(shot)
 
 
@@ -173,6 +175,9 @@ def shots_order(request: HttpRequest, storyboard_id: str) -> HttpResponse:
         except ApplicationError as exc:
             messages.error(request, exc.message)
             status = 400
+    else:
+        _form_errors(request, form)
+        status = 400
     if not request.htmx:
         return _back(board)
     return render(request, f"{TEMPLATE}#board", _context(request, board), status=status)
